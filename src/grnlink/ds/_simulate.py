@@ -1,0 +1,384 @@
+"""Synthetic scRNA-seq counts driven by a known gene-regulatory network."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from anndata import AnnData
+
+from .._settings import info
+from .._validation import InputError
+
+_MIN_TARGETS = 3  # every TF regulates at least this many genes
+_MAX_REGULATORS = 3  # a non-TF gene has 1 to this many regulating TFs
+_N_REGULATOR_P = (0.5, 0.3, 0.2)  # probability of 1, 2, 3 regulators per gene
+
+
+def simulate(
+    n_genes: int = 500,
+    n_tfs: int = 50,
+    n_cells: int = 2000,
+    n_celltypes: int = 8,
+    *,
+    seed: int = 0,
+    dropout: float = 0.2,
+    noise: float = 0.3,
+    dispersion: float = 0.3,
+    confounding: float = 0.25,
+    activity_noise: float = 1.0,
+    inactive_fraction: float = 0.3,
+    activating_fraction: float = 0.7,
+    tf_edge_fraction: float = 0.2,
+    library_size: float = 3000.0,
+    library_size_sd: float = 0.4,
+) -> AnnData:
+    """Simulate single-cell counts whose genes are regulated by a known TF network.
+
+    The data are made so that plain TF-target correlation is weak (a TF's mRNA
+    says little about how active it is), while the targets of one TF share that
+    TF's hidden activity pattern across cells and cell types. A supervised model
+    that sees part of a TF's targets can therefore find the others; an
+    unsupervised correlation score mostly cannot.
+
+    Generative story, in order:
+
+    1. **Network.** The first ``n_tfs`` genes are TFs (``TF001`` ...), the others
+       targets (``G0001`` ...). Each TF first gets 3 distinct targets; then every
+       target draws 1-3 regulators (probabilities 0.5/0.3/0.2), the missing ones
+       by preferential attachment (probability proportional to out-degree + 1),
+       which gives a heavy-tailed out-degree. A fraction ``tf_edge_fraction`` of
+       TFs is regulated by one earlier TF (acyclic TF->TF edges). Every edge has
+       a sign (activating with probability ``activating_fraction``) and a
+       magnitude drawn from U(1.0, 2.5): the change of the target's log rate at
+       full TF activity.
+    2. **Cell types.** Unequal sizes: proportions 0.3 / n_celltypes + 0.7 x
+       Dirichlet(1.5), so no type is tiny; cells are shuffled.
+    3. **TF mRNA.** Per TF a baseline level (TFs are lowly expressed), a
+       cell-type offset, per-cell log-normal fluctuation, plus the input of its
+       TF regulators.
+    4. **TF activity** = Hill(mRNA) x modifier(TF, cell type) x per-cell noise.
+       The hidden modifier (post-translational activation, cofactors) is
+       log-normal per cell type and near zero in a fraction ``inactive_fraction``
+       of cell types; the per-cell noise (``activity_noise``) is shared by all
+       targets of the TF. This decouples TF mRNA from TF activity.
+    5. **Targets.** log rate = baseline + confounder + sum over regulators of
+       sign x magnitude x Hill(activity) with a per-edge threshold (around the
+       TF's median activity) and Hill coefficient 1-2. Confounders: every gene
+       (TFs too) follows one of ``max(2, n_celltypes // 2)`` cell-type programs
+       unrelated to the network, with loading ``confounding`` x N(0, 1).
+    6. **Counts.** Independent per-cell, per-gene log-normal noise (``noise``),
+       library sizes log-normal around ``library_size`` (``library_size_sd``),
+       negative-binomial counts (gamma-Poisson, ``dispersion``; 0 is Poisson),
+       then extra dropout: each count is zeroed with probability
+       ``2 * dropout / (1 + rate / median rate)``, capped at 1 (lowly expressed
+       genes drop out more often).
+
+    Parameters
+    ----------
+    n_genes
+        Number of genes, TFs included.
+    n_tfs
+        Number of TFs; needs ``n_genes - n_tfs >= max(n_tfs, 3)``.
+    n_cells
+        Number of cells.
+    n_celltypes
+        Number of cell types (at least 2).
+    seed
+        Seed of the :class:`numpy.random.Generator`; equal seeds give equal data.
+    dropout
+        Extra dropout on top of the count noise, in [0, 0.5].
+    noise
+        Standard deviation of independent per-cell, per-gene log-normal noise.
+    dispersion
+        Negative-binomial dispersion (variance = mean + dispersion x mean^2).
+    confounding
+        Strength of the network-unrelated cell-type programs.
+    activity_noise
+        Standard deviation of the per-cell log-normal variation of TF activity.
+    inactive_fraction
+        Fraction of (TF, cell type) pairs where the TF is expressed but inactive.
+    activating_fraction
+        Probability that an edge activates its target.
+    tf_edge_fraction
+        Fraction of TFs that are themselves regulated by another TF.
+    library_size
+        Mean total counts per cell.
+    library_size_sd
+        Standard deviation of the log library size.
+
+    Returns
+    -------
+    AnnData (cells x genes) with
+
+    - ``X``: log1p of counts normalised to 1e4 per cell (CSR, float32),
+    - ``layers["counts"]``: the integer counts (CSR, float32),
+    - ``obs["cell_type"]``: categorical ``ct0``, ``ct1``, ...,
+    - ``var["is_tf"]``: whether a gene is a TF,
+    - ``uns["true_network"]``: DataFrame ``source``, ``target``, ``weight``
+      (signed log-fold effect at full activity),
+    - ``uns["simulate"]``: the parameters used.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(n_genes=200, n_tfs=20, n_cells=500, n_celltypes=5, seed=1)
+    >>> adata.shape
+    (500, 200)
+    >>> net = adata.uns["true_network"]
+    >>> list(net.columns)
+    ['source', 'target', 'weight']
+    >>> bool(net.groupby("source").size().min() >= 3)
+    True
+    """
+    params = {
+        "n_genes": n_genes,
+        "n_tfs": n_tfs,
+        "n_cells": n_cells,
+        "n_celltypes": n_celltypes,
+        "seed": seed,
+        "dropout": dropout,
+        "noise": noise,
+        "dispersion": dispersion,
+        "confounding": confounding,
+        "activity_noise": activity_noise,
+        "inactive_fraction": inactive_fraction,
+        "activating_fraction": activating_fraction,
+        "tf_edge_fraction": tf_edge_fraction,
+        "library_size": library_size,
+        "library_size_sd": library_size_sd,
+    }
+    _check_args(params)
+    rng = np.random.default_rng(seed)
+
+    names = _gene_names(n_genes, n_tfs)
+    edges = _sample_network(rng, n_genes, n_tfs, activating_fraction, tf_edge_fraction)
+    celltype = _sample_cell_types(rng, n_cells, n_celltypes)
+    programs = _confounder_programs(rng, n_genes, n_celltypes, confounding)
+    log_rate = _log_rates(rng, edges, celltype, programs, n_genes, n_tfs, activity_noise, inactive_fraction)
+    counts = _counts(rng, log_rate, noise, dispersion, dropout, library_size, library_size_sd)
+
+    adata = AnnData(
+        X=_log_normalize(counts),
+        obs=pd.DataFrame(
+            {"cell_type": pd.Categorical.from_codes(celltype, [f"ct{k}" for k in range(n_celltypes)])},
+            index=_numbered("cell", n_cells, start=0, width=4),
+        ),
+        var=pd.DataFrame({"is_tf": np.arange(n_genes) < n_tfs}, index=names),
+    )
+    adata.layers["counts"] = counts
+    adata.uns["true_network"] = pd.DataFrame(
+        {
+            "source": names[edges["source"]].astype(object),
+            "target": names[edges["target"]].astype(object),
+            "weight": edges["weight"].astype(np.float64),
+        }
+    )
+    adata.uns["simulate"] = {k: (int(v) if isinstance(v, Integral) else float(v)) for k, v in params.items()}
+    info(
+        f"simulated {n_cells} cells x {n_genes} genes ({n_tfs} TFs, {n_celltypes} cell types) "
+        f"with {len(edges['source'])} true edges in adata.uns['true_network']"
+    )
+    return adata
+
+
+# --- arguments -----------------------------------------------------------------
+
+
+def _check_args(p: dict) -> None:
+    """Raise :class:`InputError` naming the bad argument and a valid choice."""
+    for name in ("n_genes", "n_tfs", "n_cells", "n_celltypes", "seed"):
+        value = p[name]
+        if not isinstance(value, Integral) or isinstance(value, bool):
+            raise InputError(f"{name} must be an integer, got {value!r} ({type(value).__name__}). Pass e.g. {name}=10.")
+        if value < (0 if name == "seed" else 1):
+            raise InputError(f"{name}={value} must be {'non-negative' if name == 'seed' else 'at least 1'}.")
+    for name in (
+        "dropout",
+        "noise",
+        "dispersion",
+        "confounding",
+        "activity_noise",
+        "inactive_fraction",
+        "activating_fraction",
+        "tf_edge_fraction",
+        "library_size",
+        "library_size_sd",
+    ):
+        value = p[name]
+        if not isinstance(value, Real) or isinstance(value, bool) or not np.isfinite(value) or value < 0:
+            raise InputError(f"{name} must be a finite non-negative number, got {value!r}.")
+    for name in ("inactive_fraction", "activating_fraction", "tf_edge_fraction"):
+        if p[name] > 1:
+            raise InputError(f"{name}={p[name]} is a probability; pass a value between 0 and 1.")
+    if p["dropout"] > 0.5:
+        raise InputError(
+            f"dropout={p['dropout']} is too high: genes at median expression would lose more than half their "
+            "counts on top of the count noise. Pass a value between 0 and 0.5 (default 0.2)."
+        )
+    if p["library_size"] < 1:
+        raise InputError(f"library_size={p['library_size']} must be at least 1 count per cell, e.g. 3000.")
+    n_genes, n_tfs, n_cells, n_celltypes = p["n_genes"], p["n_tfs"], p["n_cells"], p["n_celltypes"]
+    if n_tfs >= n_genes:
+        raise InputError(f"n_tfs={n_tfs} must be smaller than n_genes={n_genes}: the first n_tfs genes are the TFs.")
+    n_targets = n_genes - n_tfs
+    if n_targets < max(n_tfs, _MIN_TARGETS):
+        raise InputError(
+            f"n_genes - n_tfs = {n_targets} non-TF genes are too few to give each of the {n_tfs} TFs "
+            f"{_MIN_TARGETS} targets with at most {_MAX_REGULATORS} regulators per gene. "
+            f"Use n_genes >= {n_tfs + max(n_tfs, _MIN_TARGETS)} or fewer TFs."
+        )
+    if n_celltypes < 2:
+        raise InputError(f"n_celltypes={n_celltypes} must be at least 2: cell types drive the network's activity.")
+    if n_cells < 2 * n_celltypes:
+        raise InputError(
+            f"n_cells={n_cells} is too few for {n_celltypes} cell types; use n_cells >= {2 * n_celltypes} "
+            "(two cells per cell type at least) or fewer cell types."
+        )
+
+
+# --- names ---------------------------------------------------------------------
+
+
+def _numbered(prefix: str, n: int, *, start: int, width: int) -> np.ndarray:
+    """``prefix`` followed by zero-padded numbers ``start`` .. ``start + n - 1``."""
+    width = max(width, len(str(start + n - 1)))
+    return np.array([f"{prefix}{i:0{width}d}" for i in range(start, start + n)], dtype=object)
+
+
+def _gene_names(n_genes: int, n_tfs: int) -> np.ndarray:
+    """TF names (``TF001`` ...) followed by target names (``G0001`` ...)."""
+    return np.concatenate([_numbered("TF", n_tfs, start=1, width=3), _numbered("G", n_genes - n_tfs, start=1, width=4)])
+
+
+# --- network -------------------------------------------------------------------
+
+
+def _sample_network(
+    rng: np.random.Generator, n_genes: int, n_tfs: int, activating_fraction: float, tf_edge_fraction: float
+) -> dict[str, np.ndarray]:
+    """Signed TF -> gene edges as arrays ``source``, ``target`` (gene positions) and ``weight``."""
+    n_targets = n_genes - n_tfs
+    regulators: list[list[int]] = [[] for _ in range(n_targets)]
+    # every TF gets _MIN_TARGETS distinct targets; a target gets at most ceil(3 n_tfs / n_targets) <= 3 of them
+    perm = rng.permutation(n_targets)
+    for tf in range(n_tfs):
+        for j in range(_MIN_TARGETS):
+            regulators[perm[(_MIN_TARGETS * tf + j) % n_targets]].append(tf)
+    out_degree = np.bincount([tf for regs in regulators for tf in regs], minlength=n_tfs).astype(np.float64)
+    wanted = rng.choice(np.arange(1, _MAX_REGULATORS + 1), size=n_targets, p=_N_REGULATOR_P)
+    for g in rng.permutation(n_targets):  # preferential attachment: P(tf) ~ out-degree + 1
+        while len(regulators[g]) < wanted[g]:
+            p = out_degree + 1.0
+            p[regulators[g]] = 0.0
+            tf = int(rng.choice(n_tfs, p=p / p.sum()))
+            regulators[g].append(tf)
+            out_degree[tf] += 1
+    source = [tf for regs in regulators for tf in regs]
+    target = [n_tfs + g for g, regs in enumerate(regulators) for _ in regs]
+    # acyclic TF -> TF edges: a TF may be regulated by a TF earlier in a random order
+    order = rng.permutation(n_tfs)
+    for pos in range(1, n_tfs):
+        if rng.random() < tf_edge_fraction:
+            source.append(int(order[rng.integers(pos)]))
+            target.append(int(order[pos]))
+    n_edges = len(source)
+    sign = np.where(rng.random(n_edges) < activating_fraction, 1.0, -1.0)
+    weight = sign * rng.uniform(1.0, 2.5, n_edges)
+    return {"source": np.asarray(source), "target": np.asarray(target), "weight": weight, "tf_order": order}
+
+
+# --- cells -----------------------------------------------------------------------
+
+
+def _sample_cell_types(rng: np.random.Generator, n_cells: int, n_celltypes: int) -> np.ndarray:
+    """Shuffled cell-type codes with unequal sizes, each type at least 2 cells (and 30% of an even share)."""
+    proportions = 0.3 / n_celltypes + 0.7 * rng.dirichlet(np.full(n_celltypes, 1.5))
+    sizes = 2 + rng.multinomial(n_cells - 2 * n_celltypes, proportions)
+    return rng.permutation(np.repeat(np.arange(n_celltypes), sizes))
+
+
+def _confounder_programs(rng: np.random.Generator, n_genes: int, n_celltypes: int, strength: float) -> np.ndarray:
+    """Network-unrelated log-rate offsets (cell types x genes): each gene follows one random program."""
+    n_programs = max(2, n_celltypes // 2)
+    patterns = rng.normal(size=(n_celltypes, n_programs))
+    membership = rng.integers(n_programs, size=n_genes)
+    loading = strength * rng.normal(size=n_genes)
+    return patterns[:, membership] * loading
+
+
+def _hill(x: np.ndarray, k: np.ndarray | float, n: np.ndarray | float) -> np.ndarray:
+    """Saturating response ``x^n / (k^n + x^n)`` in [0, 1)."""
+    xn = np.power(x, n)
+    return xn / (np.power(k, n) + xn)
+
+
+def _log_rates(
+    rng: np.random.Generator,
+    edges: dict[str, np.ndarray],
+    celltype: np.ndarray,
+    programs: np.ndarray,
+    n_genes: int,
+    n_tfs: int,
+    activity_noise: float,
+    inactive_fraction: float,
+) -> np.ndarray:
+    """Relative log expression rates (cells x genes) before library size and count noise."""
+    n_cells, n_celltypes = len(celltype), programs.shape[0]
+    log_rate = np.empty((n_cells, n_genes))
+    log_rate[:, :n_tfs] = rng.normal(0.0, 0.5, n_tfs)  # TFs: lower and less variable than targets
+    log_rate[:, n_tfs:] = rng.normal(0.5, 1.0, n_genes - n_tfs)
+    log_rate += programs[celltype]
+    # hidden TF state per cell type: mRNA offset and activity modifier (near zero where inactive)
+    mrna_offset = rng.normal(0.0, 0.6, (n_celltypes, n_tfs))
+    modifier = np.exp(rng.normal(0.0, 0.7, (n_celltypes, n_tfs)))
+    modifier[rng.random((n_celltypes, n_tfs)) < inactive_fraction] = 0.05
+    log_rate[:, :n_tfs] += mrna_offset[celltype] + rng.normal(0.0, 0.5, (n_cells, n_tfs))
+    src, tgt, weight = edges["source"], edges["target"], edges["weight"]
+    hill_n = rng.uniform(1.0, 2.0, len(src))
+    threshold = np.exp(rng.normal(0.0, 0.3, len(src)))
+    for tf in edges["tf_order"]:  # TF -> TF edges point forward in this order, so inputs are final
+        mrna = np.exp(log_rate[:, tf])
+        activity = _hill(mrna, np.median(mrna), 2.0) * modifier[celltype, tf]
+        activity *= np.exp(activity_noise * rng.normal(size=n_cells))
+        scale = np.median(activity)
+        for e in np.flatnonzero(src == tf):
+            log_rate[:, tgt[e]] += weight[e] * _hill(activity, scale * threshold[e], hill_n[e])
+    return log_rate
+
+
+# --- counts --------------------------------------------------------------------
+
+
+def _counts(
+    rng: np.random.Generator,
+    log_rate: np.ndarray,
+    noise: float,
+    dispersion: float,
+    dropout: float,
+    library_size: float,
+    library_size_sd: float,
+) -> sp.csr_matrix:
+    """Negative-binomial counts with library-size variation and extra dropout (CSR, float32)."""
+    n_cells, n_genes = log_rate.shape
+    rate = np.exp(log_rate + noise * rng.normal(size=log_rate.shape))
+    rate /= rate.sum(axis=1, keepdims=True)
+    size = library_size * np.exp(library_size_sd * rng.normal(size=(n_cells, 1)) - library_size_sd**2 / 2)
+    mean = rate * size
+    if dispersion > 0:
+        mean = rng.gamma(1.0 / dispersion, mean * dispersion)
+    counts = rng.poisson(mean)
+    p_drop = np.minimum(1.0, 2.0 * dropout / (1.0 + rate / np.median(rate)))
+    counts[rng.random(counts.shape) < p_drop] = 0
+    return sp.csr_matrix(counts.astype(np.float32))
+
+
+def _log_normalize(counts: sp.csr_matrix, target_sum: float = 1e4) -> sp.csr_matrix:
+    """log1p of counts scaled to ``target_sum`` per cell (empty cells stay zero)."""
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    scale = np.divide(target_sum, totals, out=np.zeros_like(totals), where=totals > 0)
+    out = sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ counts, dtype=np.float32)
+    np.log1p(out.data, out=out.data)
+    return out

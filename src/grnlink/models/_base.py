@@ -1,0 +1,78 @@
+"""The interface every link predictor implements.
+
+A predictor is built from hyper-parameters, learns in :meth:`LinkPredictor.fit`
+and scores pairs in :meth:`LinkPredictor.score` without ever training there.
+Its learned state is a nested dict of numpy arrays so that it can live in
+``adata.uns`` and survive ``write_h5ad``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .._pairs import PairSet
+from .._validation import InputError
+
+FEATURE_GROUPS = ("expression", "celltype_means", "embedding")
+
+
+class LinkPredictor(ABC):
+    """Base class: hyper-parameter handling, the fit/score contract and state I/O.
+
+    Subclasses set :attr:`name`, :attr:`paper`, :attr:`defaults` and implement
+    :meth:`fit`, :meth:`score`, :meth:`get_state` and :meth:`set_state`.
+    """
+
+    name: ClassVar[str] = ""
+    paper: ClassVar[str] = ""
+    supervised: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ()
+    defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **params: Any):
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise InputError(
+                f"model {self.name!r} has no option(s) {unknown}. "
+                f"Its options are {sorted(self.defaults)}; see help(gl.models.{type(self).__name__})."
+            )
+        self.params: dict[str, Any] = {**self.defaults, **params}
+        self.features: dict[str, np.ndarray] = {}
+
+    def check_features(self, features: dict[str, np.ndarray]) -> None:
+        """Raise when a feature group the model needs is missing."""
+        missing = [g for g in self.requires if g not in features]
+        if missing:
+            raise InputError(
+                f"model {self.name!r} needs the feature group(s) {missing}, but only {sorted(features)} were built. "
+                f"Include them, e.g. features={tuple(sorted(set(features) | set(missing)))}."
+            )
+
+    @abstractmethod
+    def fit(
+        self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
+    ) -> dict[str, Any]:
+        """Learn from labelled ``train`` pairs, early-stopping on ``val``; return the training history."""
+
+    @abstractmethod
+    def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
+        """Scores (higher = more likely an edge) of the pairs ``(tf[i], gene[i])`` as float64."""
+
+    @abstractmethod
+    def get_state(self) -> dict[str, Any]:
+        """Learned state as a (nested) dict of numpy arrays."""
+
+    @abstractmethod
+    def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
+        """Restore a fitted model from the features it was fitted on and :meth:`get_state` output."""
+
+
+def stack_features(features: dict[str, np.ndarray], n_genes: int) -> np.ndarray:
+    """Concatenate the feature groups column-wise in a fixed order (float32, genes x d)."""
+    blocks = [np.asarray(features[g], dtype=np.float32) for g in FEATURE_GROUPS if g in features]
+    if not blocks:
+        return np.zeros((n_genes, 0), dtype=np.float32)
+    return np.concatenate(blocks, axis=1)

@@ -1,0 +1,136 @@
+"""Shared machinery of the neural predictors: ensembles, training and state.
+
+A neural predictor only says how to build its network
+(:meth:`NeuralPredictor.build`); training goes through
+:func:`~grnlink.models._trainer.train_module`, scoring averages the members'
+probabilities, and the weights become numpy arrays for ``adata.uns``.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._pairs import PairSet
+from ._base import LinkPredictor, stack_features
+from ._trainer import TRAINER_DEFAULTS, predict_logits, train_module
+
+NEURAL_DEFAULTS: dict[str, Any] = {**TRAINER_DEFAULTS, "n_ensemble": 1}
+_MEMBER_SEED_STRIDE = 1_000_003  # members get well-separated seeds
+
+
+def mlp(sizes: list[int], dropout: float, *, last_plain: bool = True) -> nn.Sequential:
+    """Fully connected layers ``sizes[0] -> ... -> sizes[-1]`` with batch norm, ReLU and dropout.
+
+    The last layer is a plain linear map when ``last_plain`` (an output layer).
+    """
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if last_plain and i == len(sizes) - 2:
+            break
+        layers += [nn.BatchNorm1d(n_out), nn.ReLU(), nn.Dropout(dropout)]
+    return nn.Sequential(*layers)
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function in float64."""
+    logits = np.asarray(logits, dtype=np.float64)
+    out = np.empty_like(logits)
+    pos = logits >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-logits[pos]))
+    exp = np.exp(logits[~pos])
+    out[~pos] = exp / (1.0 + exp)
+    return out
+
+
+class NeuralPredictor(LinkPredictor):
+    """A torch network trained by the shared trainer, optionally as an ensemble.
+
+    ``n_ensemble`` members are trained with seeds ``seed``, ``seed + stride``, ...
+    and their probabilities averaged; each member's validation AUROC is kept so
+    that the cross-seed coefficient of variation can be reported.
+    """
+
+    defaults = NEURAL_DEFAULTS
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self.members: list[nn.Module] = []
+
+    @abstractmethod
+    def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
+        """A freshly initialised network over ``features`` (genes x d) for ``n_genes`` genes."""
+
+    def _new_member(self, features: dict[str, np.ndarray], n_genes: int, seed: int) -> nn.Module:
+        x = torch.from_numpy(stack_features(features, n_genes))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self.build(x, n_genes)
+
+    def fit(
+        self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
+    ) -> dict[str, Any]:
+        self.check_features(features)
+        self.features = features
+        trainer_args = {k: self.params[k] for k in TRAINER_DEFAULTS}
+        n_members = int(self.params["n_ensemble"])
+        self.members, histories = [], []
+        for i in range(n_members):
+            member_seed = seed + i * _MEMBER_SEED_STRIDE
+            module = self._new_member(features, n_genes, member_seed)
+            desc = f"{self.name}" + (f" {i + 1}/{n_members}" if n_members > 1 else "")
+            histories.append(train_module(module, train, val, seed=member_seed, desc=desc, **trainer_args))
+            self.members.append(module)
+        return _merge_histories(histories)
+
+    def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
+        probs = [sigmoid(predict_logits(m, tf, gene)) for m in self.members]
+        return np.mean(probs, axis=0)
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            f"member{i}": {k: v.detach().cpu().numpy().copy() for k, v in m.state_dict().items()}
+            for i, m in enumerate(self.members)
+        }
+
+    def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
+        self.features = features
+        self.members = []
+        for i in range(len(state)):
+            module = self._new_member(features, n_genes, 0)
+            weights = {k: torch.as_tensor(np.asarray(v)) for k, v in state[f"member{i}"].items()}
+            module.load_state_dict(weights)
+            module.eval()
+            self.members.append(module)
+
+    def n_parameters(self, features: dict[str, np.ndarray], n_genes: int) -> int:
+        """Number of trainable parameters of one member built on ``features``."""
+        module = self._new_member(features, n_genes, 0)
+        return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def _merge_histories(histories: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack per-member curves into (members x epochs) arrays padded with NaN."""
+    n_epochs = max(len(h["loss"]) for h in histories)
+
+    def pad(key: str) -> np.ndarray:
+        out = np.full((len(histories), n_epochs), np.nan)
+        for i, h in enumerate(histories):
+            out[i, : len(h[key])] = h[key]
+        return out
+
+    merged: dict[str, Any] = {k: pad(k) for k in ("loss", "val_loss", "val_auroc")}
+    merged["best_epoch"] = np.array([h["best_epoch"] for h in histories], dtype=np.int64)
+    merged["n_epochs"] = np.array([h["n_epochs"] for h in histories], dtype=np.int64)
+    best_auroc = np.array(
+        [h["val_auroc"][h["best_epoch"]] if len(h["val_auroc"]) else np.nan for h in histories], dtype=np.float64
+    )
+    merged["member_val_auroc"] = best_auroc
+    if len(histories) > 1 and np.isfinite(best_auroc).all() and best_auroc.mean() > 0:
+        merged["member_cv"] = float(best_auroc.std(ddof=1) / best_auroc.mean())
+    return merged

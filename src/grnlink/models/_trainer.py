@@ -1,0 +1,138 @@
+"""The one training loop every neural predictor uses.
+
+Mini-batch Adam on binary cross-entropy over labelled TF-gene pairs, with
+early stopping on the validation pairs (AUROC when both classes are present,
+loss otherwise) and the best weights restored at the end. Models only define
+their network; they never write a loop of their own.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+from torch import nn
+from tqdm.auto import tqdm
+
+from .._pairs import PairSet
+from .._settings import progress_disabled
+
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "lr": 1e-3,
+    "weight_decay": 0.0,
+    "batch_size": 256,
+    "max_epochs": 100,
+    "patience": 10,
+}
+
+
+def _as_tensors(pairs: PairSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    return torch.from_numpy(pairs.tf), torch.from_numpy(pairs.gene), torch.from_numpy(pairs.label)
+
+
+@torch.no_grad()
+def predict_logits(module: nn.Module, tf: np.ndarray, gene: np.ndarray, batch_size: int = 16384) -> np.ndarray:
+    """Logits of ``module`` for the pairs, in eval mode and in batches (float64)."""
+    module.eval()
+    out = np.empty(len(tf), dtype=np.float64)
+    for start in range(0, len(tf), batch_size):
+        stop = start + batch_size
+        tf_t = torch.from_numpy(np.asarray(tf[start:stop], dtype=np.int64))
+        gene_t = torch.from_numpy(np.asarray(gene[start:stop], dtype=np.int64))
+        out[start:stop] = module(tf_t, gene_t).double().numpy()
+    return out
+
+
+def _validation_metrics(module: nn.Module, val: PairSet) -> tuple[float, float]:
+    logits = predict_logits(module, val.tf, val.gene)
+    loss = nn.functional.binary_cross_entropy_with_logits(
+        torch.from_numpy(logits), torch.from_numpy(val.label.astype(np.float64))
+    ).item()
+    both_classes = 0 < val.n_pos < len(val)
+    auroc = float(roc_auc_score(val.label, logits)) if both_classes else float("nan")
+    return loss, auroc
+
+
+def train_module(
+    module: nn.Module,
+    train: PairSet,
+    val: PairSet,
+    *,
+    seed: int,
+    lr: float,
+    weight_decay: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int,
+    desc: str = "training",
+) -> dict[str, Any]:
+    """Train ``module`` (``module(tf, gene) -> logits``) in place and return its history.
+
+    Parameters
+    ----------
+    module
+        Network mapping TF and gene position tensors to one logit per pair.
+    train, val
+        Labelled pairs. With no validation pairs the loop runs ``max_epochs``.
+    seed
+        Seeds batch order and dropout; the caller's global torch RNG is left as it was.
+    lr, weight_decay
+        Adam learning rate and L2 penalty.
+    batch_size, max_epochs, patience
+        Mini-batch size, epoch cap and epochs without validation improvement before stopping.
+
+    Returns
+    -------
+    ``{"loss", "val_loss", "val_auroc"}`` per epoch (numpy arrays), ``best_epoch`` and ``n_epochs``.
+    """
+    tf_all, gene_all, label_all = _as_tensors(train)
+    n = len(train)
+    history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_auroc": []}
+    best_score, best_epoch, best_state, waited = -np.inf, 0, None, 0
+    use_auroc = 0 < val.n_pos < len(val)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        order_rng = torch.Generator().manual_seed(seed)
+        optimiser = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+        bar = tqdm(range(max_epochs), desc=desc, disable=progress_disabled(), leave=False)
+        for epoch in bar:
+            module.train()
+            order = torch.randperm(n, generator=order_rng)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = order[start : start + batch_size]
+                if len(idx) < 2:  # batch norm cannot train on a single pair
+                    continue
+                optimiser.zero_grad()
+                logits = module(tf_all[idx], gene_all[idx])
+                loss = nn.functional.binary_cross_entropy_with_logits(logits, label_all[idx])
+                loss.backward()
+                optimiser.step()
+                total += loss.item() * len(idx)
+            history["loss"].append(total / max(n, 1))
+            if len(val) == 0:
+                best_epoch = epoch
+                continue
+            val_loss, val_auroc = _validation_metrics(module, val)
+            history["val_loss"].append(val_loss)
+            history["val_auroc"].append(val_auroc)
+            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_auroc=f"{val_auroc:.3f}")
+            score = val_auroc if use_auroc else -val_loss
+            if score > best_score:
+                best_score, best_epoch, waited = score, epoch, 0
+                best_state = copy.deepcopy(module.state_dict())
+            else:
+                waited += 1
+                if waited >= patience:
+                    break
+        bar.close()
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    out: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in history.items()}
+    out["best_epoch"] = int(best_epoch)
+    out["n_epochs"] = len(history["loss"])
+    return out

@@ -1,0 +1,18 @@
+"""Preprocessing: gene features (cell-type means, embeddings) and prior networks.
+
+One private module per function; this package re-exports the public names.
+"""
+
+from ._celltype_means import celltype_means, group_means
+from ._embeddings import gene_embeddings
+from ._prior import AlignedPrior, align_prior, coverage_message, get_prior
+
+__all__ = [
+    "AlignedPrior",
+    "align_prior",
+    "celltype_means",
+    "coverage_message",
+    "gene_embeddings",
+    "get_prior",
+    "group_means",
+]

@@ -1,0 +1,332 @@
+"""Prior TF -> target networks: fetch or read them, and map their symbols to ``var_names``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._settings import info, warning
+from .._validation import GeneIndex, InputError, _preview, check_edge_table
+
+PRIOR_NAMES = ("dorothea", "collectri")
+DOROTHEA_LEVELS = ("A", "B", "C", "D")
+PRIOR_COLUMNS = ["source", "target", "weight", "confidence"]
+_SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
+_MISSING = ["", "NA", "NaN", "nan", "None"]
+
+
+@dataclass(frozen=True, eq=False)
+class AlignedPrior:
+    """A prior mapped onto ``var_names``: one entry per kept edge.
+
+    Attributes
+    ----------
+    source_idx
+        Position of each edge's TF in ``var_names`` (int64).
+    target_idx
+        Position of each edge's target gene in ``var_names`` (int64).
+    weight
+        Edge weight (float64), 1.0 where the prior had none.
+    coverage
+        Plain ints: ``n_edges``, ``n_edges_mapped``, ``n_tfs``, ``n_tfs_mapped``,
+        ``n_targets``, ``n_targets_mapped`` and ``n_self_loops`` (mapped edges
+        dropped because TF and target are the same gene).
+    """
+
+    source_idx: np.ndarray
+    target_idx: np.ndarray
+    weight: np.ndarray
+    coverage: dict
+
+
+def _separator(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    sep = _SEPARATORS.get(suffixes[-1] if suffixes else "")
+    if sep is None:
+        raise InputError(
+            f"Cannot tell the column separator of {str(path)!r} from its extension. "
+            "Name it .csv (comma) or .tsv/.txt (tab), optionally followed by .gz."
+        )
+    return sep
+
+
+def _looks_like_path(source: str | os.PathLike) -> bool:
+    if not isinstance(source, str):
+        return True
+    name = source.lower().removesuffix(".gz")
+    return name.endswith(tuple(_SEPARATORS)) or os.sep in source or Path(source).exists()
+
+
+def _read_prior_file(path: str | os.PathLike) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            f"Prior file {str(path)!r} does not exist. Pass an existing .csv/.tsv(.gz) file or a DataFrame."
+        )
+    # Gene symbols such as "NA" must stay strings: only weight/confidence know missing values.
+    na_values = {"weight": _MISSING, "confidence": _MISSING}
+    return pd.read_csv(path, sep=_separator(path), keep_default_na=False, na_values=na_values)
+
+
+def _fetch_decoupler(name: str, organism: str, levels: Sequence[str] | str) -> pd.DataFrame:
+    import decoupler as dc
+    import requests
+
+    organisms = ["human", *dc.op.show_organisms()]
+    if organism not in organisms:
+        raise InputError(f"organism={organism!r} is not known to decoupler; use one of {organisms}.")
+    kwargs = {"organism": organism}
+    if name == "dorothea":
+        levels = [levels] if isinstance(levels, str) else [str(lv).upper() for lv in levels]
+        bad = [lv for lv in levels if lv not in DOROTHEA_LEVELS]
+        if bad or not levels:
+            raise InputError(
+                f"levels={levels!r} is not valid for DoRothEA through decoupler; use a subset of {DOROTHEA_LEVELS}. "
+                "For level E, pass a local DoRothEA table (DataFrame or .tsv file) and filter its confidence column."
+            )
+        kwargs["levels"] = levels
+    fetch = dc.op.dorothea if name == "dorothea" else dc.op.collectri
+    try:
+        return fetch(**kwargs)
+    except (requests.exceptions.RequestException, OSError) as err:
+        raise RuntimeError(
+            f"Downloading the {name!r} prior through decoupler failed ({type(err).__name__}: {err}). "
+            "Without network access, pass the prior as a DataFrame or a local file instead, e.g. the DoRothEA "
+            "table saved as TSV with columns source, target, weight, confidence: "
+            "gl.pp.get_prior('dorothea_hs.tsv.gz')."
+        ) from err
+
+
+def _tidy(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """New DataFrame with columns source, target, weight (float), confidence (str); unique (source, target)."""
+    check_edge_table(table, what)
+    ends = table[["source", "target"]]
+    empty = ends.isna().any(axis=1).to_numpy() | (ends.astype(str).apply(lambda c: c.str.strip()) == "").any(axis=1)
+    if empty.any():
+        raise InputError(
+            f"{what} has {int(empty.sum())} rows with an empty source or target. Drop them first, "
+            "e.g. table.dropna(subset=['source', 'target'])."
+        )
+    out = pd.DataFrame(
+        {"source": ends["source"].astype(str).to_numpy(), "target": ends["target"].astype(str).to_numpy()}
+    )
+
+    if "weight" in table.columns:
+        weight = pd.to_numeric(table["weight"], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.isnan(weight) & table["weight"].notna().to_numpy()
+        if bad.any():
+            examples = _preview(table["weight"][bad].unique())
+            raise InputError(
+                f"{what}['weight'] has {int(bad.sum())} non-numeric values ({examples}). "
+                "Weights must be numbers (e.g. +1/-1 mode of regulation); drop the column to use weight 1.0."
+            )
+        if not np.isfinite(weight).all():
+            raise InputError(
+                f"{what}['weight'] has {int((~np.isfinite(weight)).sum())} missing or infinite values. "
+                "Fill them (e.g. table.fillna({'weight': 1.0})) or drop the weight column to use weight 1.0."
+            )
+        out["weight"] = weight
+    else:
+        out["weight"] = 1.0
+
+    if "confidence" in table.columns:
+        conf = table["confidence"]
+        out["confidence"] = np.where(conf.isna().to_numpy(), "", conf.astype(str).to_numpy()).astype(object)
+    else:
+        out["confidence"] = ""
+    return out.drop_duplicates(["source", "target"], keep="first").reset_index(drop=True)
+
+
+def _symbol_positions(index: GeneIndex, symbols: pd.Series) -> np.ndarray:
+    """Positions of ``symbols`` in var_names (-1 where none), looking each distinct symbol up once."""
+    codes, uniques = pd.factorize(symbols)
+    return index.positions(uniques)[codes]
+
+
+def _align(prior: pd.DataFrame, var_names: Sequence[str]) -> AlignedPrior:
+    tidy = _tidy(prior, "prior")
+    names = pd.Index([str(v) for v in var_names])
+    if not names.is_unique:
+        dups = names[names.duplicated()].unique()
+        raise InputError(
+            f"var_names has {len(dups)} duplicated gene names ({_preview(dups)}). "
+            "Make them unique first, e.g. adata.var_names_make_unique()."
+        )
+    index = GeneIndex(names)
+    src = _symbol_positions(index, tidy["source"])
+    tgt = _symbol_positions(index, tidy["target"])
+
+    mapped = (src >= 0) & (tgt >= 0)
+    self_loop = mapped & (src == tgt)
+    keep = mapped & ~self_loop
+    # "Irf1" and "IRF1" in one prior land on the same gene pair: keep its first edge only
+    pair = np.where(keep, src * len(names) + tgt, -1 - np.arange(len(src)))  # dropped rows never collide
+    keep &= ~pd.Series(pair).duplicated().to_numpy()
+
+    sources = tidy["source"].to_numpy()
+    targets = tidy["target"].to_numpy()
+    coverage = {
+        "n_edges": int(len(tidy)),
+        "n_edges_mapped": int(keep.sum()),
+        "n_tfs": int(pd.unique(sources).size),
+        "n_tfs_mapped": int(pd.unique(sources[src >= 0]).size),
+        "n_targets": int(pd.unique(targets).size),
+        "n_targets_mapped": int(pd.unique(targets[tgt >= 0]).size),
+        "n_self_loops": int(self_loop.sum()),
+    }
+    return AlignedPrior(
+        source_idx=src[keep].astype(np.int64),
+        target_idx=tgt[keep].astype(np.int64),
+        weight=tidy["weight"].to_numpy(dtype=np.float64)[keep],
+        coverage=coverage,
+    )
+
+
+def coverage_message(coverage: dict) -> str:
+    """One line saying how much of a prior maps to ``var_names``.
+
+    Parameters
+    ----------
+    coverage
+        The ``coverage`` dict of an :class:`AlignedPrior`.
+
+    Returns
+    -------
+    A line such as ``"prior: 3067 of 3100 edges map to var_names (TFs 20/21, targets 700/702)"``.
+
+    Examples
+    --------
+    >>> from grnlink.pp import coverage_message
+    >>> cov = dict(n_edges=10, n_edges_mapped=8, n_tfs=3, n_tfs_mapped=2, n_targets=9, n_targets_mapped=8)
+    >>> coverage_message(cov)
+    'prior: 8 of 10 edges map to var_names (TFs 2/3, targets 8/9)'
+    """
+    msg = (
+        f"prior: {coverage['n_edges_mapped']} of {coverage['n_edges']} edges map to var_names "
+        f"(TFs {coverage['n_tfs_mapped']}/{coverage['n_tfs']}, "
+        f"targets {coverage['n_targets_mapped']}/{coverage['n_targets']})"
+    )
+    if coverage.get("n_self_loops", 0):
+        msg += f"; {coverage['n_self_loops']} self-loops dropped"
+    return msg
+
+
+def _no_overlap_message(coverage: dict) -> str:
+    return (
+        f"The prior shares no gene with adata.var_names ({coverage_message(coverage)}). "
+        "Check the organism (human 'IRF1' vs mouse 'Irf1' symbols are matched ignoring case, but orthologs are not) "
+        "and whether var_names hold Ensembl ids; pass gene symbols, e.g. adata.var_names = adata.var['gene_symbols']."
+    )
+
+
+def align_prior(prior: pd.DataFrame, var_names: Sequence[str]) -> AlignedPrior:
+    """Map a prior's TF and target symbols to positions in ``var_names``.
+
+    Symbols match exactly first, then ignoring case (mouse ``Irf1`` == ``IRF1``).
+    Only edges whose TF and target both map are kept. Self-loops (a TF
+    regulating itself) are dropped, and so are repeated edges that map to the
+    same gene pair (the first is kept). The coverage is logged as one line.
+
+    Parameters
+    ----------
+    prior
+        DataFrame with columns ``source`` and ``target`` (``weight`` optional, 1.0 when absent),
+        e.g. from :func:`get_prior`.
+    var_names
+        Gene names to map onto, usually ``adata.var_names`` (must be unique).
+
+    Returns
+    -------
+    :class:`AlignedPrior` with ``source_idx``, ``target_idx``, ``weight`` and ``coverage``.
+
+    Raises
+    ------
+    InputError
+        When columns are missing or when no edge maps (wrong organism, Ensembl ids ...).
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(n_genes=200, n_tfs=20, n_cells=500, seed=0)
+    >>> aligned = gl.pp.align_prior(adata.uns["true_network"], adata.var_names)
+    >>> aligned.source_idx[:3], aligned.coverage["n_edges_mapped"]  # doctest: +SKIP
+    """
+    aligned = _align(prior, var_names)
+    if aligned.coverage["n_edges_mapped"] == 0:
+        raise InputError(_no_overlap_message(aligned.coverage))
+    info(coverage_message(aligned.coverage))
+    return aligned
+
+
+def get_prior(
+    source: str | os.PathLike | pd.DataFrame = "dorothea",
+    *,
+    organism: str = "human",
+    levels: Sequence[str] = ("A", "B", "C"),
+    adata=None,
+) -> pd.DataFrame:
+    """A prior TF -> target network as a tidy DataFrame.
+
+    Parameters
+    ----------
+    source
+        ``"dorothea"`` or ``"collectri"`` (fetched through decoupler 2.x, which needs network access),
+        a DataFrame, or a path to a ``.csv`` (comma) or ``.tsv``/``.txt`` (tab) file, optionally gzipped.
+        Tables need ``source`` and ``target`` columns; ``weight`` and ``confidence`` are optional.
+        DataFrames and files are read as they are: ``organism`` and ``levels`` do not apply to them.
+    organism
+        Organism for decoupler's resources (``"human"``, ``"mouse"``, ...; decoupler translates
+        human symbols through orthologs).
+    levels
+        DoRothEA confidence levels to keep (subset of A-D); only used for ``"dorothea"``.
+    adata
+        If given, log how much of the prior maps to ``adata.var_names`` (case-insensitive).
+        The returned table keeps the original symbols.
+
+    Returns
+    -------
+    DataFrame with columns ``source``, ``target`` (str), ``weight`` (float, 1.0 when absent) and
+    ``confidence`` (str, ``""`` when absent); one row per (source, target) pair, the first kept.
+
+    Raises
+    ------
+    InputError
+        Unknown name, missing file, missing ``source``/``target`` columns, non-numeric weights.
+    RuntimeError
+        When decoupler's download fails (no network): pass a DataFrame or a local file instead.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(n_genes=200, n_tfs=20, n_cells=500, seed=0)
+    >>> prior = gl.pp.get_prior(adata.uns["true_network"], adata=adata)
+    >>> list(prior.columns)
+    ['source', 'target', 'weight', 'confidence']
+    >>> dorothea = gl.pp.get_prior("dorothea", organism="human", levels=("A", "B"))  # doctest: +SKIP
+    """
+    if isinstance(source, pd.DataFrame):
+        table, what = source, "the prior DataFrame"
+    elif isinstance(source, str) and source.lower() in PRIOR_NAMES:
+        table, what = _fetch_decoupler(source.lower(), organism, levels), f"decoupler's {source.lower()}"
+    elif isinstance(source, str | os.PathLike) and _looks_like_path(source):
+        table, what = _read_prior_file(source), f"prior file {str(source)!r}"
+    else:
+        raise InputError(
+            f"Unknown prior {source!r}. Pass one of the names {list(PRIOR_NAMES)}, a DataFrame with columns "
+            "source and target, or a path to a .csv/.tsv(.gz) file."
+        )
+    prior = _tidy(table, what)
+    if adata is not None:
+        coverage = _align(prior, adata.var_names).coverage
+        if coverage["n_edges_mapped"] == 0:
+            warning(_no_overlap_message(coverage))
+        else:
+            info(coverage_message(coverage))
+    return prior

@@ -1,0 +1,7 @@
+"""Tools: fit a link predictor, score pairs, export the network."""
+
+from ._fit import grn_fit
+from ._network import grn_network
+from ._predict import grn_predict
+
+__all__ = ["grn_fit", "grn_network", "grn_predict"]

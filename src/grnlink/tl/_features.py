@@ -1,0 +1,114 @@
+"""Per-gene feature groups built from what an AnnData knows about each gene.
+
+``expression``: each gene's per-cell expression, standardised over cells
+(at most ``max_cells`` cells, a seeded subsample). ``celltype_means``: the
+gene's mean expression per ``groupby`` group. ``embedding``: the scFM gene
+embedding in ``varm``. Groups other than ``expression`` are standardised per
+column across genes so that each dimension enters a network on one scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from anndata import AnnData
+
+from .._validation import InputError, check_embedding, check_finite, check_groupby
+from ..models import FEATURE_GROUPS
+from ..pp import group_means
+
+
+def resolve_feature_groups(
+    features: Sequence[str] | None, *, groupby: str | None, embedding_key: str | None
+) -> tuple[str, ...]:
+    """Feature groups to build: ``features`` as given, or every group the arguments make available."""
+    if features is None:
+        groups = ["expression"]
+        groups += ["celltype_means"] if groupby is not None else []
+        groups += ["embedding"] if embedding_key is not None else []
+        return tuple(groups)
+    groups = tuple(features) if not isinstance(features, str) else (features,)
+    unknown = [g for g in groups if g not in FEATURE_GROUPS]
+    if unknown:
+        raise InputError(f"features={groups!r} names unknown group(s) {unknown}; valid groups are {FEATURE_GROUPS}.")
+    if "celltype_means" in groups and groupby is None:
+        raise InputError("features includes 'celltype_means' but groupby is None; pass groupby='<obs column>'.")
+    if "embedding" in groups and embedding_key is None:
+        raise InputError("features includes 'embedding' but embedding_key is None; pass embedding_key='<varm key>'.")
+    return groups
+
+
+def expression_matrix(adata: AnnData, layer: str | None):
+    """The expression matrix (cells x genes) of ``layer`` or ``X``, checked to exist."""
+    if layer is None:
+        if adata.X is None:
+            raise InputError("adata.X is empty; pass layer='<name>' of a layer holding expression.")
+        return adata.X
+    if layer not in adata.layers:
+        raise InputError(f"layer={layer!r} is not in adata.layers (layers: {list(adata.layers.keys())}).")
+    return adata.layers[layer]
+
+
+def cell_subsample(n_cells: int, max_cells: int | None, seed: int) -> np.ndarray:
+    """Sorted positions of at most ``max_cells`` cells, the same for the same seed."""
+    if max_cells is None or n_cells <= max_cells:
+        return np.arange(n_cells)
+    return np.sort(np.random.default_rng(seed).choice(n_cells, size=max_cells, replace=False))
+
+
+def standardized_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> np.ndarray:
+    """Genes x cells float32 matrix, each gene centred and scaled to unit variance over ``cells``.
+
+    Genes constant over the cells get zeros. Only the chosen cells are densified.
+    """
+    matrix = expression_matrix(adata, layer)[cells]
+    if hasattr(matrix, "compute"):
+        matrix = matrix.compute()
+    dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
+    dense = dense.astype(np.float64, copy=False)
+    check_finite(dense, f"the expression in {'adata.X' if layer is None else f'adata.layers[{layer!r}]'}")
+    centred = dense - dense.mean(axis=0)
+    scale = dense.std(axis=0)
+    z = np.divide(centred, scale, out=np.zeros_like(centred), where=scale > 0)
+    return np.ascontiguousarray(z.T, dtype=np.float32)
+
+
+def standardize_columns(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """Centre and scale each column over ``rows`` (all rows by default); other rows stay zero."""
+    values = np.asarray(values, dtype=np.float64)
+    rows = np.ones(len(values), dtype=bool) if rows is None else rows
+    out = np.zeros_like(values)
+    mean = values[rows].mean(axis=0)
+    scale = values[rows].std(axis=0)
+    scale[scale == 0] = 1.0
+    out[rows] = (values[rows] - mean) / scale
+    return out.astype(np.float32)
+
+
+def build_features(
+    adata: AnnData,
+    groups: Sequence[str],
+    *,
+    layer: str | None,
+    groupby: str | None,
+    embedding_key: str | None,
+    max_cells: int | None,
+    seed: int,
+) -> dict[str, np.ndarray]:
+    """Every requested feature group as a genes x d float32 array. Reads ``adata`` only."""
+    features: dict[str, np.ndarray] = {}
+    if "celltype_means" in groups:
+        labels = check_groupby(adata, groupby)
+        means, _ = group_means(expression_matrix(adata, layer), labels)
+        features["celltype_means"] = standardize_columns(means)
+    if "embedding" in groups:
+        emb = check_embedding(adata, embedding_key)
+        mask_col = f"{embedding_key}_mask"
+        present = adata.var[mask_col].to_numpy(bool) if mask_col in adata.var else np.any(emb != 0, axis=1)
+        features["embedding"] = standardize_columns(emb, present if present.any() else None)
+    if "expression" in groups:
+        cells = cell_subsample(adata.n_obs, max_cells, seed)
+        features["expression"] = standardized_expression(adata, layer, cells)
+    return features

@@ -1,0 +1,206 @@
+"""``gl.tl.grn_fit``: train a link predictor on prior edges and sampled non-edges."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
+from .._settings import info
+from .._validation import GeneIndex, InputError, check_edge_table, check_unique_var_names
+from ..models import get_model_class
+from ..pp import align_prior, get_prior
+from ._features import build_features, cell_subsample, resolve_feature_groups, standardized_expression
+from ._store import store_fitted
+
+_MIN_VAL_POSITIVES = 5
+
+
+def grn_fit(
+    adata: AnnData,
+    prior: pd.DataFrame | str | PathLike,
+    *,
+    model: str = "two_tower",
+    groupby: str | None = None,
+    embedding_key: str | None = None,
+    layer: str | None = None,
+    exclude: pd.DataFrame | None = None,
+    negatives: str = "tf_matched",
+    negative_ratio: float = 1.0,
+    seed: int = 0,
+    key_added: str = "grn",
+    features: Sequence[str] | None = None,
+    val_fraction: float = 0.1,
+    max_cells: int | None = 2000,
+    **model_kwargs: Any,
+) -> None:
+    """Train a TF→target link predictor on a prior network.
+
+    Prior edges whose TF and target are both in ``adata.var_names`` (matched
+    case-insensitively) are the positives; non-edges drawn by ``negatives`` are
+    the negatives. A random ``val_fraction`` of the positives (with their own
+    negatives) is held out for early stopping. Nothing is written to ``adata``
+    until training has finished.
+
+    Parameters
+    ----------
+    adata
+        Cells x genes. ``var_names`` must be unique gene symbols.
+    prior
+        TF→target table with columns ``source`` and ``target`` (e.g. from
+        :func:`grnlink.pp.get_prior`), or a CSV/TSV path to one.
+    model
+        Name of a registered predictor; see :func:`grnlink.models.available_models`.
+    groupby
+        ``adata.obs`` column whose groups give the ``celltype_means`` features.
+    embedding_key
+        ``adata.varm`` key of scFM gene embeddings (the ``embedding`` features).
+    layer
+        Expression source; ``None`` uses ``adata.X``.
+    exclude
+        Pairs (``source``, ``target``) never used in training, neither as
+        positives nor as negatives (e.g. a held-out test set).
+    negatives
+        ``"tf_matched"`` (same TF, random non-target), ``"uniform"`` (random
+        TF x gene non-edge) or ``"hard"`` (same TF, the non-targets most
+        co-expressed with it).
+    negative_ratio
+        Negatives per positive.
+    seed
+        Seeds the validation split, negatives, cell subsample and the network;
+        the same seed gives the same scores.
+    key_added
+        The fitted model goes to ``adata.uns[key_added]``.
+    features
+        Feature groups among ``"expression"``, ``"celltype_means"``,
+        ``"embedding"``. Default: ``expression`` plus every group that
+        ``groupby``/``embedding_key`` make available.
+    val_fraction
+        Fraction of positives held out for early stopping.
+    max_cells
+        Cells (a seeded subsample) used for the ``expression`` features;
+        ``None`` uses all.
+    **model_kwargs
+        Options of the chosen model (e.g. ``n_ensemble=1``, ``max_epochs=50``).
+
+    Returns
+    -------
+    ``None``. Writes ``adata.uns[key_added]``: ``model``, ``params``, the
+    training summary ``training`` (``loss``, ``val_loss``, ``val_auroc`` curves
+    as members x epochs arrays, ``best_epoch``, counts of pairs, ``val_auroc``,
+    ``val_auprc``, ``fit_seconds``), the prior ``coverage`` and the model state.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(seed=0)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], groupby="cell_type", n_ensemble=1, max_epochs=5)
+    >>> adata.uns["grn"]["model"]
+    'two_tower'
+    """
+    start = time.perf_counter()
+    check_unique_var_names(adata)
+    predictor = get_model_class(model)(**model_kwargs)
+    if negatives not in NEGATIVE_STRATEGIES:
+        raise InputError(f"negatives={negatives!r} is not known; use one of {NEGATIVE_STRATEGIES}.")
+    if not negative_ratio > 0:
+        raise InputError(f"negative_ratio must be > 0, got {negative_ratio!r}.")
+    if not 0 <= val_fraction < 1:
+        raise InputError(f"val_fraction must be in [0, 1), got {val_fraction!r}.")
+    groups = resolve_feature_groups(features, groupby=groupby, embedding_key=embedding_key)
+
+    if isinstance(prior, str) and prior.lower() in ("dorothea", "collectri"):
+        raise InputError(
+            f"prior={prior!r} is a resource name; fetch it first with "
+            f"prior = gl.pp.get_prior({prior!r}, organism='human' or 'mouse'), then pass the table."
+        )
+    table = get_prior(prior) if not isinstance(prior, pd.DataFrame) else prior
+    check_edge_table(table, "prior")
+    genes = np.asarray(adata.var_names, dtype=str)
+    aligned = align_prior(table, genes)
+    excluded = _exclude_keys(exclude, genes)
+
+    gene_features = build_features(adata, groups, layer=layer, groupby=groupby, embedding_key=embedding_key,
+                                   max_cells=max_cells, seed=seed)
+    predictor.check_features(gene_features)
+    rng = np.random.default_rng(seed)
+    coexpression = _coexpression_rows(adata, gene_features, layer, max_cells, seed) if negatives == "hard" else None
+    train, val = _training_pairs(aligned.source_idx, aligned.target_idx, len(genes), excluded, negatives,
+                                 negative_ratio, val_fraction, coexpression, rng)
+    info(f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
+         f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}")
+    history = predictor.fit(gene_features, train, val, n_genes=len(genes), seed=seed)
+
+    training = _training_summary(history, predictor, train, val, time.perf_counter() - start)
+    fit_params = {"model": model, "groupby": groupby, "embedding_key": embedding_key, "layer": layer,
+                  "negatives": negatives, "negative_ratio": negative_ratio, "seed": seed, "features": list(groups),
+                  "val_fraction": val_fraction, "max_cells": max_cells, "n_excluded": int(len(excluded))}
+    store_fitted(adata, key_added, model=predictor, genes=genes, prior_source=aligned.source_idx,
+                 prior_target=aligned.target_idx, fit_params=fit_params, training=training,
+                 coverage=aligned.coverage)
+    val_note = f", validation AUROC {training['val_auroc']:.3f}" if np.isfinite(training["val_auroc"]) else ""
+    info(f"fitted {model} in {training['fit_seconds']:.1f} s{val_note}; stored in adata.uns[{key_added!r}]")
+
+
+def _exclude_keys(exclude: pd.DataFrame | None, genes: np.ndarray) -> np.ndarray:
+    """Sorted pair keys of ``exclude``; unknown genes raise."""
+    if exclude is None:
+        return np.empty(0, dtype=np.int64)
+    check_edge_table(exclude, "exclude")
+    index = GeneIndex(genes)
+    src = index.positions_or_raise(exclude["source"].to_numpy(), "exclude['source']")
+    tgt = index.positions_or_raise(exclude["target"].to_numpy(), "exclude['target']")
+    return np.unique(pair_keys(src, tgt, len(genes)))
+
+
+def _coexpression_rows(adata, gene_features, layer, max_cells, seed):
+    """A function giving a TF's correlation with every gene, for hard negatives."""
+    z = gene_features.get("expression")
+    if z is None:
+        z = standardized_expression(adata, layer, cell_subsample(adata.n_obs, max_cells, seed))
+    return lambda tf: z @ z[tf] / z.shape[1]
+
+
+def _training_pairs(source, target, n_genes, excluded, negatives, ratio, val_fraction, coexpression, rng):
+    """Training and validation pairs: positives minus ``exclude``, split, each with its own negatives."""
+    keys = pair_keys(source, target, n_genes)
+    usable = ~np.isin(keys, excluded)
+    if not usable.any():
+        raise InputError("every prior edge is in `exclude`: nothing is left to train on. Exclude fewer pairs.")
+    if (~usable).any():
+        info(f"{int((~usable).sum())} prior edges are in `exclude` and are not used for training")
+    source, target = source[usable], target[usable]
+    n_val = int(round(val_fraction * len(source)))
+    n_val = n_val if n_val >= _MIN_VAL_POSITIVES else 0
+    order = rng.permutation(len(source))
+    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    forbidden = np.union1d(excluded, keys)
+
+    def labelled(idx, blocked):
+        neg_tf, neg_gene = sample_negatives(source[idx], target[idx], n_genes, strategy=negatives, ratio=ratio,
+                                            forbidden=blocked, coexpression=coexpression, rng=rng)
+        pos = PairSet(source[idx], target[idx], np.ones(len(idx)))
+        return PairSet.concat(pos, PairSet(neg_tf, neg_gene, np.zeros(len(neg_tf))))
+
+    train = labelled(train_idx, forbidden)
+    blocked_for_val = np.union1d(forbidden, pair_keys(train.tf, train.gene, n_genes))
+    val = labelled(val_idx, blocked_for_val) if n_val else PairSet([], [], [])
+    return train, val
+
+
+def _training_summary(history, predictor, train: PairSet, val: PairSet, seconds: float) -> dict[str, Any]:
+    summary: dict[str, Any] = dict(history)
+    summary.update(n_train_pos=train.n_pos, n_train_neg=len(train) - train.n_pos,
+                   n_val_pos=val.n_pos, n_val_neg=len(val) - val.n_pos, fit_seconds=float(seconds))
+    both = 0 < val.n_pos < len(val)
+    scores = predictor.score(val.tf, val.gene) if both else None
+    summary["val_auroc"] = float(roc_auc_score(val.label, scores)) if both else float("nan")
+    summary["val_auprc"] = float(average_precision_score(val.label, scores)) if both else float("nan")
+    return summary

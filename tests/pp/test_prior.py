@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+import gzip
+import io
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+
+from grnlink._validation import InputError
+from grnlink.pp import AlignedPrior, align_prior, get_prior
+from grnlink.pp._prior import coverage_message
+
+# decoupler 2.x fetches every resource through decoupler._download._download, which calls
+# _download_chunks (the requests layer). Only that function is replaced; decoupler parses for real.
+DOWNLOAD = "decoupler._download._download_chunks"
+
+OMNIPATH_DOROTHEA = pd.DataFrame(
+    {
+        "source_genesymbol": ["IRF1", "IRF1", "STAT1", "NFKB1", "NFKB1"],
+        "target_genesymbol": ["CXCL10", "STAT1", "IRF1", "TNF", "IL6"],
+        "is_stimulation": [1, 1, 1, 0, 1],
+        "is_inhibition": [0, 0, 1, 1, 0],
+        "consensus_direction": [1, 1, 1, 1, 1],
+        "consensus_stimulation": [1, 1, 0, 0, 1],
+        "consensus_inhibition": [0, 0, 1, 1, 0],
+        "dorothea_level": ["A", "B", "A;B", "C", "D"],
+    }
+)
+COLLECTRI = pd.DataFrame(
+    {
+        "source": ["MYC", "MYC", "TP53"],
+        "target": ["CDK4", "TERT", "CDKN1A"],
+        "weight": [1, 1, 1],
+        "resources": ["CollecTRI;ExTRI_CollecTRI", "CollecTRI", "CollecTRI;TRRUST_CollecTRI"],
+        "references": ["CollecTRI:1", "CollecTRI:2", "CollecTRI:3"],
+        "sign_decision": ["default activation", "PMID", "PMID"],
+    }
+)
+HCOP_MOUSE = pd.DataFrame(
+    {
+        "human_symbol": ["IRF1", "STAT1", "CXCL10", "NFKB1", "TNF"],
+        "mouse_symbol": ["Irf1", "Stat1", "Cxcl10", "Nfkb1", "Tnf"],
+        "support": ["Ensembl,HGNC,MGI,OMA"] * 5,
+    }
+)
+
+
+def _fake_download(calls: list[str]):
+    def download_chunks(url: str, verbose: bool = False) -> io.BytesIO:
+        calls.append(url)
+        if "omnipathdb.org/interactions" in url:
+            # like OmniPath, serve only the requested levels
+            levels = url.split("dorothea_levels=")[1].split("&")[0].split(",")
+            served = OMNIPATH_DOROTHEA[OMNIPATH_DOROTHEA["dorothea_level"].str[0].isin(levels)]
+            return io.BytesIO(served.to_csv(sep="\t", index=False).encode())
+        if "CollecTRI" in url:
+            return io.BytesIO(COLLECTRI.to_csv(index=False).encode())
+        if "hcop" in url:
+            return io.BytesIO(gzip.compress(HCOP_MOUSE.to_csv(sep="\t", index=False).encode()))
+        raise AssertionError(f"unexpected download {url}")
+
+    return download_chunks
+
+
+@pytest.fixture
+def downloads(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    monkeypatch.setattr(DOWNLOAD, _fake_download(calls))
+    return calls
+
+
+def _prior() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": ["Irf1", "Irf1", "Stat1", "Stat1", "Foxp3", "Nfkb1"],
+            "target": ["Cxcl10", "Stat1", "Irf1", "Stat1", "Il2", "Ensg_unknown"],
+            "weight": [1.0, -1.0, 0.5, 1.0, 1.0, 1.0],
+            "confidence": ["A", "B", "A", "C", "A", "D"],
+        }
+    )
+
+
+VAR_NAMES = ["IRF1", "STAT1", "CXCL10", "NFKB1", "TNF", "GAPDH"]
+
+
+def test_align_prior_matches_symbols_ignoring_case():
+    aligned = align_prior(pd.DataFrame({"source": ["Irf1"], "target": ["Cxcl10"]}), VAR_NAMES)
+    assert isinstance(aligned, AlignedPrior)
+    assert aligned.source_idx.tolist() == [0]
+    assert aligned.target_idx.tolist() == [2]
+    assert aligned.source_idx.dtype == np.int64 and aligned.weight.dtype == np.float64
+    assert aligned.weight.tolist() == [1.0]
+
+
+def test_align_prior_coverage_counts_and_drops_self_loops():
+    aligned = align_prior(_prior(), VAR_NAMES)
+    # kept: Irf1->Cxcl10, Irf1->Stat1, Stat1->Irf1; self-loop Stat1->Stat1 and unmapped ends dropped
+    assert list(zip(aligned.source_idx, aligned.target_idx)) == [(0, 2), (0, 1), (1, 0)]
+    assert aligned.weight.tolist() == [1.0, -1.0, 0.5]
+    assert aligned.coverage == {
+        "n_edges": 6,
+        "n_edges_mapped": 3,
+        "n_tfs": 4,
+        "n_tfs_mapped": 3,
+        "n_targets": 5,
+        "n_targets_mapped": 3,
+        "n_self_loops": 1,
+    }
+    assert all(type(v) is int for v in aligned.coverage.values())
+
+
+def test_align_prior_keeps_first_of_edges_mapping_to_one_pair():
+    prior = pd.DataFrame({"source": ["Irf1", "IRF1"], "target": ["STAT1", "Stat1"], "weight": [2.0, 3.0]})
+    aligned = align_prior(prior, VAR_NAMES)
+    assert aligned.weight.tolist() == [2.0]
+
+
+def test_align_prior_logs_one_coverage_line(log_lines):
+    align_prior(_prior(), VAR_NAMES)
+    assert "prior: 3 of 6 edges map to var_names (TFs 3/4, targets 3/5); 1 self-loops dropped" in log_lines
+
+
+def test_coverage_message_format():
+    cov = dict(n_edges=3100, n_edges_mapped=3067, n_tfs=21, n_tfs_mapped=20, n_targets=702, n_targets_mapped=700)
+    assert coverage_message(cov) == "prior: 3067 of 3100 edges map to var_names (TFs 20/21, targets 700/702)"
+
+
+def test_align_prior_without_overlap_explains_organism_and_ensembl():
+    prior = pd.DataFrame({"source": ["IRF1"], "target": ["CXCL10"]})
+    with pytest.raises(InputError, match="shares no gene.*organism.*Ensembl"):
+        align_prior(prior, ["ENSG00000125347", "ENSG00000169245"])
+
+
+def test_align_prior_missing_column_raises():
+    with pytest.raises(InputError, match="lacks the column"):
+        align_prior(pd.DataFrame({"tf": ["IRF1"], "target": ["CXCL10"]}), VAR_NAMES)
+
+
+def test_align_prior_duplicated_var_names_raises():
+    with pytest.raises(InputError, match="duplicated"):
+        align_prior(_prior(), ["IRF1", "IRF1", "CXCL10"])
+
+
+def test_get_prior_dataframe_fills_defaults_and_keeps_symbols():
+    prior = get_prior(pd.DataFrame({"source": ["Irf1", "NA"], "target": ["Cxcl10", "Irf1"]}))
+    assert list(prior.columns) == ["source", "target", "weight", "confidence"]
+    assert prior["source"].tolist() == ["Irf1", "NA"]
+    assert prior["weight"].dtype == np.float64 and prior["weight"].tolist() == [1.0, 1.0]
+    assert prior["confidence"].tolist() == ["", ""]
+
+
+def test_get_prior_drops_duplicate_pairs_keeping_first_and_leaves_input_unchanged():
+    table = _prior()
+    table.loc[len(table)] = ["Irf1", "Cxcl10", -5.0, "E"]
+    before = table.copy()
+    prior = get_prior(table)
+    pd.testing.assert_frame_equal(table, before)
+    assert len(prior) == len(before) - 1
+    assert prior.loc[(prior.source == "Irf1") & (prior.target == "Cxcl10"), "weight"].tolist() == [1.0]
+
+
+def test_get_prior_keeps_only_the_four_columns():
+    table = _prior().assign(extra=1)
+    assert list(get_prior(table).columns) == ["source", "target", "weight", "confidence"]
+
+
+@pytest.mark.parametrize("name", ["prior.csv", "prior.tsv", "prior.txt", "prior.csv.gz", "prior.tsv.gz"])
+def test_get_prior_reads_csv_and_tsv_files(tmp_path, name):
+    table = _prior()
+    table.loc[0, "source"] = "NA"  # a symbol, not a missing value
+    path = tmp_path / name
+    table.to_csv(path, sep="," if ".csv" in name else "\t", index=False)
+    prior = get_prior(path)
+    pd.testing.assert_frame_equal(prior, get_prior(table))
+    assert prior.loc[0, "source"] == "NA"
+    assert get_prior(str(path)).equals(prior)
+
+
+def test_get_prior_file_without_optional_columns(tmp_path):
+    path = tmp_path / "edges.tsv"
+    path.write_text("source\ttarget\nIRF1\tCXCL10\n")
+    prior = get_prior(path)
+    assert prior["weight"].tolist() == [1.0] and prior["confidence"].tolist() == [""]
+
+
+def test_get_prior_unknown_name_lists_valid_names():
+    with pytest.raises(InputError, match=r"'dorothea', 'collectri'"):
+        get_prior("trrust")
+
+
+def test_get_prior_missing_file_raises(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        get_prior(tmp_path / "nope.tsv")
+
+
+def test_get_prior_missing_column_raises():
+    with pytest.raises(InputError, match=r"lacks the column\(s\) \['target'\]"):
+        get_prior(pd.DataFrame({"source": ["IRF1"], "gene": ["CXCL10"]}))
+
+
+def test_get_prior_non_numeric_weight_raises():
+    with pytest.raises(InputError, match="non-numeric"):
+        get_prior(pd.DataFrame({"source": ["IRF1"], "target": ["CXCL10"], "weight": ["activates"]}))
+
+
+def test_get_prior_missing_weight_raises(tmp_path):
+    path = tmp_path / "edges.csv"
+    path.write_text("source,target,weight\nIRF1,CXCL10,1\nIRF1,STAT1,\n")
+    with pytest.raises(InputError, match="missing or infinite.*fillna"):
+        get_prior(path)
+
+
+def test_get_prior_dorothea_runs_decoupler_with_only_the_download_replaced(downloads):
+    prior = get_prior("dorothea", levels=("A", "B", "C"))
+    assert len(downloads) == 1 and "dorothea_levels=A,B,C" in downloads[0]
+    assert list(prior.columns) == ["source", "target", "weight", "confidence"]
+    edges = {(s, t): (w, c) for s, t, w, c in prior.itertuples(index=False)}
+    # decoupler's weights: mode of regulation / level (A=1, B=2, C=3); level D not requested
+    assert edges == {
+        ("IRF1", "CXCL10"): (1.0, "A"),
+        ("STAT1", "IRF1"): (-1.0, "A"),
+        ("IRF1", "STAT1"): (0.5, "B"),
+        ("NFKB1", "TNF"): (pytest.approx(-1 / 3), "C"),
+    }
+
+
+def test_get_prior_dorothea_mouse_goes_through_decoupler_translation(downloads):
+    prior = get_prior("dorothea", organism="mouse", levels=["A", "B", "C"])
+    assert any("human_mouse_hcop" in url for url in downloads)
+    assert set(prior["source"]) == {"Irf1", "Stat1", "Nfkb1"}
+    aligned = align_prior(prior, VAR_NAMES)  # mouse symbols land on upper-case var_names
+    assert aligned.coverage["n_edges_mapped"] == 4
+
+
+def test_get_prior_collectri_runs_decoupler(downloads):
+    prior = get_prior("collectri")
+    assert len(downloads) == 1 and "CollecTRI" in downloads[0]
+    assert prior[["source", "target"]].to_numpy().tolist() == [["MYC", "CDK4"], ["MYC", "TERT"], ["TP53", "CDKN1A"]]
+    assert prior["weight"].tolist() == [1.0, 1.0, 1.0]
+    assert prior["confidence"].tolist() == ["", "", ""]
+
+
+def test_get_prior_failed_download_says_to_pass_a_local_table(monkeypatch):
+    def offline(url, verbose=False):
+        raise requests.exceptions.ConnectionError("no network")
+
+    monkeypatch.setattr(DOWNLOAD, offline)
+    with pytest.raises(RuntimeError, match="(?is)download.*failed.*DataFrame or a local file"):
+        get_prior("dorothea")
+
+
+def test_get_prior_rejects_levels_decoupler_does_not_serve(downloads):
+    with pytest.raises(InputError, match="subset of"):
+        get_prior("dorothea", levels=("A", "E"))
+    assert downloads == []
+
+
+def test_get_prior_rejects_unknown_organism(downloads):
+    with pytest.raises(InputError, match="organism"):
+        get_prior("collectri", organism="martian")
+
+
+def test_get_prior_with_adata_logs_coverage_and_keeps_symbols(log_lines):
+    adata = ad.AnnData(np.zeros((2, len(VAR_NAMES)), dtype=np.float32), var=pd.DataFrame(index=VAR_NAMES))
+    prior = get_prior(_prior(), adata=adata)
+    assert prior["source"].tolist()[:2] == ["Irf1", "Irf1"]
+    assert any(line.startswith("prior: 3 of 6 edges map to var_names") for line in log_lines)
+
+
+def test_get_prior_with_adata_without_overlap_warns(log_lines):
+    adata = ad.AnnData(np.zeros((2, 2), dtype=np.float32), var=pd.DataFrame(index=["ENSG1", "ENSG2"]))
+    prior = get_prior(_prior(), adata=adata)
+    assert len(prior) == 6
+    assert any(line.startswith("WARNING: The prior shares no gene") for line in log_lines)
