@@ -1,0 +1,52 @@
+"""Shared fixtures: a small simulated dataset, fast model options, the shared data folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import scanpy as sc
+
+import grnlink as gl
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+# few epochs and one ensemble member keep every test fast; behaviour is the same
+FAST = {"n_ensemble": 1, "max_epochs": 12, "patience": 5}
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    old = sc.settings.verbosity
+    sc.settings.verbosity = 1
+    yield
+    sc.settings.verbosity = old
+
+
+@pytest.fixture(scope="session")
+def _simulated():
+    return gl.ds.simulate(n_genes=160, n_tfs=16, n_cells=400, n_celltypes=4, seed=0)
+
+
+@pytest.fixture
+def adata(_simulated):
+    """A fresh copy of a small simulated dataset (160 genes, 16 TFs, 400 cells)."""
+    return _simulated.copy()
+
+
+@pytest.fixture
+def truth(adata):
+    return adata.uns["true_network"]
+
+
+@pytest.fixture
+def fast():
+    return dict(FAST)
+
+
+@pytest.fixture
+def beeline_dir():
+    path = SHARED_DATA / "beeline" / "Non-Specific" / "mDC" / "TFs+500"
+    if not path.is_dir():
+        pytest.skip(f"real BEELINE data not found at {path} (the ../shared folder beside the repo is absent)")
+    return path

@@ -1,0 +1,86 @@
+"""Each model fits, beats chance on held-out simulated edges, and round-trips."""
+
+import anndata as ad
+import numpy as np
+import pytest
+
+import grnlink as gl
+
+NEURAL = ["two_tower", "cross_encoder"]
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    adata = gl.ds.simulate(n_genes=200, n_tfs=16, n_cells=500, n_celltypes=5, seed=1)
+    split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
+    return adata, split
+
+
+def _held_out_tf_auroc(adata, split, model, **kwargs):
+    gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, model=model, groupby="cell_type", seed=0, **kwargs)
+    scores = gl.tl.grn_predict(adata, pairs=split.test)["score"].to_numpy()
+    return gl.bm.evaluate(split.test, scores)["tf_auroc"]
+
+
+@pytest.mark.parametrize("model", NEURAL)
+def test_neural_model_beats_chance_and_correlation_on_held_out_edges(held_out, model):
+    adata, split = held_out
+    adata = adata.copy()
+    auroc = _held_out_tf_auroc(adata, split, model, n_ensemble=1, max_epochs=40)
+    pcc = _held_out_tf_auroc(adata, split, "pcc")
+    assert auroc > 0.7
+    assert auroc > pcc + 0.05
+
+
+def test_registry_lists_models_and_rejects_unknown_names():
+    assert {"two_tower", "cross_encoder", "pcc"} <= set(gl.models.available_models())
+    with pytest.raises(gl.InputError, match="Valid names"):
+        gl.models.get_model_class("transformer9000")
+
+
+def test_unknown_model_option_lists_valid_options():
+    with pytest.raises(gl.InputError, match="entity_dim"):
+        gl.models.TwoTower(n_layers=3)
+
+
+@pytest.mark.parametrize("model", NEURAL + ["pcc"])
+def test_model_state_survives_h5ad(adata, truth, fast, model, tmp_path):
+    gl.tl.grn_fit(adata, truth, model=model, groupby="cell_type", **(fast if model != "pcc" else {}))
+    before = gl.tl.grn_predict(adata)["score"].to_numpy()
+    adata.write_h5ad(tmp_path / "m.h5ad")
+    after = gl.tl.grn_predict(ad.read_h5ad(tmp_path / "m.h5ad"))["score"].to_numpy()
+    np.testing.assert_array_equal(before, after)
+
+
+def test_two_tower_ensemble_averages_members_and_reports_cv(adata, truth):
+    gl.tl.grn_fit(adata, truth, n_ensemble=3, max_epochs=6)
+    training = adata.uns["grn"]["training"]
+    assert training["loss"].shape[0] == 3
+    assert len(training["member_val_auroc"]) == 3
+    assert training["member_cv"] >= 0
+    assert len(adata.uns["grn"]["state"]) == 3
+
+
+def test_cross_encoder_interaction_switch_changes_the_network(adata):
+    features = {"expression": np.zeros((10, 4), np.float32)}
+    with_product = gl.models.CrossEncoder().n_parameters(features, 10)
+    without = gl.models.CrossEncoder(interaction=False).n_parameters(features, 10)
+    assert with_product - without == 128 * 256  # one d-wide block fewer into the first joint layer
+
+
+def test_pcc_is_absolute_pearson_correlation(adata, truth):
+    gl.tl.grn_fit(adata, truth, model="pcc", max_cells=None)
+    tf, gene = truth["source"].iloc[0], truth["target"].iloc[0]
+    edges = gl.tl.grn_predict(adata, pairs=truth.iloc[:1])
+    x = adata.X.toarray() if hasattr(adata.X, "toarray") else adata.X
+    r = np.corrcoef(x[:, adata.var_names.get_loc(tf)], x[:, adata.var_names.get_loc(gene)])[0, 1]
+    assert edges["score"].iloc[0] == pytest.approx(abs(r), abs=1e-5)
+
+
+def test_trainer_early_stopping_restores_the_best_epoch(adata, truth):
+    gl.tl.grn_fit(adata, truth, model="cross_encoder", n_ensemble=1, max_epochs=60, patience=3)
+    training = adata.uns["grn"]["training"]
+    n_epochs, best = int(training["n_epochs"][0]), int(training["best_epoch"][0])
+    assert n_epochs < 60 and n_epochs - best - 1 == 3
+    curve = training["val_auroc"][0, :n_epochs]
+    assert curve[best] == np.nanmax(curve)

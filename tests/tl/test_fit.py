@@ -1,0 +1,97 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import grnlink as gl
+from grnlink._pairs import pair_keys
+from grnlink.tl._fit import _training_pairs
+
+
+def test_fit_stores_model_training_curves_and_coverage(adata, truth, fast):
+    gl.tl.grn_fit(adata, truth, groupby="cell_type", key_added="mygrn", **fast)
+    entry = adata.uns["mygrn"]
+    assert entry["model"] == "two_tower"
+    training = entry["training"]
+    assert training["loss"].shape[0] == 1 and np.isfinite(training["loss"][0, 0])
+    assert np.isfinite(training["val_auroc"])
+    assert training["n_train_pos"] + training["n_val_pos"] == len(truth)
+    assert entry["coverage"]["n_edges_mapped"] == len(truth)
+    assert set(entry["features"]) == {"expression", "celltype_means"}
+
+
+def test_fit_leaves_inputs_unchanged(adata, truth, fast):
+    prior = truth.copy()
+    x_before = adata.X.copy()
+    obs_before, var_before = adata.obs.copy(), adata.var.copy()
+    gl.tl.grn_fit(adata, prior, groupby="cell_type", **fast)
+    pd.testing.assert_frame_equal(prior, truth)
+    assert (adata.X != x_before).nnz == 0
+    pd.testing.assert_frame_equal(adata.obs, obs_before)
+    pd.testing.assert_frame_equal(adata.var, var_before)
+
+
+def test_fit_matches_prior_symbols_case_insensitively(adata, truth, fast):
+    lower = truth.assign(source=truth["source"].str.lower(), target=truth["target"].str.lower())
+    gl.tl.grn_fit(adata, lower, model="pcc")
+    assert adata.uns["grn"]["coverage"]["n_edges_mapped"] == len(truth)
+
+
+@pytest.mark.parametrize("strategy", ["tf_matched", "uniform", "hard"])
+def test_excluded_and_prior_pairs_never_train_as_negatives(strategy):
+    rng = np.random.default_rng(0)
+    n_genes = 60
+    source = np.repeat(np.arange(5), 6)
+    target = np.concatenate([rng.choice(np.arange(5, n_genes), 6, replace=False) for _ in range(5)])
+    excluded = np.unique(pair_keys(np.repeat(np.arange(5), 10), rng.integers(5, n_genes, 50), n_genes))
+    z = rng.normal(size=(n_genes, 30))
+    train, val = _training_pairs(source, target, n_genes, excluded, strategy, 2.0, 0.2, lambda tf: z @ z[tf], rng)
+    for pairs in (train, val):
+        keys = pair_keys(pairs.tf, pairs.gene, n_genes)
+        assert not np.isin(keys, excluded).any()
+        negatives = keys[pairs.label == 0]
+        assert not np.isin(negatives, pair_keys(source, target, n_genes)).any()
+        assert not (pairs.tf == pairs.gene).any()
+    train_keys = pair_keys(train.tf, train.gene, n_genes)
+    assert not np.isin(pair_keys(val.tf, val.gene, n_genes), train_keys).any()
+    assert train.n_pos + val.n_pos == len(source) - np.isin(pair_keys(source, target, n_genes), excluded).sum()
+
+
+def test_tf_matched_negatives_share_the_positives_tfs():
+    rng = np.random.default_rng(1)
+    source = np.array([0, 0, 0, 1, 1])
+    target = np.array([5, 6, 7, 8, 9])
+    train, _ = _training_pairs(source, target, 40, np.empty(0, np.int64), "tf_matched", 1.0, 0.0, None, rng)
+    neg = train.label == 0
+    assert sorted(train.tf[neg].tolist()) == [0, 0, 0, 1, 1]
+
+
+def test_hard_negatives_are_the_most_coexpressed_non_targets():
+    from grnlink._pairs import sample_negatives
+
+    n_genes = 20
+    corr = np.zeros((n_genes, n_genes))
+    corr[0] = np.linspace(0, 1, n_genes)  # gene 19 most co-expressed with TF 0
+    tf, gene = sample_negatives(np.array([0, 0]), np.array([19, 3]), n_genes, strategy="hard", ratio=1.0,
+                                coexpression=lambda t: corr[t], rng=np.random.default_rng(0))
+    assert gene.tolist() == [17, 18]
+
+
+def test_negative_ratio_sets_the_number_of_negatives(adata, truth, fast):
+    gl.tl.grn_fit(adata, truth, negative_ratio=3, val_fraction=0.0, **fast)
+    training = adata.uns["grn"]["training"]
+    assert training["n_train_neg"] == pytest.approx(3 * training["n_train_pos"], rel=0.05)
+
+
+def test_exclude_removes_prior_edges_from_training(adata, truth, fast):
+    gl.tl.grn_fit(adata, truth, exclude=truth.iloc[:10], val_fraction=0.0, **fast)
+    assert adata.uns["grn"]["training"]["n_train_pos"] == len(truth) - 10
+
+
+@pytest.mark.parametrize("features", [("expression",), ("celltype_means",), ("embedding",), ()])
+def test_each_feature_group_alone_trains(adata, truth, fast, features):
+    rng = np.random.default_rng(0)
+    adata.varm["X_emb"] = rng.normal(size=(adata.n_vars, 8)).astype(np.float32)
+    gl.tl.grn_fit(adata, truth, model="cross_encoder", features=features, groupby="cell_type",
+                  embedding_key="X_emb", **fast)
+    assert set(adata.uns["grn"]["features"]) == set(features)
+    assert np.isfinite(gl.tl.grn_predict(adata, tfs=[truth["source"].iloc[0]])["score"]).all()

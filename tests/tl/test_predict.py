@@ -1,0 +1,99 @@
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import grnlink as gl
+
+
+@pytest.fixture
+def fitted(adata, truth, fast):
+    gl.tl.grn_fit(adata, truth, groupby="cell_type", **fast)
+    return adata
+
+
+def test_predict_default_scores_every_prior_tf_against_every_gene(fitted, truth):
+    edges = gl.tl.grn_predict(fitted)
+    n_tfs = truth["source"].nunique()
+    assert len(edges) == n_tfs * (fitted.n_vars - 1)
+    assert list(edges.columns) == ["source", "target", "score", "in_prior"]
+    assert edges["in_prior"].sum() == len(truth)
+    assert not (edges["source"].astype(str) == edges["target"].astype(str)).any()
+
+
+def test_predict_writes_csr_scores_aligned_to_var_names(fitted):
+    edges = gl.tl.grn_predict(fitted)
+    matrix = fitted.varp["grn_scores"]
+    assert sp.isspmatrix_csr(matrix) or isinstance(matrix, sp.csr_array)
+    assert matrix.shape == (fitted.n_vars, fitted.n_vars)
+    row = fitted.var_names.get_loc(str(edges["source"].iloc[7]))
+    col = fitted.var_names.get_loc(str(edges["target"].iloc[7]))
+    assert matrix[row, col] == pytest.approx(edges["score"].iloc[7])
+    pd.testing.assert_frame_equal(fitted.uns["grn"]["edges"], edges)
+
+
+def test_predict_rows_follow_the_order_of_pairs(fitted, truth):
+    pairs = truth.sample(frac=1.0, random_state=3)[["source", "target"]].reset_index(drop=True)
+    pairs = pd.concat([pairs, pairs.iloc[:5]], ignore_index=True)  # duplicates allowed
+    edges = gl.tl.grn_predict(fitted, pairs=pairs)
+    assert edges["source"].astype(str).tolist() == pairs["source"].tolist()
+    assert edges["target"].astype(str).tolist() == pairs["target"].tolist()
+    assert edges["in_prior"].all()
+    np.testing.assert_array_equal(edges["score"].iloc[-5:].to_numpy(), edges["score"].iloc[:5].to_numpy())
+
+
+def test_predict_top_k_keeps_the_best_targets_of_each_tf(fitted):
+    full = gl.tl.grn_predict(fitted)
+    top = gl.tl.grn_predict(fitted, top_k=7)
+    assert top.groupby("source", observed=True).size().eq(7).all()
+    for tf, group in full.groupby("source", observed=True):
+        best = set(group.nlargest(7, "score")["target"].astype(str))
+        assert set(top.loc[top["source"] == tf, "target"].astype(str)) == best
+
+
+def test_predict_in_small_chunks_equals_one_pass(fitted):
+    one_pass = gl.tl.grn_predict(fitted, chunk_size=10**6)
+    chunked = gl.tl.grn_predict(fitted, chunk_size=97)
+    pd.testing.assert_frame_equal(one_pass, chunked)
+
+
+def test_predict_scores_survive_h5ad(fitted, tmp_path):
+    before = gl.tl.grn_predict(fitted)
+    path = tmp_path / "fitted.h5ad"
+    fitted.write_h5ad(path)
+    reread = ad.read_h5ad(path)
+    after = gl.tl.grn_predict(reread)
+    np.testing.assert_array_equal(before["score"].to_numpy(), after["score"].to_numpy())
+    pd.testing.assert_frame_equal(before, reread.uns["grn"]["edges"].pipe(lambda e: e), check_categorical=False)
+
+
+@pytest.mark.parametrize("model", ["two_tower", "cross_encoder", "pcc"])
+def test_same_seed_same_scores(adata, truth, fast, model):
+    kwargs = fast if model != "pcc" else {}
+    first, second = adata.copy(), adata.copy()
+    gl.tl.grn_fit(first, truth, model=model, seed=3, **kwargs)
+    gl.tl.grn_fit(second, truth, model=model, seed=3, **kwargs)
+    np.testing.assert_array_equal(gl.tl.grn_predict(first)["score"], gl.tl.grn_predict(second)["score"])
+
+
+def test_different_seeds_give_different_models(adata, truth, fast):
+    first, second = adata.copy(), adata.copy()
+    gl.tl.grn_fit(first, truth, seed=0, **fast)
+    gl.tl.grn_fit(second, truth, seed=1, **fast)
+    assert not np.array_equal(gl.tl.grn_predict(first)["score"], gl.tl.grn_predict(second)["score"])
+
+
+def test_predict_for_chosen_tfs(fitted, truth):
+    tf = truth["source"].iloc[0]
+    edges = gl.tl.grn_predict(fitted, tfs=[tf.lower()])
+    assert set(edges["source"].astype(str)) == {tf}
+    assert len(edges) == fitted.n_vars - 1
+
+
+def test_network_is_decoupler_ready(fitted):
+    net = gl.tl.grn_network(fitted, top_k=5)
+    assert list(net.columns[:3]) == ["source", "target", "weight"]
+    assert net.groupby("source").size().le(5).all()
+    assert net["source"].map(type).eq(str).all()
+    assert (net.groupby("source")["weight"].apply(lambda w: w.is_monotonic_decreasing)).all()
