@@ -40,8 +40,16 @@ def run(data_dir: Path, network: str, seeds: list[int]) -> pd.DataFrame:
         split = gl.bm.split(truth, adata.var_names, protocol="tf_matched", seed=seed)
         for model, options in MODELS.items():
             start = time.perf_counter()
-            gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, model=model, groupby="time_point",
-                          seed=seed, key_added="bench", **options)
+            gl.tl.grn_fit(
+                adata,
+                split.prior,
+                exclude=split.exclude,
+                model=model,
+                groupby="time_point",
+                seed=seed,
+                key_added="bench",
+                **options,
+            )
             seconds = time.perf_counter() - start
             scores = gl.tl.grn_predict(adata, pairs=split.test, key="bench")["score"].to_numpy()
             rows.append({"model": model, "seed": seed, **gl.bm.evaluate(split.test, scores), "fit_s": seconds})

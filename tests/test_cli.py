@@ -20,8 +20,27 @@ def test_fit_then_predict_on_h5ad_files(adata, truth, tmp_path):
     data, prior, out, csv = tmp_path / "in.h5ad", tmp_path / "prior.tsv", tmp_path / "out.h5ad", tmp_path / "e.csv"
     adata.write_h5ad(data)
     truth.to_csv(prior, sep="\t", index=False)
-    assert main(["fit", str(data), "--prior", str(prior), "--model", "cross_encoder", "--groupby", "cell_type",
-                 "--option", "n_ensemble=1", "--option", "max_epochs=3", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(data),
+                "--prior",
+                str(prior),
+                "--model",
+                "cross_encoder",
+                "--groupby",
+                "cell_type",
+                "--option",
+                "n_ensemble=1",
+                "--option",
+                "max_epochs=3",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert main(["predict", str(out), "--top-k", "5", "--csv", str(csv)]) == 0
     edges = pd.read_csv(csv)
     assert edges.groupby("source").size().eq(5).all()
@@ -37,8 +56,12 @@ def test_cli_reports_bad_input_without_a_traceback(adata, tmp_path, capsys):
 
 
 def test_demo_runs_offline_and_writes_outputs(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "grnlink._cli", "demo", "--out-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "grnlink._cli", "demo", "--out-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "two_tower" in result.stdout and "pcc" in result.stdout and "degree control" in result.stdout
     assert (tmp_path / "grnlink_demo.h5ad").exists() and (tmp_path / "grnlink_demo_pr.png").exists()

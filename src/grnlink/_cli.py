@@ -43,14 +43,17 @@ def _run_demo(args: argparse.Namespace) -> int:
     adata = gl.ds.simulate(seed=args.seed)
     truth = adata.uns["true_network"]
     split = gl.bm.split(truth, adata.var_names, seed=args.seed)
-    print(f"simulated {adata.n_obs} cells x {adata.n_vars} genes, {len(truth)} true edges; "
-          f"per-TF split: {int(split.train.label.sum())} training and {int(split.test.label.sum())} test edges")
+    print(
+        f"simulated {adata.n_obs} cells x {adata.n_vars} genes, {len(truth)} true edges; "
+        f"per-TF split: {int(split.train.label.sum())} training and {int(split.test.label.sum())} test edges"
+    )
     rows, curves = [], {}
     for model in ("two_tower", "pcc"):
         key = f"grn_{model}"
         t0 = time.perf_counter()
-        gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, model=model, groupby="cell_type",
-                      seed=args.seed, key_added=key)
+        gl.tl.grn_fit(
+            adata, split.prior, exclude=split.exclude, model=model, groupby="cell_type", seed=args.seed, key_added=key
+        )
         seconds = time.perf_counter() - t0
         scores = gl.tl.grn_predict(adata, pairs=split.test, key=key)["score"].to_numpy()
         rows.append({"model": model, **gl.bm.evaluate(split.test, scores), "fit_s": seconds})
@@ -89,13 +92,26 @@ def _run_fit(args: argparse.Namespace) -> int:
     import grnlink as gl
 
     adata = ad.read_h5ad(args.input)
-    prior = gl.pp.get_prior(args.prior, organism=args.organism) if args.prior in ("dorothea", "collectri") else (
-        gl.pp.get_prior(args.prior)
+    prior = (
+        gl.pp.get_prior(args.prior, organism=args.organism)
+        if args.prior in ("dorothea", "collectri")
+        else (gl.pp.get_prior(args.prior))
     )
     exclude = _read_table(args.exclude) if args.exclude else None
-    gl.tl.grn_fit(adata, prior, model=args.model, groupby=args.groupby, embedding_key=args.embedding_key,
-                  layer=args.layer, exclude=exclude, negatives=args.negatives, negative_ratio=args.negative_ratio,
-                  seed=args.seed, key_added=args.key_added, **dict(args.option))
+    gl.tl.grn_fit(
+        adata,
+        prior,
+        model=args.model,
+        groupby=args.groupby,
+        embedding_key=args.embedding_key,
+        layer=args.layer,
+        exclude=exclude,
+        negatives=args.negatives,
+        negative_ratio=args.negative_ratio,
+        seed=args.seed,
+        key_added=args.key_added,
+        **dict(args.option),
+    )
     output = args.output or args.input
     adata.write_h5ad(output)
     print(f"fitted {args.model}; model stored in uns[{args.key_added!r}] of {output}")
@@ -124,16 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grnlink", description="Supervised GRN link prediction on AnnData.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="simulate data, fit two_tower and pcc, print held-out metrics",
-                          description="Simulates data with a known network, splits its edges per TF, fits the "
-                          "default model and the pcc baseline, prints held-out AUROC/AUPRC beside a degree-only "
-                          "control, and writes grnlink_demo.h5ad and a precision-recall figure. Runs offline.")
+    demo = sub.add_parser(
+        "demo",
+        help="simulate data, fit two_tower and pcc, print held-out metrics",
+        description="Simulates data with a known network, splits its edges per TF, fits the "
+        "default model and the pcc baseline, prints held-out AUROC/AUPRC beside a degree-only "
+        "control, and writes grnlink_demo.h5ad and a precision-recall figure. Runs offline.",
+    )
     demo.add_argument("--out-dir", default=".", help="folder for grnlink_demo.h5ad and grnlink_demo_pr.png")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(func=_run_demo)
 
-    fit = sub.add_parser("fit", help="fit a link predictor on an .h5ad file", description="Same options as "
-                         "gl.tl.grn_fit; the fitted model is stored in the output file's uns[KEY_ADDED].")
+    fit = sub.add_parser(
+        "fit",
+        help="fit a link predictor on an .h5ad file",
+        description="Same options as gl.tl.grn_fit; the fitted model is stored in the output file's uns[KEY_ADDED].",
+    )
     fit.add_argument("input", help="input .h5ad (cells x genes)")
     fit.add_argument("--prior", required=True, help="CSV/TSV(.gz) with source,target columns, or dorothea/collectri")
     fit.add_argument("--organism", default="human", help="organism for dorothea/collectri (human, mouse)")
@@ -146,13 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--negative-ratio", type=float, default=1.0)
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--key-added", default="grn")
-    fit.add_argument("--option", action="append", type=_parse_option, default=[], metavar="NAME=VALUE",
-                     help="model option, repeatable (e.g. --option n_ensemble=1)")
+    fit.add_argument(
+        "--option",
+        action="append",
+        type=_parse_option,
+        default=[],
+        metavar="NAME=VALUE",
+        help="model option, repeatable (e.g. --option n_ensemble=1)",
+    )
     fit.add_argument("-o", "--output", default=None, help="output .h5ad (default: overwrite input)")
     fit.set_defaults(func=_run_fit)
 
-    predict = sub.add_parser("predict", help="score pairs with a fitted model", description="Same options as "
-                             "gl.tl.grn_predict; scores go to uns[KEY]['edges'] and varp[KEY_scores].")
+    predict = sub.add_parser(
+        "predict",
+        help="score pairs with a fitted model",
+        description="Same options as gl.tl.grn_predict; scores go to uns[KEY]['edges'] and varp[KEY_scores].",
+    )
     predict.add_argument("input", help=".h5ad with a model fitted by 'grnlink fit'")
     predict.add_argument("--key", default="grn")
     predict.add_argument("--pairs", default=None, help="CSV/TSV of source,target pairs to score")

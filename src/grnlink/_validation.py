@@ -36,7 +36,9 @@ def check_unique_var_names(adata: AnnData) -> None:
 def check_edge_table(table: pd.DataFrame, what: str) -> None:
     """Raise unless ``table`` is a DataFrame with ``source`` and ``target`` columns."""
     if not isinstance(table, pd.DataFrame):
-        raise InputError(f"{what} must be a pandas DataFrame with columns 'source' and 'target', got {type(table).__name__}.")
+        raise InputError(
+            f"{what} must be a pandas DataFrame with columns 'source' and 'target', got {type(table).__name__}."
+        )
     missing = [c for c in ("source", "target") if c not in table.columns]
     if missing:
         raise InputError(
@@ -86,7 +88,11 @@ def check_embedding(adata: AnnData, embedding_key: str) -> np.ndarray:
             "Load gene embeddings first with gl.pp.gene_embeddings(adata, table, key_added=...)."
         )
     emb = adata.varm[embedding_key]
-    emb = emb.to_numpy() if isinstance(emb, pd.DataFrame) else np.asarray(emb.toarray() if hasattr(emb, "toarray") else emb)
+    emb = (
+        emb.to_numpy()
+        if isinstance(emb, pd.DataFrame)
+        else np.asarray(emb.toarray() if hasattr(emb, "toarray") else emb)
+    )
     if emb.ndim != 2 or emb.shape[0] != adata.n_vars or emb.shape[1] < 1:
         raise InputError(
             f"adata.varm[{embedding_key!r}] has shape {emb.shape}; expected (n_vars={adata.n_vars}, d) with d >= 1. "

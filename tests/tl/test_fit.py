@@ -71,8 +71,15 @@ def test_hard_negatives_are_the_most_coexpressed_non_targets():
     n_genes = 20
     corr = np.zeros((n_genes, n_genes))
     corr[0] = np.linspace(0, 1, n_genes)  # gene 19 most co-expressed with TF 0
-    tf, gene = sample_negatives(np.array([0, 0]), np.array([19, 3]), n_genes, strategy="hard", ratio=1.0,
-                                coexpression=lambda t: corr[t], rng=np.random.default_rng(0))
+    tf, gene = sample_negatives(
+        np.array([0, 0]),
+        np.array([19, 3]),
+        n_genes,
+        strategy="hard",
+        ratio=1.0,
+        coexpression=lambda t: corr[t],
+        rng=np.random.default_rng(0),
+    )
     assert gene.tolist() == [17, 18]
 
 
@@ -91,7 +98,8 @@ def test_exclude_removes_prior_edges_from_training(adata, truth, fast):
 def test_each_feature_group_alone_trains(adata, truth, fast, features):
     rng = np.random.default_rng(0)
     adata.varm["X_emb"] = rng.normal(size=(adata.n_vars, 8)).astype(np.float32)
-    gl.tl.grn_fit(adata, truth, model="cross_encoder", features=features, groupby="cell_type",
-                  embedding_key="X_emb", **fast)
+    gl.tl.grn_fit(
+        adata, truth, model="cross_encoder", features=features, groupby="cell_type", embedding_key="X_emb", **fast
+    )
     assert set(adata.uns["grn"]["features"]) == set(features)
     assert np.isfinite(gl.tl.grn_predict(adata, tfs=[truth["source"].iloc[0]])["score"]).all()

@@ -66,7 +66,7 @@ def simulate(
        targets of the TF. This decouples TF mRNA from TF activity.
     5. **Targets.** log rate = baseline + confounder + sum over regulators of
        sign x magnitude x Hill(activity) with a per-edge threshold (around the
-       TF's median activity) and Hill coefficient 1-2. Confounders: every gene
+       TF's mean activity) and Hill coefficient 1-2. Confounders: every gene
        (TFs too) follows one of ``max(2, n_celltypes // 2)`` cell-type programs
        unrelated to the network, with loading ``confounding`` x N(0, 1).
     6. **Counts.** Independent per-cell, per-gene log-normal noise (``noise``),
@@ -340,13 +340,17 @@ def _log_rates(
     hill_n = rng.uniform(1.0, 2.0, len(src))
     threshold = np.exp(rng.normal(0.0, 0.3, len(src)))
     for tf in edges["tf_order"]:  # TF -> TF edges point forward in this order, so inputs are final
-        mrna = np.exp(log_rate[:, tf])
-        activity = _hill(mrna, np.median(mrna), 2.0) * modifier[celltype, tf]
-        activity *= np.exp(activity_noise * rng.normal(size=n_cells))
-        scale = np.median(activity)
+        noise = np.exp(activity_noise * rng.normal(size=n_cells))
+        activity = _tf_activity(log_rate[:, tf], modifier[celltype, tf], noise)
         for e in np.flatnonzero(src == tf):
-            log_rate[:, tgt[e]] += weight[e] * _hill(activity, scale * threshold[e], hill_n[e])
+            log_rate[:, tgt[e]] += weight[e] * _hill(activity, activity.mean() * threshold[e], hill_n[e])
     return log_rate
+
+
+def _tf_activity(log_mrna: np.ndarray, modifier: np.ndarray, noise: np.ndarray) -> np.ndarray:
+    """Per-cell TF activity: Hill function of its mRNA x hidden cell-type modifier x per-cell noise."""
+    mrna = np.exp(log_mrna)
+    return _hill(mrna, np.median(mrna), 2.0) * modifier * noise
 
 
 # --- counts --------------------------------------------------------------------

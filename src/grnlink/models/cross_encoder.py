@@ -20,8 +20,18 @@ from ._registry import register
 class CrossEncoderNet(nn.Module):
     """Shared gene encoder followed by a joint MLP over the concatenated pair."""
 
-    def __init__(self, features: torch.Tensor, n_genes: int, *, entity_dim: int, d: int, hidden: list[int],
-                 dropout: float, interaction: bool, use_entity: bool):
+    def __init__(
+        self,
+        features: torch.Tensor,
+        n_genes: int,
+        *,
+        entity_dim: int,
+        d: int,
+        hidden: list[int],
+        dropout: float,
+        interaction: bool,
+        use_entity: bool,
+    ):
         super().__init__()
         n_features = features.shape[1]
         if not use_entity and n_features == 0:
@@ -80,6 +90,13 @@ class CrossEncoder(NeuralPredictor):
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
         p = self.params
-        return CrossEncoderNet(features, n_genes, entity_dim=int(p["entity_dim"]), d=int(p["d"]),
-                               hidden=[int(h) for h in p["hidden"]], dropout=float(p["dropout"]),
-                               interaction=bool(p["interaction"]), use_entity=bool(p["use_entity"]))
+        return CrossEncoderNet(
+            features,
+            n_genes,
+            entity_dim=int(p["entity_dim"]),
+            d=int(p["d"]),
+            hidden=[int(h) for h in p["hidden"]],
+            dropout=float(p["dropout"]),
+            interaction=bool(p["interaction"]),
+            use_entity=bool(p["use_entity"]),
+        )

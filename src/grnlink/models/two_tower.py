@@ -42,8 +42,17 @@ class _Tower(nn.Module):
 class TwoTowerNet(nn.Module):
     """TF tower and gene tower scored by temperature-scaled cosine similarity."""
 
-    def __init__(self, features: torch.Tensor, n_genes: int, *, entity_dim: int, hidden: list[int], dropout: float,
-                 tau: float, use_entity: bool):
+    def __init__(
+        self,
+        features: torch.Tensor,
+        n_genes: int,
+        *,
+        entity_dim: int,
+        hidden: list[int],
+        dropout: float,
+        tau: float,
+        use_entity: bool,
+    ):
         super().__init__()
         if not use_entity and features.shape[1] == 0:
             raise ValueError("two_tower needs entity embeddings or at least one feature group")
@@ -94,5 +103,12 @@ class TwoTower(NeuralPredictor):
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
         p = self.params
-        return TwoTowerNet(features, n_genes, entity_dim=int(p["entity_dim"]), hidden=[int(h) for h in p["hidden"]],
-                           dropout=float(p["dropout"]), tau=float(p["tau"]), use_entity=bool(p["use_entity"]))
+        return TwoTowerNet(
+            features,
+            n_genes,
+            entity_dim=int(p["entity_dim"]),
+            hidden=[int(h) for h in p["hidden"]],
+            dropout=float(p["dropout"]),
+            tau=float(p["tau"]),
+            use_entity=bool(p["use_entity"]),
+        )

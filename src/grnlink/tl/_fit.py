@@ -127,24 +127,54 @@ def grn_fit(
     aligned = align_prior(table, genes)
     excluded = _exclude_keys(exclude, genes)
 
-    gene_features = build_features(adata, groups, layer=layer, groupby=groupby, embedding_key=embedding_key,
-                                   max_cells=max_cells, seed=seed)
+    gene_features = build_features(
+        adata, groups, layer=layer, groupby=groupby, embedding_key=embedding_key, max_cells=max_cells, seed=seed
+    )
     predictor.check_features(gene_features)
     rng = np.random.default_rng(seed)
     coexpression = _coexpression_rows(adata, gene_features, layer, max_cells, seed) if negatives == "hard" else None
-    train, val = _training_pairs(aligned.source_idx, aligned.target_idx, len(genes), excluded, negatives,
-                                 negative_ratio, val_fraction, coexpression, rng)
-    info(f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
-         f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}")
+    train, val = _training_pairs(
+        aligned.source_idx,
+        aligned.target_idx,
+        len(genes),
+        excluded,
+        negatives,
+        negative_ratio,
+        val_fraction,
+        coexpression,
+        rng,
+    )
+    info(
+        f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
+        f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}"
+    )
     history = predictor.fit(gene_features, train, val, n_genes=len(genes), seed=seed)
 
     training = _training_summary(history, predictor, train, val, time.perf_counter() - start)
-    fit_params = {"model": model, "groupby": groupby, "embedding_key": embedding_key, "layer": layer,
-                  "negatives": negatives, "negative_ratio": negative_ratio, "seed": seed, "features": list(groups),
-                  "val_fraction": val_fraction, "max_cells": max_cells, "n_excluded": int(len(excluded))}
-    store_fitted(adata, key_added, model=predictor, genes=genes, prior_source=aligned.source_idx,
-                 prior_target=aligned.target_idx, fit_params=fit_params, training=training,
-                 coverage=aligned.coverage)
+    fit_params = {
+        "model": model,
+        "groupby": groupby,
+        "embedding_key": embedding_key,
+        "layer": layer,
+        "negatives": negatives,
+        "negative_ratio": negative_ratio,
+        "seed": seed,
+        "features": list(groups),
+        "val_fraction": val_fraction,
+        "max_cells": max_cells,
+        "n_excluded": int(len(excluded)),
+    }
+    store_fitted(
+        adata,
+        key_added,
+        model=predictor,
+        genes=genes,
+        prior_source=aligned.source_idx,
+        prior_target=aligned.target_idx,
+        fit_params=fit_params,
+        training=training,
+        coverage=aligned.coverage,
+    )
     val_note = f", validation AUROC {training['val_auroc']:.3f}" if np.isfinite(training["val_auroc"]) else ""
     info(f"fitted {model} in {training['fit_seconds']:.1f} s{val_note}; stored in adata.uns[{key_added!r}]")
 
@@ -184,8 +214,16 @@ def _training_pairs(source, target, n_genes, excluded, negatives, ratio, val_fra
     forbidden = np.union1d(excluded, keys)
 
     def labelled(idx, blocked):
-        neg_tf, neg_gene = sample_negatives(source[idx], target[idx], n_genes, strategy=negatives, ratio=ratio,
-                                            forbidden=blocked, coexpression=coexpression, rng=rng)
+        neg_tf, neg_gene = sample_negatives(
+            source[idx],
+            target[idx],
+            n_genes,
+            strategy=negatives,
+            ratio=ratio,
+            forbidden=blocked,
+            coexpression=coexpression,
+            rng=rng,
+        )
         pos = PairSet(source[idx], target[idx], np.ones(len(idx)))
         return PairSet.concat(pos, PairSet(neg_tf, neg_gene, np.zeros(len(neg_tf))))
 
@@ -197,8 +235,13 @@ def _training_pairs(source, target, n_genes, excluded, negatives, ratio, val_fra
 
 def _training_summary(history, predictor, train: PairSet, val: PairSet, seconds: float) -> dict[str, Any]:
     summary: dict[str, Any] = dict(history)
-    summary.update(n_train_pos=train.n_pos, n_train_neg=len(train) - train.n_pos,
-                   n_val_pos=val.n_pos, n_val_neg=len(val) - val.n_pos, fit_seconds=float(seconds))
+    summary.update(
+        n_train_pos=train.n_pos,
+        n_train_neg=len(train) - train.n_pos,
+        n_val_pos=val.n_pos,
+        n_val_neg=len(val) - val.n_pos,
+        fit_seconds=float(seconds),
+    )
     both = 0 < val.n_pos < len(val)
     scores = predictor.score(val.tf, val.gene) if both else None
     summary["val_auroc"] = float(roc_auc_score(val.label, scores)) if both else float("nan")
