@@ -58,7 +58,7 @@ def test_two_tower_ensemble_averages_members_and_reports_cv(adata, truth):
     assert training["loss"].shape[0] == 3
     assert len(training["member_val_auroc"]) == 3
     assert training["member_cv"] >= 0
-    assert len(adata.uns["grn"]["state"]) == 3
+    assert len(adata.uns["grn"]["state"]["members"]) == 3
 
 
 def test_cross_encoder_interaction_switch_changes_the_network(adata):

@@ -13,7 +13,8 @@ def test_fit_stores_model_training_curves_and_coverage(adata, truth, fast):
     assert entry["model"] == "two_tower"
     training = entry["training"]
     assert training["loss"].shape[0] == 1 and np.isfinite(training["loss"][0, 0])
-    assert np.isfinite(training["val_auroc"])
+    assert np.isfinite(training["val_metrics"]["auroc"])
+    assert training["val_auroc"].shape == training["loss"].shape
     assert training["n_train_pos"] + training["n_val_pos"] == len(truth)
     assert entry["coverage"]["n_edges_mapped"] == len(truth)
     assert set(entry["features"]) == {"expression", "celltype_means"}

@@ -14,7 +14,7 @@ from .._validation import InputError
 
 _MIN_TARGETS = 3  # every TF regulates at least this many genes
 _MAX_REGULATORS = 3  # a non-TF gene has 1 to this many regulating TFs
-_N_REGULATOR_P = (0.5, 0.3, 0.2)  # probability of 1, 2, 3 regulators per gene
+_N_REGULATOR_P = (0.7, 0.2, 0.1)  # probability of 1, 2, 3 regulators per gene
 
 
 def simulate(
@@ -27,7 +27,7 @@ def simulate(
     dropout: float = 0.2,
     noise: float = 0.3,
     dispersion: float = 0.3,
-    confounding: float = 0.25,
+    confounding: float = 0.15,
     activity_noise: float = 1.0,
     inactive_fraction: float = 0.3,
     activating_fraction: float = 0.7,
@@ -47,7 +47,7 @@ def simulate(
 
     1. **Network.** The first ``n_tfs`` genes are TFs (``TF001`` ...), the others
        targets (``G0001`` ...). Each TF first gets 3 distinct targets; then every
-       target draws 1-3 regulators (probabilities 0.5/0.3/0.2), the missing ones
+       target draws 1-3 regulators (probabilities 0.7/0.2/0.1), the missing ones
        by preferential attachment (probability proportional to out-degree + 1),
        which gives a heavy-tailed out-degree. A fraction ``tf_edge_fraction`` of
        TFs is regulated by one earlier TF (acyclic TF->TF edges). Every edge has
@@ -56,14 +56,15 @@ def simulate(
        full TF activity.
     2. **Cell types.** Unequal sizes: proportions 0.3 / n_celltypes + 0.7 x
        Dirichlet(1.5), so no type is tiny; cells are shuffled.
-    3. **TF mRNA.** Per TF a baseline level (TFs are lowly expressed), a
-       cell-type offset, per-cell log-normal fluctuation, plus the input of its
-       TF regulators.
+    3. **TF mRNA.** Per TF a baseline level (lower and less variable than the
+       targets'), a cell-type offset, per-cell log-normal fluctuation, plus the
+       input of its TF regulators.
     4. **TF activity** = Hill(mRNA) x modifier(TF, cell type) x per-cell noise.
        The hidden modifier (post-translational activation, cofactors) is
-       log-normal per cell type and near zero in a fraction ``inactive_fraction``
-       of cell types; the per-cell noise (``activity_noise``) is shared by all
-       targets of the TF. This decouples TF mRNA from TF activity.
+       log-normal (sd 1) per cell type and near zero (0.05) in a fraction
+       ``inactive_fraction`` of cell types; the per-cell noise
+       (``activity_noise``) is shared by all targets of the TF. This decouples
+       TF mRNA from TF activity.
     5. **Targets.** log rate = baseline + confounder + sum over regulators of
        sign x magnitude x Hill(activity) with a per-edge threshold (around the
        TF's mean activity) and Hill coefficient 1-2. Confounders: every gene
@@ -75,6 +76,14 @@ def simulate(
        then extra dropout: each count is zeroed with probability
        ``2 * dropout / (1 + rate / median rate)``, capped at 1 (lowly expressed
        genes drop out more often).
+
+    With the defaults (seeds 0-9), the median per-TF AUROC of absolute Pearson r
+    between a TF's and a gene's log expression for finding its targets is
+    0.61-0.69. Scoring held-out genes by absolute cosine of their standardized per-cell
+    profile to the mean profile of 2/3 of the TF's targets (minus that of 2/3 of
+    its non-targets) reaches 0.92-0.98, with standardized cell-type-mean
+    profiles 0.81-0.88. Cell-type means carry only ``n_celltypes`` numbers per
+    gene: with 4-5 cell types that check stays near 0.6-0.7.
 
     Parameters
     ----------
@@ -333,7 +342,7 @@ def _log_rates(
     log_rate += programs[celltype]
     # hidden TF state per cell type: mRNA offset and activity modifier (near zero where inactive)
     mrna_offset = rng.normal(0.0, 0.6, (n_celltypes, n_tfs))
-    modifier = np.exp(rng.normal(0.0, 0.7, (n_celltypes, n_tfs)))
+    modifier = np.exp(rng.normal(0.0, 1.0, (n_celltypes, n_tfs)))
     modifier[rng.random((n_celltypes, n_tfs)) < inactive_fraction] = 0.05
     log_rate[:, :n_tfs] += mrna_offset[celltype] + rng.normal(0.0, 0.5, (n_cells, n_tfs))
     src, tgt, weight = edges["source"], edges["target"], edges["weight"]

@@ -19,7 +19,7 @@ from .._pairs import PairSet
 from ._base import LinkPredictor, stack_features
 from ._trainer import TRAINER_DEFAULTS, predict_logits, train_module
 
-NEURAL_DEFAULTS: dict[str, Any] = {**TRAINER_DEFAULTS, "n_ensemble": 1}
+NEURAL_DEFAULTS: dict[str, Any] = {**TRAINER_DEFAULTS, "n_ensemble": 1, "expression_pcs": 50}
 _MEMBER_SEED_STRIDE = 1_000_003  # members get well-separated seeds
 
 
@@ -35,6 +35,25 @@ def mlp(sizes: list[int], dropout: float, *, last_plain: bool = True) -> nn.Sequ
             break
         layers += [nn.BatchNorm1d(n_out), nn.ReLU(), nn.Dropout(dropout)]
     return nn.Sequential(*layers)
+
+
+def expression_components(z: np.ndarray, n_components: int | None) -> np.ndarray:
+    """Leading principal components of standardised per-cell expression (genes x cells).
+
+    Row ``g`` holds gene ``g``'s coordinates on the top ``n_components``
+    axes of cell space, each column scaled to unit variance. With hundreds
+    of genes but thousands of cells, a network fed the raw profiles has more
+    input weights than training pairs; the components keep the co-expression
+    structure (dot products approximate correlations) in a few dimensions.
+    ``None``, or at least as many components as cells, returns ``z`` unchanged.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if n_components is None or n_components >= min(z.shape):
+        return z.astype(np.float32)
+    u, s, _ = np.linalg.svd(z, full_matrices=False)
+    comps = u[:, :n_components] * s[:n_components]
+    comps /= np.where(comps.std(axis=0) > 0, comps.std(axis=0), 1.0)
+    return comps.astype(np.float32)
 
 
 def sigmoid(logits: np.ndarray) -> np.ndarray:
@@ -61,13 +80,21 @@ class NeuralPredictor(LinkPredictor):
     def __init__(self, **params: Any):
         super().__init__(**params)
         self.members: list[nn.Module] = []
+        self.inputs = np.zeros((0, 0), dtype=np.float32)
 
     @abstractmethod
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
         """A freshly initialised network over ``features`` (genes x d) for ``n_genes`` genes."""
 
-    def _new_member(self, features: dict[str, np.ndarray], n_genes: int, seed: int) -> nn.Module:
-        x = torch.from_numpy(stack_features(features, n_genes))
+    def network_inputs(self, features: dict[str, np.ndarray], n_genes: int) -> np.ndarray:
+        """Genes x d matrix the networks read: the feature groups, expression reduced to its components."""
+        groups = dict(features)
+        if "expression" in groups:
+            groups["expression"] = expression_components(groups["expression"], self.params["expression_pcs"])
+        return stack_features(groups, n_genes)
+
+    def _new_member(self, inputs: np.ndarray, n_genes: int, seed: int) -> nn.Module:
+        x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             return self.build(x, n_genes)
@@ -77,12 +104,13 @@ class NeuralPredictor(LinkPredictor):
     ) -> dict[str, Any]:
         self.check_features(features)
         self.features = features
+        self.inputs = self.network_inputs(features, n_genes)
         trainer_args = {k: self.params[k] for k in TRAINER_DEFAULTS}
         n_members = int(self.params["n_ensemble"])
         self.members, histories = [], []
         for i in range(n_members):
             member_seed = seed + i * _MEMBER_SEED_STRIDE
-            module = self._new_member(features, n_genes, member_seed)
+            module = self._new_member(self.inputs, n_genes, member_seed)
             desc = f"{self.name}" + (f" {i + 1}/{n_members}" if n_members > 1 else "")
             histories.append(train_module(module, train, val, seed=member_seed, desc=desc, **trainer_args))
             self.members.append(module)
@@ -93,24 +121,27 @@ class NeuralPredictor(LinkPredictor):
         return np.mean(probs, axis=0)
 
     def get_state(self) -> dict[str, Any]:
-        return {
+        # the network inputs are stored, not recomputed, so that a reloaded model scores bit for bit the same
+        members = {
             f"member{i}": {k: v.detach().cpu().numpy().copy() for k, v in m.state_dict().items()}
             for i, m in enumerate(self.members)
         }
+        return {"inputs": self.inputs, "members": members}
 
     def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
         self.features = features
+        self.inputs = np.asarray(state["inputs"], dtype=np.float32)
         self.members = []
-        for i in range(len(state)):
-            module = self._new_member(features, n_genes, 0)
-            weights = {k: torch.as_tensor(np.asarray(v)) for k, v in state[f"member{i}"].items()}
+        for i in range(len(state["members"])):
+            module = self._new_member(self.inputs, n_genes, 0)
+            weights = {k: torch.as_tensor(np.asarray(v)) for k, v in state["members"][f"member{i}"].items()}
             module.load_state_dict(weights)
             module.eval()
             self.members.append(module)
 
     def n_parameters(self, features: dict[str, np.ndarray], n_genes: int) -> int:
         """Number of trainable parameters of one member built on ``features``."""
-        module = self._new_member(features, n_genes, 0)
+        module = self._new_member(self.network_inputs(features, n_genes), n_genes, 0)
         return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 

@@ -30,27 +30,34 @@ class CrossEncoderNet(nn.Module):
         hidden: list[int],
         dropout: float,
         interaction: bool,
-        use_entity: bool,
+        entities: tuple[str, ...],
     ):
         super().__init__()
         n_features = features.shape[1]
-        if not use_entity and n_features == 0:
-            raise ValueError("cross_encoder needs entity embeddings or at least one feature group")
+        unknown = set(entities) - {"tf", "gene"}
+        if unknown:
+            raise ValueError(f"entities may hold 'tf' and 'gene', got {sorted(unknown)}")
+        if len(entities) < 2 and n_features == 0:
+            raise ValueError("with no feature group, cross_encoder needs identity embeddings for both roles")
         self.register_buffer("features", features, persistent=False)
-        self.entity = nn.Embedding(n_genes, entity_dim) if use_entity else None
-        n_in = (entity_dim if use_entity else 0) + n_features
+        self.tf_entity = nn.Embedding(n_genes, entity_dim) if "tf" in entities else None
+        self.gene_entity = nn.Embedding(n_genes, entity_dim) if "gene" in entities else None
+        self.entity_dim = entity_dim if entities else 0
+        n_in = self.entity_dim + n_features
         self.encoder = nn.Sequential(nn.Linear(n_in, d), nn.LayerNorm(d), nn.ReLU())
         self.interaction = interaction
         self.joint = mlp([(3 if interaction else 2) * d, *hidden, 1], dropout)
 
-    def encode(self, genes: torch.Tensor) -> torch.Tensor:
+    def encode(self, genes: torch.Tensor, entity: nn.Embedding | None) -> torch.Tensor:
+        """Shared encoder over [identity embedding of the role (zeros when absent), features]."""
         parts = [self.features[genes]]
-        if self.entity is not None:
-            parts.insert(0, self.entity(genes))
+        if self.entity_dim:
+            ids = entity(genes) if entity is not None else self.features.new_zeros(len(genes), self.entity_dim)
+            parts.insert(0, ids)
         return self.encoder(torch.cat(parts, dim=-1))
 
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        tf_vec, gene_vec = self.encode(tf), self.encode(gene)
+        tf_vec, gene_vec = self.encode(tf, self.tf_entity), self.encode(gene, self.gene_entity)
         parts = [tf_vec, gene_vec] + ([tf_vec * gene_vec] if self.interaction else [])
         return self.joint(torch.cat(parts, dim=-1)).squeeze(-1)
 
@@ -67,8 +74,12 @@ class CrossEncoder(NeuralPredictor):
         Widths of the joint MLP's hidden layers (batch norm, ReLU, dropout).
     ``interaction`` (True)
         False drops the element-wise product (paper 001's ablation).
-    ``use_entity`` (True)
-        False drops the identity embeddings (features only).
+    ``entities`` (("tf",))
+        Roles that get a learnable identity embedding: ``"tf"``, ``"gene"``,
+        both, or none (features only, inductive). Gene identities let the
+        network memorise training targets, which on held-out targets of the same
+        TFs hurt on simulated data and did not help on BEELINE; see the module
+        docstring.
     ``dropout`` (0.2), ``lr`` (1e-3), ``weight_decay`` (1e-5), ``batch_size``, ``max_epochs``, ``patience``
         Trainer settings.
     ``n_ensemble`` (1)
@@ -85,7 +96,7 @@ class CrossEncoder(NeuralPredictor):
         "hidden": (256, 128),
         "dropout": 0.2,
         "interaction": True,
-        "use_entity": True,
+        "entities": ("tf",),
     }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
@@ -98,5 +109,5 @@ class CrossEncoder(NeuralPredictor):
             hidden=[int(h) for h in p["hidden"]],
             dropout=float(p["dropout"]),
             interaction=bool(p["interaction"]),
-            use_entity=bool(p["use_entity"]),
+            entities=tuple(p["entities"]),
         )

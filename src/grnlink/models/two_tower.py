@@ -7,10 +7,20 @@ the paper; any feature groups here). Each encoder is three fully connected
 layers with batch norm and dropout. The pair's logit is the cosine similarity
 of the two sides divided by a temperature (tau = 0.05); its sigmoid is the score.
 
-Changes from the paper, and why: the similarity is taken between L2-normalised
-tower outputs (a raw dot product divided by 0.05 saturates the sigmoid at
-initialisation); separate TF and gene entity tables are indexed by gene, so a
-TF that is also a target has one embedding per role.
+Changes from the paper, and why:
+
+- the similarity is taken between L2-normalised tower outputs (a raw dot
+  product divided by 0.05 saturates the sigmoid at initialisation);
+- by default only the TF side has an identity embedding
+  (``entities=("tf",)``; the paper's ``("tf", "gene")`` is one option away).
+  Gene identity embeddings let the network memorise which genes were training
+  targets: on held-out targets of the same TFs (the per-TF split) they cut
+  per-TF AUROC on simulated data from about 0.72 to 0.60 and left BEELINE mDC
+  unchanged (0.815 vs 0.816, one seed);
+- per-cell expression enters as its leading principal components
+  (``expression_pcs``), since there are far fewer genes than cells;
+- the TF and gene identity tables are indexed by gene, so a TF that is also a
+  target has one embedding per role.
 """
 
 from __future__ import annotations
@@ -51,20 +61,28 @@ class TwoTowerNet(nn.Module):
         hidden: list[int],
         dropout: float,
         tau: float,
-        use_entity: bool,
+        entities: tuple[str, ...],
+        gene_bias: bool = False,
     ):
         super().__init__()
-        if not use_entity and features.shape[1] == 0:
-            raise ValueError("two_tower needs entity embeddings or at least one feature group")
+        unknown = set(entities) - {"tf", "gene"}
+        if unknown:
+            raise ValueError(f"entities may hold 'tf' and 'gene', got {sorted(unknown)}")
+        if len(entities) < 2 and features.shape[1] == 0:
+            raise ValueError("with no feature group, two_tower needs identity embeddings on both sides")
         self.register_buffer("features", features, persistent=False)
         self.tau = tau
-        self.tf_tower = _Tower(n_genes, features.shape[1], entity_dim, hidden, dropout, use_entity)
-        self.gene_tower = _Tower(n_genes, features.shape[1], entity_dim, hidden, dropout, use_entity)
+        self.tf_tower = _Tower(n_genes, features.shape[1], entity_dim, hidden, dropout, "tf" in entities)
+        self.gene_tower = _Tower(n_genes, features.shape[1], entity_dim, hidden, dropout, "gene" in entities)
+        self.gene_bias = nn.Embedding(n_genes, 1) if gene_bias else None
+        if self.gene_bias is not None:
+            nn.init.zeros_(self.gene_bias.weight)
 
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         tf_vec = F.normalize(self.tf_tower(tf, self.features), dim=-1)
         gene_vec = F.normalize(self.gene_tower(gene, self.features), dim=-1)
-        return (tf_vec * gene_vec).sum(-1) / self.tau
+        logit = (tf_vec * gene_vec).sum(-1) / self.tau
+        return logit + self.gene_bias(gene).squeeze(-1) if self.gene_bias is not None else logit
 
 
 @register
@@ -79,8 +97,12 @@ class TwoTower(NeuralPredictor):
         Output widths of each tower's three fully connected layers.
     ``dropout`` (0.2), ``tau`` (0.05)
         Dropout rate and similarity temperature.
-    ``use_entity`` (True)
-        False drops the identity embeddings (features only, inductive).
+    ``entities`` (("tf",))
+        Sides that get a learnable identity embedding: ``"tf"``, ``"gene"``,
+        both (the paper), or none (features only, inductive).
+    ``gene_bias`` (False)
+        Adds a learnable per-gene offset to the logit (how often a gene is a
+        target, whatever the TF).
     ``lr`` (5e-3), ``weight_decay`` (0.01), ``batch_size``, ``max_epochs``, ``patience`` (10)
         Adam with L2 penalty and early stopping, as in the paper.
     ``n_ensemble`` (5)
@@ -98,7 +120,8 @@ class TwoTower(NeuralPredictor):
         "hidden": (256, 128, 64),
         "dropout": 0.2,
         "tau": 0.05,
-        "use_entity": True,
+        "entities": ("tf",),
+        "gene_bias": False,
     }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
@@ -110,5 +133,6 @@ class TwoTower(NeuralPredictor):
             hidden=[int(h) for h in p["hidden"]],
             dropout=float(p["dropout"]),
             tau=float(p["tau"]),
-            use_entity=bool(p["use_entity"]),
+            entities=tuple(p["entities"]),
+            gene_bias=bool(p["gene_bias"]),
         )

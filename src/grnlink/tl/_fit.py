@@ -94,8 +94,9 @@ def grn_fit(
     -------
     ``None``. Writes ``adata.uns[key_added]``: ``model``, ``params``, the
     training summary ``training`` (``loss``, ``val_loss``, ``val_auroc`` curves
-    as members x epochs arrays, ``best_epoch``, counts of pairs, ``val_auroc``,
-    ``val_auprc``, ``fit_seconds``), the prior ``coverage`` and the model state.
+    as members x epochs arrays, ``best_epoch``, counts of pairs, ``val_metrics``
+    with the fitted model's validation ``auroc`` and ``auprc``, ``fit_seconds``),
+    the prior ``coverage`` and the model state.
 
     Examples
     --------
@@ -175,7 +176,8 @@ def grn_fit(
         training=training,
         coverage=aligned.coverage,
     )
-    val_note = f", validation AUROC {training['val_auroc']:.3f}" if np.isfinite(training["val_auroc"]) else ""
+    val_auroc = training["val_metrics"]["auroc"]
+    val_note = f", validation AUROC {val_auroc:.3f}" if np.isfinite(val_auroc) else ""
     info(f"fitted {model} in {training['fit_seconds']:.1f} s{val_note}; stored in adata.uns[{key_added!r}]")
 
 
@@ -244,6 +246,8 @@ def _training_summary(history, predictor, train: PairSet, val: PairSet, seconds:
     )
     both = 0 < val.n_pos < len(val)
     scores = predictor.score(val.tf, val.gene) if both else None
-    summary["val_auroc"] = float(roc_auc_score(val.label, scores)) if both else float("nan")
-    summary["val_auprc"] = float(average_precision_score(val.label, scores)) if both else float("nan")
+    summary["val_metrics"] = {
+        "auroc": float(roc_auc_score(val.label, scores)) if both else float("nan"),
+        "auprc": float(average_precision_score(val.label, scores)) if both else float("nan"),
+    }
     return summary
