@@ -138,6 +138,7 @@ def _run_predict(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grnlink", description="Supervised GRN link prediction on AnnData.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info messages")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser(
@@ -197,7 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import scanpy as sc
+
     from ._validation import InputError
+
+    # the command line shows progress bars and one-line summaries unless asked to be quiet
+    sc.settings.verbosity = 1 if args.quiet else 2
 
     try:
         return args.func(args)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._validation import InputError
 from ._neural import NEURAL_DEFAULTS, NeuralPredictor, mlp
 from ._registry import register
 
@@ -36,9 +37,9 @@ class CrossEncoderNet(nn.Module):
         n_features = features.shape[1]
         unknown = set(entities) - {"tf", "gene"}
         if unknown:
-            raise ValueError(f"entities may hold 'tf' and 'gene', got {sorted(unknown)}")
+            raise InputError(f"entities may hold 'tf' and 'gene', got {sorted(unknown)}")
         if len(entities) < 2 and n_features == 0:
-            raise ValueError("with no feature group, cross_encoder needs identity embeddings for both roles")
+            raise InputError("with no feature group, cross_encoder needs identity embeddings for both roles")
         self.register_buffer("features", features, persistent=False)
         self.tf_entity = nn.Embedding(n_genes, entity_dim) if "tf" in entities else None
         self.gene_entity = nn.Embedding(n_genes, entity_dim) if "gene" in entities else None
