@@ -33,10 +33,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import scanpy as sc
     from sklearn.metrics import precision_recall_curve
 
     import grnlink as gl
 
+    sc.settings.verbosity = 1  # the demo prints its own short report
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

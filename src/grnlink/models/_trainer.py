@@ -97,7 +97,7 @@ def train_module(
         torch.manual_seed(seed)
         order_rng = torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
-        bar = tqdm(range(max_epochs), desc=desc, disable=progress_disabled(), leave=False)
+        bar = tqdm(range(max_epochs), desc=desc, disable=progress_disabled(), leave=False, mininterval=0.5)
         for epoch in bar:
             module.train()
             order = torch.randperm(n, generator=order_rng)
@@ -119,7 +119,7 @@ def train_module(
             val_loss, val_auroc = _validation_metrics(module, val)
             history["val_loss"].append(val_loss)
             history["val_auroc"].append(val_auroc)
-            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_auroc=f"{val_auroc:.3f}")
+            bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_auroc=f"{val_auroc:.3f}", refresh=False)
             score = val_auroc if use_auroc else -val_loss
             if score > best_score:
                 best_score, best_epoch, waited = score, epoch, 0

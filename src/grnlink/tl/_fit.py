@@ -145,10 +145,13 @@ def grn_fit(
         coexpression,
         rng,
     )
-    info(
-        f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
-        f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}"
-    )
+    if predictor.supervised:
+        info(
+            f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
+            f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}"
+        )
+    else:
+        info(f"{model} is unsupervised: the prior only serves its validation metrics")
     history = predictor.fit(gene_features, train, val, n_genes=len(genes), seed=seed)
 
     training = _training_summary(history, predictor, train, val, time.perf_counter() - start)
