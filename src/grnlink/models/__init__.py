@@ -1,13 +1,24 @@
-"""Link predictors: one module per model, one registry, one shared trainer."""
+"""Link predictors: one module per model, one registry, one shared trainer.
 
-from . import cross_encoder, pcc, two_tower
+Every public module in this package is imported here, which registers its
+predictor: adding a model means adding one file.
+"""
+
+import importlib
+import pkgutil
+
 from ._base import FEATURE_GROUPS, LinkPredictor
-from ._neural import NeuralPredictor
+from ._neural import NeuralPredictor, training_graph
 from ._registry import MODELS, available_models, get_model_class, register
 from ._trainer import train_module
-from .cross_encoder import CrossEncoder
-from .pcc import PCC
-from .two_tower import TwoTower
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+from .cross_encoder import CrossEncoder  # noqa: E402
+from .pcc import PCC  # noqa: E402
+from .two_tower import TwoTower  # noqa: E402
 
 __all__ = [
     "FEATURE_GROUPS",
@@ -18,10 +29,8 @@ __all__ = [
     "PCC",
     "TwoTower",
     "available_models",
-    "cross_encoder",
     "get_model_class",
-    "pcc",
     "register",
     "train_module",
-    "two_tower",
+    "training_graph",
 ]

@@ -9,7 +9,7 @@ probabilities, and the weights become numpy arrays for ``adata.uns``.
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -56,6 +56,16 @@ def expression_components(z: np.ndarray, n_components: int | None) -> np.ndarray
     return comps.astype(np.float32)
 
 
+def training_graph(train: PairSet) -> np.ndarray:
+    """Edge index (2 x E, TF row then target row) of the training positives only.
+
+    Graph models message-pass over this graph; validation, test and excluded
+    pairs never enter it, so their labels cannot leak through the graph.
+    """
+    positive = train.label == 1
+    return np.stack([train.tf[positive], train.gene[positive]]).astype(np.int64)
+
+
 def sigmoid(logits: np.ndarray) -> np.ndarray:
     """Numerically stable logistic function in float64."""
     logits = np.asarray(logits, dtype=np.float64)
@@ -73,14 +83,20 @@ class NeuralPredictor(LinkPredictor):
     ``n_ensemble`` members are trained with seeds ``seed``, ``seed + stride``, ...
     and their probabilities averaged; each member's validation AUROC is kept so
     that the cross-seed coefficient of variation can be reported.
+
+    A subclass implements :meth:`build`. Graph models set ``uses_graph = True``
+    and read ``self.graph`` (edge index of the training positives, see
+    :func:`training_graph`) inside :meth:`build`; it is stored with the state.
     """
 
     defaults = NEURAL_DEFAULTS
+    uses_graph: ClassVar[bool] = False
 
     def __init__(self, **params: Any):
         super().__init__(**params)
         self.members: list[nn.Module] = []
         self.inputs = np.zeros((0, 0), dtype=np.float32)
+        self.graph = np.zeros((2, 0), dtype=np.int64)
 
     @abstractmethod
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
@@ -105,6 +121,8 @@ class NeuralPredictor(LinkPredictor):
         self.check_features(features)
         self.features = features
         self.inputs = self.network_inputs(features, n_genes)
+        if self.uses_graph:
+            self.graph = training_graph(train)
         trainer_args = {k: self.params[k] for k in TRAINER_DEFAULTS}
         n_members = int(self.params["n_ensemble"])
         self.members, histories = [], []
@@ -126,11 +144,16 @@ class NeuralPredictor(LinkPredictor):
             f"member{i}": {k: v.detach().cpu().numpy().copy() for k, v in m.state_dict().items()}
             for i, m in enumerate(self.members)
         }
-        return {"inputs": self.inputs, "members": members}
+        state = {"inputs": self.inputs, "members": members}
+        if self.uses_graph:
+            state["graph"] = self.graph
+        return state
 
     def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
         self.features = features
         self.inputs = np.asarray(state["inputs"], dtype=np.float32)
+        if self.uses_graph:
+            self.graph = np.asarray(state["graph"], dtype=np.int64).reshape(2, -1)
         self.members = []
         for i in range(len(state["members"])):
             module = self._new_member(self.inputs, n_genes, 0)
