@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .._validation import InputError
+from ._matching import match_widths
 from ._neural import NEURAL_DEFAULTS, NeuralPredictor, mlp
 from ._registry import register
 
@@ -85,6 +86,11 @@ class CrossEncoder(NeuralPredictor):
         Trainer settings.
     ``n_ensemble`` (1)
         Members trained with different seeds whose probabilities are averaged.
+    ``n_params`` (None)
+        Target number of trainable parameters per member, for paper 001's
+        parameter-matched comparison with ``dual_encoder``: ``d`` and ``hidden``
+        are multiplied by one factor until the count is within 1%. ``None``
+        uses the widths as given.
     """
 
     name = "cross_encoder"
@@ -98,17 +104,22 @@ class CrossEncoder(NeuralPredictor):
         "dropout": 0.2,
         "interaction": True,
         "entities": ("tf",),
+        "n_params": None,
     }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
         p = self.params
-        return CrossEncoderNet(
-            features,
-            n_genes,
-            entity_dim=int(p["entity_dim"]),
-            d=int(p["d"]),
-            hidden=[int(h) for h in p["hidden"]],
-            dropout=float(p["dropout"]),
-            interaction=bool(p["interaction"]),
-            entities=tuple(p["entities"]),
-        )
+
+        def network(widths: list[int]) -> CrossEncoderNet:
+            return CrossEncoderNet(
+                features,
+                n_genes,
+                entity_dim=int(p["entity_dim"]),
+                d=widths[0],
+                hidden=widths[1:],
+                dropout=float(p["dropout"]),
+                interaction=bool(p["interaction"]),
+                entities=tuple(p["entities"]),
+            )
+
+        return network(match_widths([int(p["d"]), *p["hidden"]], p["n_params"], network, model=self.name))
