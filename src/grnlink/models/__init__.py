@@ -17,16 +17,22 @@ for _module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 from .cross_encoder import CrossEncoder  # noqa: E402
+from .dual_encoder import DualEncoder  # noqa: E402
+from .genie3 import GENIE3  # noqa: E402
 from .pcc import PCC  # noqa: E402
+from .scregnet import ScRegNet  # noqa: E402
 from .two_tower import TwoTower  # noqa: E402
 
 __all__ = [
     "FEATURE_GROUPS",
     "MODELS",
     "CrossEncoder",
+    "DualEncoder",
+    "GENIE3",
     "LinkPredictor",
     "NeuralPredictor",
     "PCC",
+    "ScRegNet",
     "TwoTower",
     "available_models",
     "get_model_class",
