@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -15,10 +16,15 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "beeline"
 
 
 def environment() -> str:
-    """grnlink and torch versions, machine and thread count, for the report header."""
+    """grnlink and torch versions, machine, thread count and load, for the report header.
+
+    The load average matters: fit seconds measured while other work shares the
+    cores are longer than on an idle machine.
+    """
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
         f"grnlink {gl.__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} threads"
+        f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, load average {load:.1f} at the start"
     )
 
 
