@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
     sc.settings.verbosity = 2
+    machine = environment()
     frames = []
     for network in NETWORKS:
         adata = gl.ds.beeline(args.data / network / "mDC" / "TFs+500")
@@ -58,7 +59,7 @@ def main() -> None:
     command = f"python benchmarks/models.py --models {' '.join(args.models)} --seeds {' '.join(map(str, args.seeds))}"
     header = (
         "# Every model on BEELINE mDC\n\n"
-        f"Made by `{command}` ({environment()}).\n\n"
+        f"Made by `{command}` ({machine}).\n\n"
         "Per-TF split (2/3 of each TF's targets and non-targets train, the rest test; test pairs never reach "
         "training). Features: per-cell expression and the four LPS time-point means. `degree`: TF plus target "
         "number of training edges; `random`: uniform scores. `fit_s`: seconds per fit on this machine; `peak_mib`: "

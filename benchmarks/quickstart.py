@@ -33,12 +33,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
     sc.settings.verbosity = 2
+    machine = environment()
     adata = gl.ds.beeline(args.data / "Non-Specific" / "mDC" / "TFs+500")
     results = gl.bm.run(adata, adata.uns["true_network"], MODELS, seeds=args.seeds, groupby="time_point")
     results.insert(0, "network", "Non-Specific")
     header = (
         "# Quick-start benchmark: BEELINE mDC Non-Specific\n\n"
-        f"Made by `python benchmarks/quickstart.py --seeds {' '.join(map(str, args.seeds))}` ({environment()}).\n\n"
+        f"Made by `python benchmarks/quickstart.py --seeds {' '.join(map(str, args.seeds))}` ({machine}).\n\n"
         "Per-TF split: for each TF 2/3 of its targets and 2/3 of its non-targets train, the rest test; test pairs "
         "are excluded from training (neither positives nor negatives). `tf_auroc`/`tf_auprc`: macro average over "
         "TFs of each TF's test targets ranked against its own test non-targets; `auroc`/`auprc`: pooled over all "

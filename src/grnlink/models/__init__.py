@@ -19,8 +19,10 @@ for _module in pkgutil.iter_modules(__path__):
 from .cross_encoder import CrossEncoder  # noqa: E402
 from .dual_encoder import DualEncoder  # noqa: E402
 from .genie3 import GENIE3  # noqa: E402
+from .gnt import GNT  # noqa: E402
 from .pcc import PCC  # noqa: E402
 from .scregnet import ScRegNet  # noqa: E402
+from .sctransnet import ScTransNet  # noqa: E402
 from .two_tower import TwoTower  # noqa: E402
 
 __all__ = [
@@ -29,10 +31,12 @@ __all__ = [
     "CrossEncoder",
     "DualEncoder",
     "GENIE3",
+    "GNT",
     "LinkPredictor",
     "NeuralPredictor",
     "PCC",
     "ScRegNet",
+    "ScTransNet",
     "TwoTower",
     "available_models",
     "get_model_class",
