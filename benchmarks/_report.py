@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 from pathlib import Path
 
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd
+import scanpy as sc
 import torch
 
 import grnlink as gl
@@ -23,15 +29,87 @@ def environment() -> str:
     """
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
-        f"grnlink {gl.__version__}, torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, load average {load:.1f} at the start"
+        f"grnlink {gl.__version__} at commit {_commit()}, torch {torch.__version__}, "
+        f"{platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, scanpy n_jobs {_scanpy_jobs()}, "
+        f"load average {load:.1f} at the start"
     )
 
 
-def write_report(results: pd.DataFrame, stem: Path, header: str) -> None:
+def start_run() -> str:
+    """Log at scanpy's info level, let tree ensembles use every core, and return the environment line."""
+    sc.settings.verbosity = 2
+    sc.settings.n_jobs = os.cpu_count() or 1
+    return environment()
+
+
+def _scanpy_jobs() -> int:
+    return int(sc.settings.n_jobs)
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=REPO, capture_output=True, text=True)
+        return out.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if out.returncode == 0 else "unknown"
+    except OSError:
+        return "unknown"
+
+
+def load_mdc(data: Path, network: str):
+    """BEELINE mDC TFs+500 with the given ground truth and the candidate TFs of its ``TF.csv``."""
+    adata = gl.ds.beeline(data / network / "mDC" / "TFs+500")
+    return adata, adata.uns["true_network"], list(adata.var_names[adata.var["is_tf"]])
+
+
+def bar_figure(results: pd.DataFrame, path: Path, *, panels: str, bars: str, metric: str = "tf_auroc") -> None:
+    """Mean ± sd of ``metric`` per model, one bar per value of ``bars``, one panel per value of ``panels``."""
+    panel_values = list(dict.fromkeys(results[panels]))
+    fig, axes = plt.subplots(1, len(panel_values), figsize=(5.5 * len(panel_values), 4), squeeze=False)
+    for ax, panel in zip(axes[0], panel_values):
+        frame = results[results[panels] == panel]
+        models = list(dict.fromkeys(frame["model"]))
+        groups = list(dict.fromkeys(frame[bars]))
+        width = 0.8 / len(groups)
+        for i, group in enumerate(groups):
+            stats = (
+                frame[frame[bars] == group].groupby("model", sort=False)[metric].agg(["mean", "std"]).reindex(models)
+            )
+            positions = [j + (i - (len(groups) - 1) / 2) * width for j in range(len(models))]
+            ax.bar(positions, stats["mean"], width, yerr=stats["std"], label=str(group), capsize=2)
+        ax.set_xticks(range(len(models)), models, rotation=45, ha="right")
+        ax.set_ylim(0, 1)
+        ax.axhline(0.5, color="grey", lw=0.8, ls=":")
+        ax.set_title(str(panel))
+        ax.set_ylabel(metric)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def line_figure(table: pd.DataFrame, path: Path, *, x: str, y: str, hue: str, xlabel: str, ylabel: str) -> None:
+    """Mean ± sd of ``y`` against ``x``, one line per value of ``hue``."""
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for name, frame in table.groupby(hue, sort=False):
+        stats = frame.groupby(x)[y].agg(["mean", "std"])
+        ax.errorbar(stats.index, stats["mean"], yerr=stats["std"], marker="o", capsize=2, label=str(name))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def write_report(
+    results: pd.DataFrame, stem: Path, header: str, metrics=None, footer: str = "", compare=("tf_auroc", "tf_auprc")
+) -> None:
     """Print the summary, write ``stem.csv`` (per-seed rows) and ``stem.md`` (mean ± sd and control comparison)."""
-    table = gl.bm.summarise(results)
-    comparison = gl.bm.versus_control(results)
+    table = gl.bm.summarise(results, **({"metrics": metrics} if metrics else {}))
+    comparison = gl.bm.versus_control(results, metrics=compare)
     print(table.to_string(index=False))
     print(comparison.to_string(index=False))
     stem.parent.mkdir(parents=True, exist_ok=True)
@@ -41,6 +119,7 @@ def write_report(results: pd.DataFrame, stem: Path, header: str) -> None:
         + "\n\nSeed-paired difference to the degree control (mean ± sd; wins = seeds in which the model is ahead):\n\n"
         + comparison.to_markdown(index=False)
         + "\n"
+        + footer
     )
     stem.with_suffix(".md").write_text(header + body)
     print(f"wrote {stem.with_suffix('.md')} and {stem.with_suffix('.csv')}")

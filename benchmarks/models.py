@@ -19,8 +19,7 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-import scanpy as sc
-from _report import DEFAULT_DATA, REPO, environment, write_report
+from _report import DEFAULT_DATA, REPO, start_run, write_report
 
 import grnlink as gl
 
@@ -47,8 +46,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
-    sc.settings.verbosity = 2
-    machine = environment()
+    machine = start_run()
     frames = []
     for network in NETWORKS:
         adata = gl.ds.beeline(args.data / network / "mDC" / "TFs+500")

@@ -18,8 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import scanpy as sc
-from _report import DEFAULT_DATA, REPO, environment, write_report
+from _report import DEFAULT_DATA, REPO, start_run, write_report
 
 import grnlink as gl
 
@@ -32,8 +31,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
-    sc.settings.verbosity = 2
-    machine = environment()
+    machine = start_run()
     adata = gl.ds.beeline(args.data / "Non-Specific" / "mDC" / "TFs+500")
     results = gl.bm.run(adata, adata.uns["true_network"], MODELS, seeds=args.seeds, groupby="time_point")
     results.insert(0, "network", "Non-Specific")

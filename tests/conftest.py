@@ -44,9 +44,20 @@ def fast():
     return dict(FAST)
 
 
-@pytest.fixture
-def beeline_dir():
-    path = SHARED_DATA / "beeline" / "Non-Specific" / "mDC" / "TFs+500"
+def _beeline_folder(network: str) -> Path:
+    path = SHARED_DATA / "beeline" / network / "mDC" / "TFs+500"
     if not path.is_dir():
         pytest.skip(f"real BEELINE data not found at {path} (the ../shared folder beside the repo is absent)")
     return path
+
+
+@pytest.fixture
+def beeline_dir():
+    """BEELINE mDC with the Non-Specific ground truth (skips without ../shared)."""
+    return _beeline_folder("Non-Specific")
+
+
+@pytest.fixture
+def beeline_specific_dir():
+    """BEELINE mDC with the cell-type-specific ground truth (skips without ../shared)."""
+    return _beeline_folder("Specific")

@@ -99,3 +99,26 @@ def test_unknown_negative_strategy(adata, truth):
 
 def test_resource_name_as_prior_points_to_get_prior(adata):
     _expect(adata, "get_prior", lambda: gl.tl.grn_fit(adata, "dorothea"))
+
+
+def test_validation_without_labels(adata, truth):
+    val = truth.iloc[:5][["source", "target"]]
+    _expect(adata, "label", lambda: gl.tl.grn_fit(adata, truth, validation=val, model="pcc"))
+
+
+def test_validation_with_labels_other_than_0_and_1(adata, truth):
+    val = truth.iloc[:5][["source", "target"]].assign(label=2)
+    _expect(adata, "0 and 1", lambda: gl.tl.grn_fit(adata, truth, validation=val, model="pcc"))
+
+
+def test_negatives_table_holding_prior_edges(adata, truth):
+    _expect(adata, "both", lambda: gl.tl.grn_fit(adata, truth, negatives=truth.iloc[:3], model="pcc"))
+
+
+def test_bm_run_refuses_the_arguments_the_split_sets(adata, truth):
+    _expect(adata, "split_options", lambda: gl.bm.run(adata, truth, ["pcc"], negative_ratio=5))
+
+
+def test_pruning_a_model_without_hidden_layers(adata, truth):
+    gl.tl.grn_fit(adata, truth, model="pcc")
+    _expect(adata, "not a neural network", lambda: gl.bm.prune(adata, 0.5))

@@ -54,7 +54,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         key = f"grn_{model}"
         t0 = time.perf_counter()
         gl.tl.grn_fit(
-            adata, split.prior, exclude=split.exclude, model=model, groupby="cell_type", seed=args.seed, key_added=key
+            adata, split.prior, **split.fit_kwargs(), model=model, groupby="cell_type", seed=args.seed, key_added=key
         )
         seconds = time.perf_counter() - t0
         scores = gl.tl.grn_predict(adata, pairs=split.test, key=key)["score"].to_numpy()

@@ -30,3 +30,29 @@ def test_summarise_and_versus_control_report_mean_sd_and_wins(adata, truth):
     diff = results.set_index(["model", "seed"])["tf_auroc"]
     expected = (diff["pcc"] - diff["degree"]).mean()
     assert float(comparison.loc["pcc", "tf_auroc_diff"].split(" ")[0]) == pytest.approx(expected, abs=1e-3)
+
+
+def test_run_covers_protocols_label_noise_and_ratios(adata, truth, fast):
+    results = gl.bm.run(
+        adata,
+        truth,
+        {"cross_encoder": fast},
+        protocols=["genelink", "random", "cold_start"],
+        seeds=[0],
+        split_options={"negative_ratio": 2},
+        label_noise=0.02,
+        groupby="cell_type",
+    )
+    assert list(results["protocol"].unique()) == ["genelink", "random", "cold_start"]
+    assert {"f1", "accuracy", "threshold", "epr", "precision_at_k", "auprc_ratio"} <= set(results)
+    assert results["f1"].notna().all(), "every protocol has validation pairs for the threshold"
+    clean = gl.bm.run(adata, truth, {"cross_encoder": fast}, protocols=["random"], seeds=[0], groupby="cell_type")
+    noisy = results[results["protocol"] == "random"]
+    assert clean.loc[0, "auroc"] != noisy["auroc"].iloc[0]
+
+
+def test_run_labels_variants_of_one_model(adata, truth, fast):
+    models = {"cross_encoder": fast, "no interaction": {"model": "cross_encoder", "interaction": False, **fast}}
+    results = gl.bm.run(adata, truth, models, seeds=[0])
+    assert list(results["model"]) == ["cross_encoder", "no interaction", "degree", "random"]
+    assert results.loc[0, "auroc"] != results.loc[1, "auroc"]

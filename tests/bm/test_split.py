@@ -3,50 +3,145 @@ import pandas as pd
 import pytest
 
 import grnlink as gl
+from grnlink.tl import _fit
+
+PROTOCOL_CASES = [
+    ("genelink", {}),
+    ("tf_matched", {}),
+    ("random", {}),
+    ("cold_start", {"cold_start": "tf"}),
+    ("cold_start", {"cold_start": "target"}),
+]
 
 
 def _keys(frame):
     return set(zip(frame["source"], frame["target"]))
 
 
-def test_tf_matched_split_is_leak_free_and_per_tf(truth, adata):
-    split = gl.bm.split(truth, adata.var_names, seed=0)
-    assert not _keys(split.train) & _keys(split.test)
-    for tf, edges in truth.groupby("source"):
-        n_targets = len(edges)
-        test_pos = split.test[(split.test.source == tf) & (split.test.label == 1)]
-        assert len(test_pos) == round(n_targets / 3)
-        test_neg = split.test[(split.test.source == tf) & (split.test.label == 0)]
-        n_non_targets = adata.n_vars - 1 - n_targets
-        assert len(test_neg) == round(n_non_targets / 3)
-    assert _keys(split.prior) == _keys(split.train[split.train.label == 1])
+def _genes_of(frame):
+    return set(frame["source"]) | set(frame["target"])
 
 
-def test_split_with_exclude_keeps_test_pairs_out_of_training(truth, adata, fast, monkeypatch):
-    from grnlink.tl import _fit
+@pytest.mark.parametrize(("protocol", "options"), PROTOCOL_CASES)
+def test_every_protocol_keeps_parts_disjoint(truth, adata, protocol, options):
+    split = gl.bm.split(truth, adata.var_names, protocol=protocol, seed=1, **options)
+    parts = {name: _keys(getattr(split, name)) for name in ("train", "val", "test", "withheld")}
+    for a in parts:
+        for b in parts:
+            if a < b:
+                assert not parts[a] & parts[b], (a, b)
+    truth_keys = _keys(truth)
+    for name in ("train", "val", "test"):
+        frame = getattr(split, name)
+        assert len(frame) == len(_keys(frame)), "duplicate pairs"
+        labelled_edges = _keys(frame[frame.label == 1])
+        assert labelled_edges <= truth_keys
+        assert not _keys(frame[frame.label == 0]) & truth_keys
+    assert split.sizes()["test_pos"] > 0 and split.sizes()["train_neg"] > 0
 
+
+@pytest.mark.parametrize(("protocol", "options"), PROTOCOL_CASES)
+def test_no_test_pair_reaches_training_through_grn_fit(truth, adata, fast, monkeypatch, protocol, options):
     seen = {}
     original = _fit._training_pairs
 
     def spy(*args, **kwargs):
-        train, val = original(*args, **kwargs)
-        seen["train"], seen["val"] = train, val
-        return train, val
+        seen["train"], seen["val"] = original(*args, **kwargs)
+        return seen["train"], seen["val"]
 
     monkeypatch.setattr(_fit, "_training_pairs", spy)
-    split = gl.bm.split(truth, adata.var_names, seed=2)
-    gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, **fast)
+    split = gl.bm.split(truth, adata.var_names, protocol=protocol, seed=2, **options)
+    gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="cross_encoder", **fast)
     genes = np.asarray(adata.var_names)
-    test_keys = _keys(split.test)
-    for pairs in (seen["train"], seen["val"]):
-        used = set(zip(genes[pairs.tf], genes[pairs.gene]))
-        assert not used & test_keys
+    used_train = set(zip(genes[seen["train"].tf], genes[seen["train"].gene]))
+    used_val = set(zip(genes[seen["val"].tf], genes[seen["val"].gene]))
+    held = _keys(split.test) | _keys(split.withheld)
+    assert not used_train & held, "a test pair reached training"
+    assert not used_val & held, "a test pair reached validation"
+    assert not used_train & used_val
+    assert used_train == _keys(split.train), "training pairs are the split's, positives and negatives"
 
 
-def test_same_seed_same_split(truth, adata):
-    a = gl.bm.split(truth, adata.var_names, seed=4)
-    b = gl.bm.split(truth, adata.var_names, seed=4)
-    pd.testing.assert_frame_equal(a.test, b.test)
+def test_cold_start_tfs_and_targets_never_appear_in_training(truth, adata):
+    by_tf = gl.bm.split(truth, adata.var_names, protocol="cold_start", cold_start="tf", seed=0)
+    test_tfs = set(by_tf.test["source"])
+    assert test_tfs and not test_tfs & (_genes_of(by_tf.train) | _genes_of(by_tf.val))
+    assert set(by_tf.test["target"]) == set(adata.var_names), "a held-out TF is scored against every gene"
+    by_target = gl.bm.split(truth, adata.var_names, protocol="cold_start", cold_start="target", seed=0)
+    test_targets = set(by_target.test["target"])
+    assert test_targets and not test_targets & (_genes_of(by_target.train) | _genes_of(by_target.val))
+    assert not test_targets & set(truth["source"])
+
+
+def test_tf_matched_split_is_per_tf(truth, adata):
+    split = gl.bm.split(truth, adata.var_names, seed=0)
+    for tf, edges in truth.groupby("source"):
+        n_targets = len(edges)
+        test = split.test[split.test.source == tf]
+        assert (test.label == 1).sum() == round(n_targets / 3)
+        assert (test.label == 0).sum() == round((adata.n_vars - 1 - n_targets) / 3)
+        n_train_pos = ((split.train.source == tf) & (split.train.label == 1)).sum()
+        n_train_neg = ((split.train.source == tf) & (split.train.label == 0)).sum()
+        assert n_train_neg == n_train_pos, "one same-TF negative per training positive"
+    assert _keys(split.prior) == _keys(split.train[split.train.label == 1])
+
+
+def test_genelink_follows_the_published_rules(truth, adata):
+    tfs = list(truth["source"].unique()) + ["G0001", "G0002"]  # regulators without any known target
+    split = gl.bm.split(truth, adata.var_names, protocol="genelink", tfs=tfs, seed=0)
+    for tf, edges in truth.groupby("source"):
+        n = len(edges)
+        count = {
+            part: ((getattr(split, part).source == tf) & (getattr(split, part).label == 1)).sum()
+            for part in ("train", "val", "test")
+        }
+        if n >= 3:
+            assert count["train"] + count["val"] == n * 2 // 3
+            assert count["val"] == (n * 2 // 3) // 5
+        assert sum(count.values()) == n
+    sizes = split.sizes()
+    assert sizes["train_neg"] == sizes["train_pos"] and sizes["val_neg"] == sizes["val_pos"]
+    density = len(truth) / (truth["source"].nunique() * truth["target"].nunique())
+    assert sizes["test_neg"] == int(sizes["test_pos"] // density - sizes["test_pos"])
+    # test negatives are spread over every candidate regulator, also those without targets
+    assert {"G0001", "G0002"} & set(split.test.loc[split.test.label == 0, "source"])
+
+
+@pytest.mark.parametrize("protocol", ["genelink", "tf_matched", "random", "cold_start"])
+def test_negative_ratio_scales_training_negatives_and_keeps_the_test_set(truth, adata, protocol):
+    one = gl.bm.split(truth, adata.var_names, protocol=protocol, seed=3)
+    five = gl.bm.split(truth, adata.var_names, protocol=protocol, seed=3, negative_ratio=5)
+    pd.testing.assert_frame_equal(one.test, five.test)
+    assert one.sizes()["train_pos"] == five.sizes()["train_pos"]
+    assert five.sizes()["train_neg"] == pytest.approx(5 * one.sizes()["train_neg"], rel=0.02)
+
+
+def test_random_split_is_70_15_15(truth, adata):
+    sizes = gl.bm.split(truth, adata.var_names, protocol="random", seed=0).sizes()
+    n_edges = sizes["train_pos"] + sizes["val_pos"] + sizes["test_pos"]
+    assert sizes["test_pos"] == round(0.15 * n_edges)
+    assert sizes["val_pos"] == pytest.approx(0.15 * n_edges, abs=1)
+    assert sizes["test_neg"] == sizes["test_pos"]
+
+
+@pytest.mark.parametrize(("protocol", "options"), PROTOCOL_CASES)
+def test_same_seed_same_split(truth, adata, protocol, options):
+    a = gl.bm.split(truth, adata.var_names, protocol=protocol, seed=4, **options)
+    b = gl.bm.split(truth, adata.var_names, protocol=protocol, seed=4, **options)
+    for part in ("train", "val", "test", "withheld"):
+        pd.testing.assert_frame_equal(getattr(a, part), getattr(b, part))
+    c = gl.bm.split(truth, adata.var_names, protocol=protocol, seed=5, **options)
+    assert not a.test.equals(c.test)
+
+
+def test_label_noise_flips_only_training_labels(truth, adata):
+    split = gl.bm.split(truth, adata.var_names, seed=0)
+    noisy = gl.bm.add_label_noise(split, 0.05, seed=0)
+    flipped = (split.train["label"] != noisy.train["label"]).sum()
+    assert flipped == round(0.05 * len(split.train))
+    pd.testing.assert_frame_equal(split.test, noisy.test)
+    pd.testing.assert_frame_equal(split.val, noisy.val)
+    assert _keys(noisy.train) == _keys(split.train)
 
 
 def test_degree_control_counts_training_edges():
@@ -55,12 +150,12 @@ def test_degree_control_counts_training_edges():
     np.testing.assert_array_equal(gl.bm.degree_scores(train, pairs), [2 + 2, 1 + 0, 0 + 1])
 
 
-def test_per_tf_metrics_skip_single_class_tfs():
-    test = pd.DataFrame({"source": ["A"] * 4 + ["B"] * 2, "target": list("abcdef"), "label": [1, 0, 1, 0, 0, 0]})
-    per_tf = gl.bm.per_tf_metrics(test, np.array([0.9, 0.1, 0.8, 0.2, 0.5, 0.4]))
-    assert per_tf.index.tolist() == ["A"] and per_tf.loc["A", "auroc"] == pytest.approx(1.0)
-
-
-def test_unknown_protocol_is_rejected(truth, adata):
+def test_bad_split_arguments_are_rejected(truth, adata):
     with pytest.raises(gl.InputError, match="tf_matched"):
         gl.bm.split(truth, adata.var_names, protocol="leaky")
+    with pytest.raises(gl.InputError, match="cold_start"):
+        gl.bm.split(truth, adata.var_names, protocol="cold_start", cold_start="both")
+    with pytest.raises(gl.InputError, match="negative_ratio"):
+        gl.bm.split(truth, adata.var_names, negative_ratio=0)
+    with pytest.raises(gl.InputError, match="tfs"):
+        gl.bm.split(truth, adata.var_names, protocol="genelink", tfs=["NOT_A_GENE"])

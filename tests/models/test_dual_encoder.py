@@ -23,7 +23,7 @@ def _scores(adata, pairs=None):
 def test_dual_encoder_beats_chance_on_held_out_simulated_edges(held_out):
     adata, split = held_out
     adata = adata.copy()
-    gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, model="dual_encoder", groupby="cell_type", seed=0)
+    gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="dual_encoder", groupby="cell_type", seed=0)
     metrics = gl.bm.evaluate(split.test, _scores(adata, split.test))
     print(f"dual_encoder: per-TF AUROC {metrics['tf_auroc']:.3f}")
     assert metrics["tf_auroc"] > 0.6

@@ -17,7 +17,7 @@ def held_out():
 
 
 def _held_out_tf_auroc(adata, split, model, **kwargs):
-    gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, model=model, groupby="cell_type", seed=0, **kwargs)
+    gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model=model, groupby="cell_type", seed=0, **kwargs)
     scores = gl.tl.grn_predict(adata, pairs=split.test)["score"].to_numpy()
     return gl.bm.evaluate(split.test, scores)["tf_auroc"]
 

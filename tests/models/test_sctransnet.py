@@ -92,7 +92,7 @@ def test_scores_survive_h5ad(adata, truth, fast, tmp_path):
 
 def test_graph_holds_training_positives_only(adata, truth, fast):
     split = gl.bm.split(truth, adata.var_names, seed=0)
-    gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, model="sctransnet", **fast)
+    gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="sctransnet", **fast)
     graph = set(map(tuple, adata.uns["grn"]["state"]["graph"].T.tolist()))
     genes = np.asarray(adata.var_names)
     assert graph and graph <= _pair_set(split.prior, genes)
@@ -100,7 +100,7 @@ def test_graph_holds_training_positives_only(adata, truth, fast):
 
 
 def _held_out_tf_auroc(adata, split, model, **kwargs):
-    gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, model=model, seed=0, **kwargs)
+    gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model=model, seed=0, **kwargs)
     scores = gl.tl.grn_predict(adata, pairs=split.test)["score"].to_numpy()
     return gl.bm.evaluate(split.test, scores)["tf_auroc"]
 

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 import grnlink as gl
-from grnlink._pairs import pair_keys
-from grnlink.tl._fit import _training_pairs
+from grnlink._pairs import PairSet, pair_keys
+from grnlink.tl._fit import _NegativeSampler, _training_pairs
 
 
 def test_fit_stores_model_training_curves_and_coverage(adata, truth, fast):
@@ -45,7 +45,8 @@ def test_excluded_and_prior_pairs_never_train_as_negatives(strategy):
     target = np.concatenate([rng.choice(np.arange(5, n_genes), 6, replace=False) for _ in range(5)])
     excluded = np.unique(pair_keys(np.repeat(np.arange(5), 10), rng.integers(5, n_genes, 50), n_genes))
     z = rng.normal(size=(n_genes, 30))
-    train, val = _training_pairs(source, target, n_genes, excluded, strategy, 2.0, 0.2, lambda tf: z @ z[tf], rng)
+    sampler = _NegativeSampler(strategy, 2.0, lambda tf: z @ z[tf])
+    train, val = _training_pairs(source, target, n_genes, excluded, sampler, 0.2, None, rng)
     for pairs in (train, val):
         keys = pair_keys(pairs.tf, pairs.gene, n_genes)
         assert not np.isin(keys, excluded).any()
@@ -61,7 +62,8 @@ def test_tf_matched_negatives_share_the_positives_tfs():
     rng = np.random.default_rng(1)
     source = np.array([0, 0, 0, 1, 1])
     target = np.array([5, 6, 7, 8, 9])
-    train, _ = _training_pairs(source, target, 40, np.empty(0, np.int64), "tf_matched", 1.0, 0.0, None, rng)
+    sampler = _NegativeSampler("tf_matched", 1.0, None)
+    train, _ = _training_pairs(source, target, 40, np.empty(0, np.int64), sampler, 0.0, None, rng)
     neg = train.label == 0
     assert sorted(train.tf[neg].tolist()) == [0, 0, 0, 1, 1]
 
@@ -112,3 +114,37 @@ def test_each_feature_group_alone_trains(adata, truth, fast, features):
     )
     assert set(adata.uns["grn"]["features"]) == set(features)
     assert np.isfinite(gl.tl.grn_predict(adata, tfs=[truth["source"].iloc[0]])["score"]).all()
+
+
+def test_explicit_negatives_and_validation_are_used_as_given():
+    n_genes = 40
+    source, target = np.repeat(np.arange(4), 5), np.tile(np.arange(10, 15), 4)
+    negatives = PairSet(np.repeat(np.arange(4), 3), np.tile(np.arange(20, 23), 4), np.zeros(12))
+    validation = PairSet([0, 1], [10, 30], [1, 0])
+    excluded = pair_keys(np.array([3]), np.array([20]), n_genes)
+    rng = np.random.default_rng(0)
+    train, val = _training_pairs(source, target, n_genes, excluded, negatives, 0.5, validation, rng)
+    assert val is validation
+    keys = set(pair_keys(train.tf, train.gene, n_genes).tolist())
+    assert int(pair_keys(0, 10, n_genes)) not in keys, "a validation positive is not trained on"
+    assert int(excluded[0]) not in keys
+    assert train.n_pos == 19 and len(train) - train.n_pos == 11
+
+
+def test_explicit_negatives_share_the_hold_out_without_validation():
+    n_genes = 40
+    source, target = np.repeat(np.arange(4), 10), np.tile(np.arange(10, 20), 4)
+    negatives = PairSet(np.repeat(np.arange(4), 10), np.tile(np.arange(20, 30), 4), np.zeros(40))
+    empty = np.empty(0, np.int64)
+    train, val = _training_pairs(source, target, n_genes, empty, negatives, 0.25, None, np.random.default_rng(0))
+    assert val.n_pos == 10 and len(val) - val.n_pos == 10
+    assert train.n_pos == 30 and len(train) - train.n_pos == 30
+
+
+def test_fit_with_a_split_records_its_tables(adata, truth, fast):
+    split = gl.bm.split(truth, adata.var_names, protocol="genelink", seed=0)
+    gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="cross_encoder", **fast)
+    training = adata.uns["grn"]["training"]
+    sizes = split.sizes()
+    assert (training["n_train_pos"], training["n_train_neg"]) == (sizes["train_pos"], sizes["train_neg"])
+    assert (training["n_val_pos"], training["n_val_neg"]) == (sizes["val_pos"], sizes["val_neg"])

@@ -1,17 +1,36 @@
-"""Benchmarking: leak-free splits, metrics and shortcut controls."""
+"""Benchmarking: leak-free splits, metrics, shortcut controls and the papers' analyses."""
 
+from ._analysis import (
+    add_label_noise,
+    effective_rank,
+    gene_representations,
+    prune,
+    prune_hidden_units,
+    pruning_curve,
+    representation_rank,
+)
 from ._controls import degree_scores
-from ._metrics import evaluate, per_tf_metrics
+from ._metrics import evaluate, f1_threshold, per_tf_metrics, precision_at_k
 from ._run import CONTROLS, run, summarise, versus_control
-from ._split import PROTOCOLS, Split, split
+from ._split import COLD_START_SIDES, PROTOCOLS, Split, split
 
 __all__ = [
+    "COLD_START_SIDES",
     "CONTROLS",
     "PROTOCOLS",
     "Split",
+    "add_label_noise",
     "degree_scores",
+    "effective_rank",
     "evaluate",
+    "f1_threshold",
+    "gene_representations",
     "per_tf_metrics",
+    "precision_at_k",
+    "prune",
+    "prune_hidden_units",
+    "pruning_curve",
+    "representation_rank",
     "run",
     "split",
     "summarise",

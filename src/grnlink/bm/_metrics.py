@@ -1,10 +1,10 @@
-"""Ranking metrics for scored test pairs, including the per-TF (macro) view."""
+"""Ranking and classification metrics for scored test pairs, including the per-TF (macro) view."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
 
 def per_tf_metrics(test: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
@@ -33,17 +33,83 @@ def per_tf_metrics(test: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
                 "n_pos": n_pos,
                 "n_neg": len(labels) - n_pos,
             }
-    return pd.DataFrame.from_dict(rows, orient="index")
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["auroc", "auprc", "n_pos", "n_neg"])
 
 
-def evaluate(test: pd.DataFrame, scores: np.ndarray) -> dict[str, float]:
-    """Pooled AUROC/AUPRC over all test pairs and per-TF macro AUROC/AUPRC."""
-    labels = test["label"].to_numpy()
+def f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The score threshold (``score >= t`` is called an edge) with the highest F1 on these pairs."""
+    labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
+    if not 0 < labels.sum() < len(labels):
+        return float("nan")
+    precision, recall, thresholds = precision_recall_curve(labels, scores)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return float(thresholds[int(np.argmax(f1[:-1]))])
+
+
+def precision_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Share of true edges among the ``k`` highest-scoring pairs (ties broken by order, stably)."""
+    top = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")[: int(k)]
+    return float(np.asarray(labels)[top].mean()) if len(top) else float("nan")
+
+
+def evaluate(
+    test: pd.DataFrame,
+    scores: np.ndarray,
+    *,
+    val: pd.DataFrame | None = None,
+    val_scores: np.ndarray | None = None,
+    k: int = 100,
+) -> dict[str, float]:
+    """Metrics of scored test pairs; the classification threshold comes from validation pairs.
+
+    Parameters
+    ----------
+    test
+        Labelled test pairs (``source``, ``target``, ``label``).
+    scores
+        One score per test pair.
+    val, val_scores
+        Labelled validation pairs and their scores. The threshold for
+        ``accuracy`` and ``f1`` is the one that maximises F1 on them, never on
+        the test pairs; without them both are NaN.
+    k
+        Cut-off of ``precision_at_k``.
+
+    Returns
+    -------
+    ``auroc``, ``auprc``, ``auprc_ratio`` (AUPRC over its random baseline,
+    the test share of positives), ``accuracy`` and ``f1`` at the validation
+    threshold, ``threshold``, ``precision_at_k``, ``epr`` (early precision
+    ratio, BEELINE's: precision among the top n_pos pairs, n_pos the number of
+    test positives, over the share of positives), ``tf_auroc`` and
+    ``tf_auprc`` (per-TF macro averages over TFs with both classes in test),
+    ``n_test_tfs``, ``n_test_pos``, ``n_test_neg``.
+    """
+    labels = test["label"].to_numpy().astype(int)
+    scores = np.asarray(scores, dtype=np.float64)
+    n_pos = int(labels.sum())
+    base_rate = n_pos / len(labels)
+    auprc = float(average_precision_score(labels, scores))
+    threshold = float("nan")
+    if val is not None and val_scores is not None and len(val):
+        threshold = f1_threshold(val["label"].to_numpy().astype(int), val_scores)
+    called = scores >= threshold
+    true_pos = int((called & (labels == 1)).sum())
+    f1 = 2 * true_pos / (called.sum() + n_pos) if called.sum() + n_pos else 0.0
     per_tf = per_tf_metrics(test, scores)
     return {
         "auroc": float(roc_auc_score(labels, scores)),
-        "auprc": float(average_precision_score(labels, scores)),
+        "auprc": auprc,
+        "auprc_ratio": auprc / base_rate,
+        "accuracy": float((called == (labels == 1)).mean()) if np.isfinite(threshold) else float("nan"),
+        "f1": float(f1) if np.isfinite(threshold) else float("nan"),
+        "threshold": threshold,
+        "precision_at_k": precision_at_k(labels, scores, k),
+        "epr": precision_at_k(labels, scores, n_pos) / base_rate,
         "tf_auroc": float(per_tf["auroc"].mean()),
         "tf_auprc": float(per_tf["auprc"].mean()),
         "n_test_tfs": int(len(per_tf)),
+        "n_test_pos": n_pos,
+        "n_test_neg": int(len(labels) - n_pos),
     }

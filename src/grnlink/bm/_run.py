@@ -12,10 +12,12 @@ import pandas as pd
 from anndata import AnnData
 
 from .._settings import info
+from .._validation import InputError
 from ..tl import grn_fit, grn_predict
+from ._analysis import add_label_noise
 from ._controls import degree_scores
 from ._metrics import evaluate
-from ._split import split
+from ._split import Split, split
 
 CONTROLS = ("degree", "random")
 _KEY = "_grnlink_bm"
@@ -55,9 +57,10 @@ class _PeakRSS:
 
 
 def _model_options(models: Iterable[str] | Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    if isinstance(models, Mapping):
-        return {name: dict(options or {}) for name, options in models.items()}
-    return {name: {} for name in models}
+    """Row label -> grn_fit options including ``model`` (the label itself unless the options name one)."""
+    if not isinstance(models, Mapping):
+        models = {name: {} for name in models}
+    return {label: {"model": label, **dict(options or {})} for label, options in models.items()}
 
 
 def run(
@@ -66,9 +69,17 @@ def run(
     models: Iterable[str] | Mapping[str, dict[str, Any]],
     protocols: Iterable[str] = ("tf_matched",),
     seeds: Iterable[int] = (0,),
+    *,
+    split_options: Mapping[str, Any] | None = None,
+    label_noise: float = 0.0,
     **fit_kwargs: Any,
 ) -> pd.DataFrame:
     """Fit and score every model on every split; add the ``degree`` and ``random`` controls.
+
+    Each model is trained on the split's training pairs only (positives and
+    the protocol's negatives), stops early on its validation pairs and is
+    scored on its test pairs; :func:`evaluate` takes the classification
+    threshold from the validation pairs.
 
     Parameters
     ----------
@@ -77,21 +88,29 @@ def run(
     truth
         Ground-truth edges (``source``, ``target``).
     models
-        Model names, or a mapping name -> options passed to :func:`grnlink.tl.grn_fit`.
+        Model names, or a mapping row label -> options passed to
+        :func:`grnlink.tl.grn_fit` (model options, ``features``, ...). The label
+        is the model name unless the options name one, e.g.
+        ``{"cross_encoder": {}, "no interaction": {"model": "cross_encoder", "interaction": False}}``.
     protocols
         Split protocols of :func:`grnlink.bm.split`.
     seeds
         One split and one fit per seed (the fit uses the same seed).
+    split_options
+        Passed to every :func:`grnlink.bm.split` call (e.g. ``negative_ratio``,
+        ``tfs`` for ``genelink``, ``cold_start``).
+    label_noise
+        Share of training labels flipped before fitting (:func:`add_label_noise`).
     **fit_kwargs
         Passed to every :func:`grnlink.tl.grn_fit` call (e.g. ``groupby``).
 
     Returns
     -------
-    Tidy DataFrame, one row per model, protocol and seed: ``auroc``, ``auprc``,
-    ``tf_auroc``, ``tf_auprc``, ``n_test_tfs``, ``fit_s`` (seconds) and
-    ``peak_mib`` (peak resident memory above the level before the fit). The
-    controls: ``degree`` (TF plus target number of training edges) and
-    ``random`` (uniform scores).
+    Tidy DataFrame, one row per model, protocol and seed: the metrics of
+    :func:`evaluate`, ``member_cv`` (an ensemble's coefficient of variation of
+    its members' validation AUROC; NaN for single models), ``fit_s`` (seconds) and ``peak_mib`` (peak resident
+    memory above the level before the fit). The controls: ``degree`` (TF plus
+    target number of training edges) and ``random`` (uniform scores).
 
     Examples
     --------
@@ -101,50 +120,42 @@ def run(
     >>> sorted(results["model"].unique())
     ['degree', 'pcc', 'random']
     """
+    clashing = sorted({"exclude", "negatives", "negative_ratio", "validation", "seed", "key_added"} & set(fit_kwargs))
+    if clashing:
+        raise InputError(
+            f"gl.bm.run sets {clashing} itself from the split; pass negative ratios as "
+            "split_options={'negative_ratio': ...} and seeds as seeds=[...]."
+        )
     options = _model_options(models)
     rows = []
     try:
         for protocol in protocols:
             for seed in seeds:
-                pairs = split(truth, adata.var_names, protocol=protocol, seed=seed)
-                for model, model_options in options.items():
+                pairs = split(truth, adata.var_names, protocol=protocol, seed=seed, **dict(split_options or {}))
+                if label_noise:
+                    pairs = add_label_noise(pairs, label_noise, seed=seed)
+                for label, model_options in options.items():
                     with _PeakRSS() as memory:
                         start = time.perf_counter()
                         grn_fit(
                             adata,
                             pairs.prior,
-                            exclude=pairs.exclude,
-                            model=model,
+                            **pairs.fit_kwargs(),
                             seed=seed,
                             key_added=_KEY,
                             **fit_kwargs,
                             **model_options,
                         )
                         seconds = time.perf_counter() - start
-                    scores = grn_predict(adata, pairs=pairs.test, key=_KEY)["score"].to_numpy()
-                    rows.append(
-                        {
-                            "model": model,
-                            "protocol": protocol,
-                            "seed": seed,
-                            **evaluate(pairs.test, scores),
-                            "fit_s": seconds,
-                            "peak_mib": memory.peak_mib,
-                        }
+                    scores, val_scores = (
+                        grn_predict(adata, pairs=table, key=_KEY)["score"].to_numpy() if len(table) else None
+                        for table in (pairs.test, pairs.val)
                     )
-                    info(f"{protocol} seed {seed} {model}: per-TF AUROC {rows[-1]['tf_auroc']:.3f}, {seconds:.1f} s")
-                random_scores = np.random.default_rng(seed).random(len(pairs.test))
-                for control, scores in (("degree", degree_scores(pairs.prior, pairs.test)), ("random", random_scores)):
-                    rows.append(
-                        {
-                            "model": control,
-                            "protocol": protocol,
-                            "seed": seed,
-                            **evaluate(pairs.test, scores),
-                            "fit_s": 0.0,
-                            "peak_mib": 0.0,
-                        }
-                    )
+                    metrics = evaluate(pairs.test, scores, val=pairs.val, val_scores=val_scores)
+                    metrics["member_cv"] = float(adata.uns[_KEY]["training"].get("member_cv", np.nan))
+                    rows.append(_row(label, protocol, seed, metrics, seconds, memory.peak_mib))
+                    info(f"{protocol} seed {seed} {label}: per-TF AUROC {metrics['tf_auroc']:.3f}, {seconds:.1f} s")
+                rows += _control_rows(pairs, protocol, seed)
     finally:
         adata.uns.pop(_KEY, None)
         if f"{_KEY}_scores" in adata.varp:
@@ -152,8 +163,27 @@ def run(
     return pd.DataFrame(rows)
 
 
+def _row(model: str, protocol: str, seed: int, metrics: dict, fit_s: float, peak_mib: float) -> dict[str, Any]:
+    return {"model": model, "protocol": protocol, "seed": seed, **metrics, "fit_s": fit_s, "peak_mib": peak_mib}
+
+
+def _control_rows(pairs: Split, protocol: str, seed: int) -> list[dict[str, Any]]:
+    """The degree-only and random controls on the split's test pairs (threshold from validation)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for control in CONTROLS:
+        if control == "degree":
+            scores, val_scores = degree_scores(pairs.prior, pairs.test), degree_scores(pairs.prior, pairs.val)
+        else:
+            scores, val_scores = rng.random(len(pairs.test)), rng.random(len(pairs.val))
+        metrics = {**evaluate(pairs.test, scores, val=pairs.val, val_scores=val_scores), "member_cv": np.nan}
+        rows.append(_row(control, protocol, seed, metrics, 0.0, 0.0))
+    return rows
+
+
 def summarise(
-    results: pd.DataFrame, metrics: Iterable[str] = ("tf_auroc", "tf_auprc", "auroc", "auprc", "fit_s", "peak_mib")
+    results: pd.DataFrame,
+    metrics: Iterable[str] = ("tf_auroc", "tf_auprc", "auroc", "auprc", "epr", "f1", "fit_s", "peak_mib"),
 ) -> pd.DataFrame:
     """Mean ± sd over seeds of each metric, one row per (other grouping columns, model).
 

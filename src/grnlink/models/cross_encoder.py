@@ -58,6 +58,10 @@ class CrossEncoderNet(nn.Module):
             parts.insert(0, ids)
         return self.encoder(torch.cat(parts, dim=-1))
 
+    def gene_representations(self) -> torch.Tensor:
+        """Every gene encoded in the target role (genes x d)."""
+        return self.encode(torch.arange(len(self.features)), self.gene_entity)
+
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         tf_vec, gene_vec = self.encode(tf, self.tf_entity), self.encode(gene, self.gene_entity)
         parts = [tf_vec, gene_vec] + ([tf_vec * gene_vec] if self.interaction else [])

@@ -115,6 +115,10 @@ class DualEncoderNet(nn.Module):
             self.register_buffer("log_scale", log_scale)
         self.bias = nn.Parameter(torch.tensor(0.0))
 
+    def gene_representations(self) -> torch.Tensor:
+        """Every gene through the gene encoder (genes x d)."""
+        return self.gene_encoder(torch.arange(len(self.features)), self.features)
+
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         tf_vec = F.normalize(self.tf_encoder(tf, self.features), dim=-1)
         gene_vec = F.normalize(self.gene_encoder(gene, self.features), dim=-1)

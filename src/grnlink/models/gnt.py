@@ -284,7 +284,7 @@ class GNT(NeuralPredictor):
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(seed=0)
     >>> split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
-    >>> gl.tl.grn_fit(adata, split.prior, exclude=split.exclude, model="gnt", groupby="cell_type")
+    >>> gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="gnt", groupby="cell_type")
     >>> scores = gl.tl.grn_predict(adata, pairs=split.test)["score"]
     """
 

@@ -199,12 +199,16 @@ class ScRegNetNet(nn.Module):
                 h = F.dropout(F.relu(h), self.dropout, training=self.training)
         return h
 
-    def gene_representations(self, edge_index: torch.Tensor) -> torch.Tensor:
+    def gene_vectors(self, edge_index: torch.Tensor) -> torch.Tensor:
         """Shared MLP over ``[frozen inputs, GNN output]`` for every gene."""
         return self.gene_mlp(torch.cat([self.features, self.graph_embeddings(edge_index)], dim=1))
 
+    def gene_representations(self) -> torch.Tensor:
+        """Every gene's vector ``z`` over the whole training graph (genes x last MLP width)."""
+        return self.gene_vectors(self.edge_index)
+
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        z = self.gene_representations(self.message_edges(tf, gene))
+        z = self.gene_vectors(self.message_edges(tf, gene))
         parts = [z[tf], z[gene]] + ([z[tf] * z[gene]] if self.pair == "concat_product" else [])
         return self.classifier(torch.cat(parts, dim=1)).squeeze(-1)
 

@@ -308,7 +308,7 @@ class ScTransNetNet(nn.Module):
             return hide_pairs(self.graph, tf, gene, self.n_genes)
         return self.edge_index
 
-    def gene_representations(self, genes: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+    def gene_vectors(self, genes: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:
         """``[pooled cells, other feature groups, GAT output]`` for ``genes``."""
         parts = []
         if self.pool is not None:
@@ -319,9 +319,14 @@ class ScTransNetNet(nn.Module):
             parts.append(self.gat(self.node_features, edge_index)[genes])
         return torch.cat(parts, dim=1)
 
+    def gene_representations(self) -> torch.Tensor:
+        """Every gene through the target channel, over the whole training graph (genes x last channel width)."""
+        genes = torch.arange(self.n_genes)
+        return self.target_channel(self.gene_vectors(genes, self.edge_index if self.gat is not None else None))
+
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         genes, position = torch.unique(torch.cat([tf, gene]), return_inverse=True)
-        rep = self.gene_representations(genes, self.message_edges(tf, gene) if self.gat is not None else None)
+        rep = self.gene_vectors(genes, self.message_edges(tf, gene) if self.gat is not None else None)
         # index_select's backward adds repeated rows in a fixed order: the same seed gives the same weights
         tf_vec = self.tf_channel(rep.index_select(0, position[: len(tf)]))
         gene_vec = self.target_channel(rep.index_select(0, position[len(tf) :]))

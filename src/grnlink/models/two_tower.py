@@ -81,6 +81,10 @@ class TwoTowerNet(nn.Module):
         # |cos| scores activated and repressed targets alike; the offset sets where the logit crosses zero
         self.offset = nn.Parameter(torch.tensor(0.5)) if similarity == "abs_cosine" else None
 
+    def gene_representations(self) -> torch.Tensor:
+        """Every gene through the gene tower (genes x d)."""
+        return self.gene_tower(torch.arange(len(self.features)), self.features)
+
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         tf_vec = F.normalize(self.tf_tower(tf, self.features), dim=-1)
         gene_vec = F.normalize(self.gene_tower(gene, self.features), dim=-1)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from os import PathLike
 from typing import Any
 
@@ -32,12 +33,13 @@ def grn_fit(
     embedding_key: str | None = None,
     layer: str | None = None,
     exclude: pd.DataFrame | None = None,
-    negatives: str = "tf_matched",
+    negatives: str | pd.DataFrame = "tf_matched",
     negative_ratio: float = 1.0,
     seed: int = 0,
     key_added: str = "grn",
     features: Sequence[str] | None = None,
     val_fraction: float = 0.1,
+    validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
     **model_kwargs: Any,
 ) -> None:
@@ -70,9 +72,10 @@ def grn_fit(
     negatives
         ``"tf_matched"`` (same TF, random non-target), ``"uniform"`` (random
         TF x gene non-edge) or ``"hard"`` (same TF, the non-targets most
-        co-expressed with it).
+        co-expressed with it); or a table (``source``, ``target``) of the
+        non-edges to train on, used as given (e.g. ``gl.bm.split(...).negatives``).
     negative_ratio
-        Negatives per positive.
+        Negatives per positive (ignored when ``negatives`` is a table).
     seed
         Seeds the validation split, negatives, cell subsample and the network;
         the same seed gives the same scores.
@@ -83,7 +86,12 @@ def grn_fit(
         ``"embedding"``. Default: ``expression`` plus every group that
         ``groupby``/``embedding_key`` make available.
     val_fraction
-        Fraction of positives held out for early stopping.
+        Fraction of positives (and of explicit negatives) held out for early
+        stopping; ignored when ``validation`` is given.
+    validation
+        Labelled pairs (``source``, ``target``, ``label`` 1/0) for early
+        stopping instead of a random hold-out (e.g. ``gl.bm.split(...).val``);
+        they are kept out of training.
     max_cells
         Cells (a seeded subsample) used for the ``expression`` features;
         ``None`` uses all.
@@ -109,8 +117,11 @@ def grn_fit(
     start = time.perf_counter()
     check_unique_var_names(adata)
     predictor = get_model_class(model)(**model_kwargs)
-    if negatives not in NEGATIVE_STRATEGIES:
-        raise InputError(f"negatives={negatives!r} is not known; use one of {NEGATIVE_STRATEGIES}.")
+    explicit_negatives = isinstance(negatives, pd.DataFrame)
+    if not explicit_negatives and negatives not in NEGATIVE_STRATEGIES:
+        raise InputError(
+            f"negatives={negatives!r} is not known; use one of {NEGATIVE_STRATEGIES} or a table of non-edges."
+        )
     if not negative_ratio > 0:
         raise InputError(f"negative_ratio must be > 0, got {negative_ratio!r}.")
     if not 0 <= val_fraction < 1:
@@ -127,23 +138,19 @@ def grn_fit(
     genes = np.asarray(adata.var_names, dtype=str)
     aligned = align_prior(table, genes)
     excluded = _exclude_keys(exclude, genes)
+    given_val = _labelled_pairs(validation, genes, "validation") if validation is not None else None
+    given_neg = _negative_pairs(negatives, genes, aligned) if explicit_negatives else None
 
     gene_features = build_features(
         adata, groups, layer=layer, groupby=groupby, embedding_key=embedding_key, max_cells=max_cells, seed=seed
     )
     predictor.check_features(gene_features)
     rng = np.random.default_rng(seed)
-    coexpression = _coexpression_rows(adata, gene_features, layer, max_cells, seed) if negatives == "hard" else None
+    hard = not explicit_negatives and negatives == "hard"
+    coexpression = _coexpression_rows(adata, gene_features, layer, max_cells, seed) if hard else None
+    sampler = given_neg if explicit_negatives else _NegativeSampler(negatives, negative_ratio, coexpression)
     train, val = _training_pairs(
-        aligned.source_idx,
-        aligned.target_idx,
-        len(genes),
-        excluded,
-        negatives,
-        negative_ratio,
-        val_fraction,
-        coexpression,
-        rng,
+        aligned.source_idx, aligned.target_idx, len(genes), excluded, sampler, val_fraction, given_val, rng
     )
     if predictor.supervised:
         info(
@@ -160,8 +167,9 @@ def grn_fit(
         "groupby": groupby,
         "embedding_key": embedding_key,
         "layer": layer,
-        "negatives": negatives,
+        "negatives": f"table of {len(given_neg)} pairs" if explicit_negatives else negatives,
         "negative_ratio": negative_ratio,
+        "validation": "table" if validation is not None else "hold-out",
         "seed": seed,
         "features": list(groups),
         "val_fraction": val_fraction,
@@ -203,39 +211,94 @@ def _coexpression_rows(adata, gene_features, layer, max_cells, seed):
     return lambda tf: z @ z[tf] / z.shape[1]
 
 
-def _training_pairs(source, target, n_genes, excluded, negatives, ratio, val_fraction, coexpression, rng):
-    """Training and validation pairs: positives minus ``exclude``, split, each with its own negatives."""
+@dataclass(frozen=True)
+class _NegativeSampler:
+    """Draws negatives for given positives by a named strategy."""
+
+    strategy: str
+    ratio: float
+    coexpression: Callable[[int], np.ndarray] | None
+
+    def draw(self, pos: PairSet, n_genes: int, blocked: np.ndarray, rng: np.random.Generator) -> PairSet:
+        neg_tf, neg_gene = sample_negatives(
+            pos.tf,
+            pos.gene,
+            n_genes,
+            strategy=self.strategy,
+            ratio=self.ratio,
+            forbidden=blocked,
+            coexpression=self.coexpression,
+            rng=rng,
+        )
+        return PairSet(neg_tf, neg_gene, np.zeros(len(neg_tf)))
+
+
+def _labelled_pairs(table: pd.DataFrame, genes: np.ndarray, what: str) -> PairSet:
+    """Positions and labels of a ``source``, ``target``, ``label`` table; bad input raises."""
+    check_edge_table(table, what)
+    if "label" not in table.columns:
+        raise InputError(f"{what} needs a 'label' column (1 = edge, 0 = non-edge), e.g. gl.bm.split(...).val.")
+    labels = pd.to_numeric(table["label"], errors="coerce").to_numpy()
+    if not np.isin(labels, (0, 1)).all():
+        raise InputError(f"{what}['label'] must hold only 0 and 1.")
+    index = GeneIndex(genes)
+    src = index.positions_or_raise(table["source"].to_numpy(), f"{what}['source']")
+    tgt = index.positions_or_raise(table["target"].to_numpy(), f"{what}['target']")
+    return PairSet(src, tgt, labels)
+
+
+def _negative_pairs(table: pd.DataFrame, genes: np.ndarray, aligned) -> PairSet:
+    """Explicit training negatives; a pair that is also a prior edge raises."""
+    pairs = _labelled_pairs(table.assign(label=0), genes, "negatives")
+    prior_keys = pair_keys(aligned.source_idx, aligned.target_idx, len(genes))
+    clash = np.isin(pair_keys(pairs.tf, pairs.gene, len(genes)), prior_keys)
+    if clash.any():
+        raise InputError(
+            f"{int(clash.sum())} pairs of `negatives` are prior edges; a pair cannot be both. "
+            "Remove them from the negatives table."
+        )
+    return pairs
+
+
+def _without(pairs: PairSet, blocked: np.ndarray, n_genes: int) -> PairSet:
+    return pairs.subset(~np.isin(pair_keys(pairs.tf, pairs.gene, n_genes), blocked))
+
+
+def _training_pairs(source, target, n_genes, excluded, negatives, val_fraction, validation, rng):
+    """Training and validation pairs: positives minus ``exclude``, each part with its own negatives.
+
+    ``negatives`` is a :class:`_NegativeSampler` or a :class:`PairSet` of explicit
+    negatives. ``validation`` (labelled pairs), when given, replaces the random
+    hold-out and is kept out of training.
+    """
     keys = pair_keys(source, target, n_genes)
+    if validation is not None:
+        excluded = np.union1d(excluded, pair_keys(validation.tf, validation.gene, n_genes))
     usable = ~np.isin(keys, excluded)
     if not usable.any():
         raise InputError("every prior edge is in `exclude`: nothing is left to train on. Exclude fewer pairs.")
     if (~usable).any():
-        info(f"{int((~usable).sum())} prior edges are in `exclude` and are not used for training")
-    source, target = source[usable], target[usable]
-    n_val = int(round(val_fraction * len(source)))
+        info(f"{int((~usable).sum())} prior edges are in `exclude` or `validation` and are not used for training")
+    positives = PairSet(source[usable], target[usable], np.ones(int(usable.sum())))
+    n_val = 0 if validation is not None else int(round(val_fraction * len(positives)))
     n_val = n_val if n_val >= _MIN_VAL_POSITIVES else 0
-    order = rng.permutation(len(source))
-    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    order = rng.permutation(len(positives))
+    val_pos, train_pos = positives.subset(np.sort(order[:n_val])), positives.subset(np.sort(order[n_val:]))
     forbidden = np.union1d(excluded, keys)
 
-    def labelled(idx, blocked):
-        neg_tf, neg_gene = sample_negatives(
-            source[idx],
-            target[idx],
-            n_genes,
-            strategy=negatives,
-            ratio=ratio,
-            forbidden=blocked,
-            coexpression=coexpression,
-            rng=rng,
-        )
-        pos = PairSet(source[idx], target[idx], np.ones(len(idx)))
-        return PairSet.concat(pos, PairSet(neg_tf, neg_gene, np.zeros(len(neg_tf))))
-
-    train = labelled(train_idx, forbidden)
-    blocked_for_val = np.union1d(forbidden, pair_keys(train.tf, train.gene, n_genes))
-    val = labelled(val_idx, blocked_for_val) if n_val else PairSet([], [], [])
-    return train, val
+    if isinstance(negatives, PairSet):
+        pool = _without(negatives, excluded, n_genes)
+        n_val_neg = int(round(len(pool) * n_val / len(positives)))
+        neg_order = rng.permutation(len(pool))
+        train = PairSet.concat(train_pos, pool.subset(np.sort(neg_order[n_val_neg:])))
+        held_out = PairSet.concat(val_pos, pool.subset(np.sort(neg_order[:n_val_neg])))
+    else:
+        train = PairSet.concat(train_pos, negatives.draw(train_pos, n_genes, forbidden, rng))
+        blocked_for_val = np.union1d(forbidden, pair_keys(train.tf, train.gene, n_genes))
+        held_out = PairSet.concat(val_pos, negatives.draw(val_pos, n_genes, blocked_for_val, rng)) if n_val else None
+    if validation is not None:
+        return train, validation
+    return train, held_out if n_val and held_out is not None else PairSet([], [], [])
 
 
 def _training_summary(history, predictor, train: PairSet, val: PairSet, seconds: float) -> dict[str, Any]:
