@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import grnlink as gl
-from grnlink.models.sctransnet import AttentivePooling, ScTransNet, cell_context, hide_pairs
+from grnlink.models._graph import hide_pairs
+from grnlink.models.sctransnet import AttentivePooling, ScTransNet, cell_context
 
 ABLATIONS = [{"use_attention": False}, {"use_gat": False}, {"use_cells": False}]
 

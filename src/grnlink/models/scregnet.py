@@ -83,9 +83,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv, GCNConv, SAGEConv
-from torch_geometric.utils import to_undirected
 
 from .._validation import InputError
+from ._graph import TrainingGraph
 from ._neural import NEURAL_DEFAULTS, NeuralPredictor
 from ._registry import register
 
@@ -137,14 +137,6 @@ def gene_mlp(n_in: int, hidden: list[int], dropout: float) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def undirected_edges(graph: torch.Tensor, n_genes: int) -> torch.Tensor:
-    """The 2 x E edge index with both directions of every edge, duplicates removed."""
-    graph = torch.as_tensor(graph, dtype=torch.long).reshape(2, -1)
-    if graph.numel() and (int(graph.min()) < 0 or int(graph.max()) >= n_genes):
-        raise InputError(f"the training graph names genes outside 0..{n_genes - 1}; refit the model on this AnnData.")
-    return to_undirected(graph, num_nodes=n_genes)
-
-
 class ScRegNetNet(nn.Module):
     """GNN over the fixed training graph, frozen inputs concatenated, shared gene MLP, pair classifier."""
 
@@ -172,10 +164,8 @@ class ScRegNetNet(nn.Module):
             )
         # fixed per fitted model and rebuilt from the stored graph: not part of the state dict
         self.register_buffer("features", features, persistent=False)
-        self.register_buffer("graph", torch.as_tensor(graph, dtype=torch.long).reshape(2, -1), persistent=False)
-        self.register_buffer("edge_index", undirected_edges(self.graph, n_genes), persistent=False)
+        self.training_graph = TrainingGraph(graph, n_genes, hide_batch_edges)
         self.n_genes = n_genes
-        self.hide_batch_edges = hide_batch_edges
         self.dropout = dropout
         self.convs, n_graph = graph_layers(gnn, n_features, gnn_hidden, gnn_layers, heads)
         self.gene_mlp = gene_mlp(n_features + n_graph, hidden, dropout)
@@ -184,11 +174,8 @@ class ScRegNetNet(nn.Module):
         self.classifier = nn.Linear((3 if pair == "concat_product" else 2) * hidden[-1], 1)
 
     def message_edges(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        """Edges to pass messages over: the whole graph, minus the scored pairs' own edges when training."""
-        if not (self.training and self.hide_batch_edges):
-            return self.edge_index
-        keep = ~torch.isin(self.graph[0] * self.n_genes + self.graph[1], tf * self.n_genes + gene)
-        return to_undirected(self.graph[:, keep], num_nodes=self.n_genes)
+        """Edges to pass messages over (see :class:`TrainingGraph`)."""
+        return self.training_graph.message_edges(tf, gene, self.training)
 
     def graph_embeddings(self, edge_index: torch.Tensor) -> torch.Tensor:
         """GNN output for every gene (genes x ``gnn_hidden``)."""
@@ -205,7 +192,7 @@ class ScRegNetNet(nn.Module):
 
     def gene_representations(self) -> torch.Tensor:
         """Every gene's vector ``z`` over the whole training graph (genes x last MLP width)."""
-        return self.gene_vectors(self.edge_index)
+        return self.gene_vectors(self.training_graph.edge_index)
 
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         z = self.gene_vectors(self.message_edges(tf, gene))

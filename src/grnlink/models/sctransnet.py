@@ -133,9 +133,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
-from torch_geometric.utils import to_undirected
 
 from .._validation import InputError
+from ._graph import TrainingGraph
 from ._neural import NEURAL_DEFAULTS, NeuralPredictor
 from ._registry import register
 
@@ -157,20 +157,6 @@ def cell_context(z: np.ndarray, n_components: int) -> np.ndarray:
     scale = coords.std(axis=0)
     coords /= np.where(scale > 0, scale, 1.0)
     return coords.astype(np.float32)
-
-
-def undirected_graph(graph: torch.Tensor, n_genes: int) -> torch.Tensor:
-    """Both directions of every edge of ``graph`` (2 x E), duplicates removed; genes checked to exist."""
-    graph = torch.as_tensor(graph, dtype=torch.long).reshape(2, -1)
-    if graph.numel() and (int(graph.min()) < 0 or int(graph.max()) >= n_genes):
-        raise InputError(f"the training graph names genes outside 0..{n_genes - 1}; refit the model on this AnnData.")
-    return to_undirected(graph, num_nodes=n_genes)
-
-
-def hide_pairs(graph: torch.Tensor, tf: torch.Tensor, gene: torch.Tensor, n_genes: int) -> torch.Tensor:
-    """Undirected edge index of ``graph`` without the edges of the pairs ``(tf[i], gene[i])``."""
-    keep = ~torch.isin(graph[0] * n_genes + graph[1], tf * n_genes + gene)
-    return to_undirected(graph[:, keep], num_nodes=n_genes)
 
 
 def channel_mlp(n_in: int, widths: list[int], dropout: float) -> nn.Sequential:
@@ -284,10 +270,8 @@ class ScTransNetNet(nn.Module):
         super().__init__()
         self.register_buffer("node_features", node_features, persistent=False)
         self.register_buffer("other", other, persistent=False)
-        self.register_buffer("graph", torch.as_tensor(graph, dtype=torch.long).reshape(2, -1), persistent=False)
-        self.register_buffer("edge_index", undirected_graph(self.graph, n_genes), persistent=False)
+        self.training_graph = TrainingGraph(graph, n_genes, hide_batch_edges)
         self.n_genes = n_genes
-        self.hide_batch_edges = hide_batch_edges
         self.pair = pair
         self.pool = None
         if use_cells:
@@ -303,10 +287,8 @@ class ScTransNetNet(nn.Module):
         self.classifier = pair_classifier(pair, hidden[-1], dropout)
 
     def message_edges(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        """The undirected training graph, without the scored pairs' own edges while training."""
-        if self.training and self.hide_batch_edges:
-            return hide_pairs(self.graph, tf, gene, self.n_genes)
-        return self.edge_index
+        """Edges to pass messages over (see :class:`TrainingGraph`)."""
+        return self.training_graph.message_edges(tf, gene, self.training)
 
     def gene_vectors(self, genes: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:
         """``[pooled cells, other feature groups, GAT output]`` for ``genes``."""
@@ -322,7 +304,9 @@ class ScTransNetNet(nn.Module):
     def gene_representations(self) -> torch.Tensor:
         """Every gene through the target channel, over the whole training graph (genes x last channel width)."""
         genes = torch.arange(self.n_genes)
-        return self.target_channel(self.gene_vectors(genes, self.edge_index if self.gat is not None else None))
+        return self.target_channel(
+            self.gene_vectors(genes, self.training_graph.edge_index if self.gat is not None else None)
+        )
 
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         genes, position = torch.unique(torch.cat([tf, gene]), return_inverse=True)
