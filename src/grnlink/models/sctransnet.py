@@ -363,9 +363,10 @@ class ScTransNet(NeuralPredictor):
         ``[tf, target]``) or ``"concat_product"`` (over ``[tf, target, tf * target]``).
     ``hide_batch_edges`` (True)
         Hide the scored pairs' own edges from message passing while training.
-    ``dropout`` (0.2), ``lr`` (3e-3), ``weight_decay`` (1e-5), ``batch_size`` (256), ``max_epochs`` (100),
-    ``patience`` (10)
-        Trainer settings (Adam, early stopping on validation AUROC).
+    ``dropout`` (0.2), ``lr`` (3e-3), ``weight_decay`` (1e-5)
+        Dropout in the GAT, the channels and the pair classifier; Adam's learning rate and L2 penalty.
+    ``batch_size`` (256), ``max_epochs`` (100), ``patience`` (10)
+        Trainer settings (early stopping on validation AUROC).
     ``n_ensemble`` (1), ``expression_pcs`` (50)
         Members averaged; principal components of expression used as GAT node
         features (the cell branch always reads the per-cell values).
