@@ -87,6 +87,12 @@ def test_pairs_naming_unknown_genes(adata, truth, fast):
 def test_predict_before_fit(adata):
     _expect(adata, "grn_fit", lambda: gl.tl.grn_predict(adata))
     _expect(adata, "grn_fit", lambda: gl.tl.grn_network(adata))
+    _expect(adata, "grn_fit", lambda: gl.tl.grn_novel(adata))
+
+
+def test_novel_with_bad_top_k(adata, truth, fast):
+    gl.tl.grn_fit(adata, truth, **fast)
+    _expect(adata, "top_k must be a positive integer", lambda: gl.tl.grn_novel(adata, top_k=0))
 
 
 def test_unknown_model_lists_valid_names(adata, truth):

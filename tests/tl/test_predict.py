@@ -97,3 +97,49 @@ def test_network_is_decoupler_ready(fitted):
     assert net.groupby("source").size().le(5).all()
     assert net["source"].map(type).eq(str).all()
     assert (net.groupby("source")["weight"].apply(lambda w: w.is_monotonic_decreasing)).all()
+
+
+def test_network_runs_in_decoupler_ulm_and_mlm(fitted):
+    dc = pytest.importorskip("decoupler")
+    net = gl.tl.grn_network(fitted, top_k=20)
+    data = fitted.copy()
+    data.X = np.log1p(np.asarray(data.X.toarray() if sp.issparse(data.X) else data.X))
+    dc.mt.ulm(data, net, tmin=5)
+    dc.mt.mlm(data, net, tmin=5)
+    for method in ("ulm", "mlm"):
+        activity = data.obsm[f"score_{method}"]
+        assert activity.shape == (data.n_obs, net["source"].nunique())
+        assert set(activity.columns) == set(net["source"])
+        assert np.isfinite(activity.to_numpy()).all()
+
+
+def test_novel_lists_the_best_pairs_outside_the_prior(fitted, truth):
+    all_edges = gl.tl.grn_predict(fitted)
+    novel = gl.tl.grn_novel(fitted, top_k=15)
+    assert list(novel.columns) == ["source", "target", "score", "rank", "rank_in_tf", "n_prior_targets"]
+    assert novel["rank"].tolist() == list(range(1, 16))
+    prior_pairs = set(zip(truth["source"], truth["target"], strict=True))
+    assert not any(pair in prior_pairs for pair in zip(novel["source"], novel["target"], strict=True))
+    expected = all_edges.loc[~all_edges["in_prior"]].sort_values("score", ascending=False, kind="stable").head(15)
+    np.testing.assert_allclose(novel["score"], expected["score"])
+    assert novel["source"].tolist() == expected["source"].astype(str).tolist()
+    row = novel.iloc[0]
+    tf_scores = all_edges.loc[all_edges["source"].astype(str) == row["source"], "score"]
+    assert row["rank_in_tf"] == int((tf_scores > row["score"]).sum()) + 1
+    assert row["n_prior_targets"] == int((truth["source"] == row["source"]).sum())
+
+
+def test_novel_writes_nothing(fitted):
+    gl.tl.grn_predict(fitted, top_k=3)
+    edges_before = fitted.uns["grn"]["edges"].copy()
+    scores_before = fitted.varp["grn_scores"].copy()
+    gl.tl.grn_novel(fitted, top_k=5)
+    pd.testing.assert_frame_equal(fitted.uns["grn"]["edges"], edges_before)
+    assert (fitted.varp["grn_scores"] != scores_before).nnz == 0
+
+
+def test_novel_for_chosen_tfs(fitted, truth):
+    tf = truth["source"].iloc[0]
+    novel = gl.tl.grn_novel(fitted, top_k=4, tfs=[tf])
+    assert set(novel["source"]) == {tf}
+    assert len(novel) == 4

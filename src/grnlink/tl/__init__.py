@@ -2,6 +2,7 @@
 
 from ._fit import grn_fit
 from ._network import grn_network
+from ._novel import grn_novel
 from ._predict import grn_predict
 
-__all__ = ["grn_fit", "grn_network", "grn_predict"]
+__all__ = ["grn_fit", "grn_network", "grn_novel", "grn_predict"]

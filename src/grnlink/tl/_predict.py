@@ -71,6 +71,21 @@ def grn_predict(
     ['source', 'target', 'score', 'in_prior']
     """
     fitted = load_fitted(adata, key)
+    edges, (tf_pos, gene_pos, scores) = score_edges(fitted, pairs=pairs, tfs=tfs, top_k=top_k, chunk_size=chunk_size)
+    _write_back(adata, key, fitted, edges, tf_pos, gene_pos, scores)
+    info(f"scored {len(edges)} pairs; edges in adata.uns[{key!r}]['edges'], matrix in adata.varp['{key}_scores']")
+    return edges
+
+
+def score_edges(
+    fitted: FittedGRN,
+    *,
+    pairs: pd.DataFrame | None = None,
+    tfs: Sequence[str] | None = None,
+    top_k: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK_PAIRS,
+) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The edge table of :func:`grn_predict` and its (TF, gene, score) arrays, writing nothing."""
     if top_k is not None and (int(top_k) != top_k or top_k < 1):
         raise InputError(f"top_k must be a positive integer or None, got {top_k!r}.")
     if chunk_size < 1:
@@ -88,10 +103,7 @@ def grn_predict(
         tf_list = fitted.tfs if tfs is None else np.asarray(tfs, dtype=str)
         tf_rows = np.unique(model_index.positions_or_raise(tf_list, "tfs"))
         tf_pos, gene_pos, scores = _score_all_genes(fitted, tf_rows, top_k, chunk_size)
-    edges = _edge_table(fitted, tf_pos, gene_pos, scores)
-    _write_back(adata, key, fitted, edges, tf_pos, gene_pos, scores)
-    info(f"scored {len(edges)} pairs; edges in adata.uns[{key!r}]['edges'], matrix in adata.varp['{key}_scores']")
-    return edges
+    return _edge_table(fitted, tf_pos, gene_pos, scores), (tf_pos, gene_pos, scores)
 
 
 def _score_in_chunks(fitted: FittedGRN, tf_pos, gene_pos, chunk_size: int) -> np.ndarray:
@@ -103,12 +115,18 @@ def _score_in_chunks(fitted: FittedGRN, tf_pos, gene_pos, chunk_size: int) -> np
     return scores
 
 
+def rank_within(groups: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """1-based rank of each score among the scores of its group (highest first, ties in input order)."""
+    order = np.lexsort((-scores, groups))
+    sorted_groups = groups[order]
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(len(order)) - np.searchsorted(sorted_groups, sorted_groups, side="left") + 1
+    return ranks
+
+
 def _top_k_rows(tf_pos: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the ``k`` best-scoring rows of each TF, in their original order."""
-    order = np.lexsort((-scores, tf_pos))
-    sorted_tf = tf_pos[order]
-    rank = np.arange(len(order)) - np.searchsorted(sorted_tf, sorted_tf, side="left")
-    return np.sort(order[rank < k])
+    return np.flatnonzero(rank_within(tf_pos, scores) <= k)
 
 
 def _score_all_genes(fitted: FittedGRN, tf_rows: np.ndarray, top_k: int | None, chunk_size: int):
