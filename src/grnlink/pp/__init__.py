@@ -1,4 +1,4 @@
-"""Preprocessing: gene features (cell-type means, embeddings) and prior networks.
+"""Preprocessing: gene features (cell-type means, embeddings, scFM runs) and prior networks.
 
 One private module per function; this package re-exports the public names.
 """
@@ -6,6 +6,7 @@ One private module per function; this package re-exports the public names.
 from ._celltype_means import celltype_means, group_means
 from ._embeddings import gene_embeddings
 from ._prior import AlignedPrior, align_prior, coverage_message, get_prior
+from ._scfm import scfm_embed
 
 __all__ = [
     "AlignedPrior",
@@ -15,4 +16,5 @@ __all__ = [
     "gene_embeddings",
     "get_prior",
     "group_means",
+    "scfm_embed",
 ]
