@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import bm, ds, models, pp, tl
+from . import bm, ds, models, pl, pp, tl
 from ._validation import InputError
 
 try:
@@ -10,4 +10,4 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
-__all__ = ["InputError", "bm", "ds", "models", "pp", "tl", "__version__"]
+__all__ = ["InputError", "bm", "ds", "models", "pl", "pp", "tl", "__version__"]

@@ -1,0 +1,14 @@
+"""Plotting: ROC and precision-recall curves, a TF's predicted targets, training curves, score histograms.
+
+One private module per plot; this package re-exports the public names. Every
+plot follows scanpy: ``ax=`` draws into given Axes, ``show``/``save`` as in
+``scanpy.pl``, and the Axes is returned when the figure is not shown. No plot
+modifies the AnnData.
+"""
+
+from ._curves import pr_curve, roc_curve
+from ._network import network
+from ._scores import scores
+from ._training import training
+
+__all__ = ["network", "pr_curve", "roc_curve", "scores", "training"]
