@@ -17,7 +17,7 @@ import torch
 from anndata import AnnData
 from tqdm.auto import tqdm
 
-from .._settings import info, progress_disabled, warning
+from .._settings import info, progress_disabled, verbosity, warning
 from .._validation import InputError, _preview, check_groupby, check_unique_var_names
 from ._celltype_means import _check_chunk, _expression, _group_codes, _read_rows, _row_ranges
 
@@ -237,9 +237,14 @@ def _load_model(model):
             raise InputError(
                 f"model={text!r} is not a folder. Pass the folder holding the checkpoint's config.json and weights."
             )
-    bars_were_on = transformers.utils.logging.is_progress_bar_enabled()
-    if progress_disabled():  # transformers shows its own weight-loading bar: follow scanpy's verbosity
-        transformers.utils.logging.disable_progress_bar()
+    # transformers shows its own loading bar and a report of unused weights (every Geneformer
+    # checkpoint has a masked-LM head that AutoModel drops): follow scanpy's verbosity instead
+    hf_logging = transformers.utils.logging
+    bars_were_on, hf_verbosity = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    if progress_disabled():
+        hf_logging.disable_progress_bar()
+    if verbosity() < 3:
+        hf_logging.set_verbosity_error()
     try:
         loaded = transformers.AutoModel.from_pretrained(str(model))
     except (OSError, ValueError) as err:
@@ -254,8 +259,9 @@ def _load_model(model):
             "and pass its local folder."
         ) from err
     finally:
+        hf_logging.set_verbosity(hf_verbosity)
         if bars_were_on:
-            transformers.utils.logging.enable_progress_bar()
+            hf_logging.enable_progress_bar()
     return loaded, str(model)
 
 
