@@ -8,6 +8,7 @@ import importlib
 import pkgutil
 
 from ._base import FEATURE_GROUPS, LinkPredictor
+from ._matching import parameter_counts
 from ._neural import NeuralPredictor, training_graph
 from ._registry import MODELS, available_models, get_model_class, register
 from ._trainer import train_module
@@ -40,6 +41,7 @@ __all__ = [
     "TwoTower",
     "available_models",
     "get_model_class",
+    "parameter_counts",
     "register",
     "train_module",
     "training_graph",

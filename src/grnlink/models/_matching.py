@@ -137,7 +137,7 @@ def parameter_counts(features: dict[str, np.ndarray], n_genes: int, **options: A
     Examples
     --------
     >>> import numpy as np
-    >>> from grnlink.models._matching import parameter_counts
+    >>> from grnlink.models import parameter_counts
     >>> features = {"expression": np.zeros((200, 300), np.float32)}
     >>> counts = parameter_counts(features, 200, n_params=300_000)
     >>> all(abs(n - 300_000) <= 3_000 for n in counts.values())

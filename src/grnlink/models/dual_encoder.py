@@ -32,7 +32,7 @@ Changes from the paper, and why:
 - parameter matching is off by default (``n_params=None``) because the
   paper's 5.58M is far more than a BEELINE-sized prior can train; pass
   ``n_params=5_580_000`` for the paper's size, or the cross-encoder's count
-  from :func:`grnlink.models._matching.parameter_counts`;
+  from :func:`grnlink.models.parameter_counts`;
 - per-cell expression enters as its leading principal components
   (``expression_pcs``), as in every neural model here.
 
