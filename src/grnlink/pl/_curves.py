@@ -16,42 +16,9 @@ from .._settings import info
 from .._validation import GeneIndex, InputError, check_edge_table
 from ..tl._predict import score_edges
 from ..tl._store import load_fitted
-from ._utils import axes_or_new, fitted_entry, gene_positions, show_or_save, stored_edges
+from ._utils import DOC_AX_SHOW_SAVE, axes_or_new, doc_params, fitted_entry, gene_positions, show_or_save, stored_edges
 
-_CHANCE_STYLE = {"color": "0.5", "linestyle": "--", "linewidth": 1.0}
-
-
-@dataclass(frozen=True)
-class _Labelled:
-    """Scores and 0/1 labels of the pairs one fitted model is evaluated on."""
-
-    key: str
-    labels: np.ndarray
-    scores: np.ndarray
-
-    @property
-    def n_pos(self) -> int:
-        return int(self.labels.sum())
-
-
-def roc_curve(
-    adata: AnnData,
-    truth: pd.DataFrame | None,
-    *,
-    key: str | Sequence[str] = "grn",
-    pairs: pd.DataFrame | None = None,
-    include_prior: bool = False,
-    ax: Axes | None = None,
-    show: bool | None = None,
-    save: bool | str | None = None,
-) -> Axes | None:
-    """ROC curve of scored TF→target pairs against a ground truth, one curve per fitted model.
-
-    Parameters
-    ----------
-    adata
-        AnnData with a model fitted by :func:`grnlink.tl.grn_fit` under ``key``.
-    truth
+_CURVE_INPUTS = """truth
         Ground truth: a table with ``source`` and ``target`` (every listed pair
         is an edge, every other scored pair a non-edge), or with a ``label``
         column (1 = edge, 0 = non-edge; only the listed pairs are evaluated),
@@ -70,15 +37,43 @@ def roc_curve(
     include_prior
         Keep pairs of the fitted prior. They are dropped by default because
         they were the model's training positives: a model has seen them, so
-        they would inflate the curve.
-    ax
-        Axes to draw into; ``None`` draws into a new figure.
-    show
-        Show the figure; ``None`` follows ``scanpy.settings.autoshow``.
-    save
-        ``True`` saves to ``scanpy.settings.figdir`` as ``roc_curve.<file_format_figs>``;
-        a string with an image extension is the file name in ``figdir``, any
-        other string a suffix of the default name.
+        they would inflate the curve."""
+_CHANCE_STYLE = {"color": "0.5", "linestyle": "--", "linewidth": 1.0}
+
+
+@dataclass(frozen=True)
+class _Labelled:
+    """Scores and 0/1 labels of the pairs one fitted model is evaluated on."""
+
+    key: str
+    labels: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def n_pos(self) -> int:
+        return int(self.labels.sum())
+
+
+@doc_params(curve_inputs=_CURVE_INPUTS, ax_show_save=DOC_AX_SHOW_SAVE)
+def roc_curve(
+    adata: AnnData,
+    truth: pd.DataFrame | None,
+    *,
+    key: str | Sequence[str] = "grn",
+    pairs: pd.DataFrame | None = None,
+    include_prior: bool = False,
+    ax: Axes | None = None,
+    show: bool | None = None,
+    save: bool | str | None = None,
+) -> Axes | None:
+    """ROC curve of scored TF→target pairs against a ground truth, one curve per fitted model.
+
+    Parameters
+    ----------
+    adata
+        AnnData with a model fitted by :func:`grnlink.tl.grn_fit` under ``key``.
+    {curve_inputs}
+    {ax_show_save}
 
     Returns
     -------
@@ -105,6 +100,7 @@ def roc_curve(
     return show_or_save(ax, "roc_curve", show=show, save=save, created=created)
 
 
+@doc_params(curve_inputs=_CURVE_INPUTS, ax_show_save=DOC_AX_SHOW_SAVE)
 def pr_curve(
     adata: AnnData,
     truth: pd.DataFrame | None,
@@ -126,34 +122,8 @@ def pr_curve(
     ----------
     adata
         AnnData with a model fitted by :func:`grnlink.tl.grn_fit` under ``key``.
-    truth
-        Ground truth: a table with ``source`` and ``target`` (every listed pair
-        is an edge, every other scored pair a non-edge), or with a ``label``
-        column (1 = edge, 0 = non-edge; only the listed pairs are evaluated),
-        e.g. ``gl.bm.split(...).test``. Genes are matched to the model's genes
-        as :func:`grnlink.tl.grn_fit` matches them (as strings, exact first,
-        then ignoring case). May be ``None`` when ``pairs`` has a ``label`` column.
-    key
-        ``adata.uns`` key of a fitted model, or a list of keys to compare
-        several models in one plot.
-    pairs
-        Pairs to score and plot (``source``, ``target`` and optionally
-        ``label``); scored with the fitted model without writing anything.
-        Labels come from its ``label`` column, else from ``truth``. Default:
-        the edges stored by the last :func:`grnlink.tl.grn_predict` under each
-        key (after ``grn_predict(top_k=...)``, only those top pairs).
-    include_prior
-        Keep pairs of the fitted prior. They are dropped by default because
-        they were the model's training positives: a model has seen them, so
-        they would inflate the curve.
-    ax
-        Axes to draw into; ``None`` draws into a new figure.
-    show
-        Show the figure; ``None`` follows ``scanpy.settings.autoshow``.
-    save
-        ``True`` saves to ``scanpy.settings.figdir`` as ``pr_curve.<file_format_figs>``;
-        a string with an image extension is the file name in ``figdir``, any
-        other string a suffix of the default name.
+    {curve_inputs}
+    {ax_show_save}
 
     Returns
     -------

@@ -11,12 +11,22 @@ from matplotlib.lines import Line2D
 from .._validation import GeneIndex, InputError, _preview
 from ..tl._predict import score_edges
 from ..tl._store import load_fitted
-from ._utils import NOVEL_COLOR, NOVEL_LABEL, PRIOR_COLOR, PRIOR_LABEL, axes_or_new, show_or_save
+from ._utils import (
+    DOC_AX_SHOW_SAVE,
+    NOVEL_COLOR,
+    NOVEL_LABEL,
+    PRIOR_COLOR,
+    PRIOR_LABEL,
+    axes_or_new,
+    doc_params,
+    show_or_save,
+)
 
 _WIDTHS = (0.5, 4.0)
 _LABEL_RADIUS = 1.12
 
 
+@doc_params(ax_show_save=DOC_AX_SHOW_SAVE)
 def network(
     adata: AnnData,
     tf: str,
@@ -44,14 +54,7 @@ def network(
         ``adata.uns`` key of the fitted model.
     top_k
         Number of targets drawn.
-    ax
-        Axes to draw into; ``None`` draws into a new figure.
-    show
-        Show the figure; ``None`` follows ``scanpy.settings.autoshow``.
-    save
-        ``True`` saves to ``scanpy.settings.figdir`` as ``network.<file_format_figs>``;
-        a string with an image extension is the file name in ``figdir``, any
-        other string a suffix of the default name.
+    {ax_show_save}
 
     Returns
     -------

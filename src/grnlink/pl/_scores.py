@@ -7,9 +7,20 @@ from anndata import AnnData
 from matplotlib.axes import Axes
 
 from .._validation import InputError
-from ._utils import NOVEL_COLOR, NOVEL_LABEL, PRIOR_COLOR, PRIOR_LABEL, axes_or_new, show_or_save, stored_edges
+from ._utils import (
+    DOC_AX_SHOW_SAVE,
+    NOVEL_COLOR,
+    NOVEL_LABEL,
+    PRIOR_COLOR,
+    PRIOR_LABEL,
+    axes_or_new,
+    doc_params,
+    show_or_save,
+    stored_edges,
+)
 
 
+@doc_params(ax_show_save=DOC_AX_SHOW_SAVE)
 def scores(
     adata: AnnData,
     key: str = "grn",
@@ -34,14 +45,7 @@ def scores(
         ``adata.uns`` key of the fitted model.
     bins
         Number of bins, shared by both histograms.
-    ax
-        Axes to draw into; ``None`` draws into a new figure.
-    show
-        Show the figure; ``None`` follows ``scanpy.settings.autoshow``.
-    save
-        ``True`` saves to ``scanpy.settings.figdir`` as ``scores.<file_format_figs>``;
-        a string with an image extension is the file name in ``figdir``, any
-        other string a suffix of the default name.
+    {ax_show_save}
 
     Returns
     -------

@@ -10,9 +10,10 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from .._validation import InputError
-from ._utils import axes_or_new, fitted_entry, show_or_save
+from ._utils import DOC_AX_SHOW_SAVE, axes_or_new, doc_params, fitted_entry, show_or_save
 
 
+@doc_params(ax_show_save=DOC_AX_SHOW_SAVE)
 def training(
     adata: AnnData,
     key: str = "grn",
@@ -35,14 +36,7 @@ def training(
         AnnData with a model fitted by :func:`grnlink.tl.grn_fit` under ``key``.
     key
         ``adata.uns`` key of the fitted model.
-    ax
-        Axes to draw into; ``None`` draws into a new figure.
-    show
-        Show the figure; ``None`` follows ``scanpy.settings.autoshow``.
-    save
-        ``True`` saves to ``scanpy.settings.figdir`` as ``training.<file_format_figs>``;
-        a string with an image extension is the file name in ``figdir``, any
-        other string a suffix of the default name.
+    {ax_show_save}
 
     Returns
     -------

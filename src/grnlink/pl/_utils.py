@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,28 @@ PRIOR_COLOR = "#1f77b4"
 NOVEL_COLOR = "#ff7f0e"
 PRIOR_LABEL = "in prior"
 NOVEL_LABEL = "novel"
+# parameter descriptions shared by the plots' docstrings (filled in by doc_params)
+DOC_AX_SHOW_SAVE = """ax
+        Axes to draw into; ``None`` draws into a new figure.
+    show
+        Show the figure; ``None`` follows ``scanpy.settings.autoshow``.
+    save
+        ``True`` saves to ``scanpy.settings.figdir`` under the plot's name (e.g. ``roc_curve.pdf``,
+        in ``scanpy.settings.file_format_figs``); a string with an image extension is the file name
+        in ``figdir``, any other string a suffix of the default name."""
 # the file formats matplotlib writes (FigureCanvasBase.get_supported_filetypes)
 IMAGE_FORMATS = frozenset("avif eps gif jpeg jpg pdf pgf png ps raw rgba svg svgz tif tiff webp".split())
+
+
+def doc_params(**blocks: str) -> Callable:
+    """Decorator putting shared text in place of ``{name}`` in a docstring (as scanpy's ``_doc_params``)."""
+
+    def fill(func: Callable) -> Callable:
+        for name, text in blocks.items():
+            func.__doc__ = func.__doc__.replace("{" + name + "}", text)
+        return func
+
+    return fill
 
 
 def axes_or_new(ax: Axes | None, figsize: tuple[float, float] = (4.5, 4.0)) -> tuple[Axes, bool]:
