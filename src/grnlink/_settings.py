@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import ContextDecorator
 
 import scanpy as sc
+import torch
+from threadpoolctl import threadpool_limits
 
 _logger = logging.getLogger("grnlink")
 if not _logger.handlers:
@@ -63,7 +66,51 @@ def progress_disabled() -> bool:
     return verbosity() < 2
 
 
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def n_jobs() -> int:
-    """Threads to use: ``scanpy.settings.n_jobs``, where values below 1 mean all cores."""
+    """Threads to use: ``scanpy.settings.n_jobs`` (below 1: every usable CPU), at most the usable CPUs."""
     jobs = int(getattr(sc.settings, "n_jobs", 1) or 1)
-    return jobs if jobs >= 1 else (os.cpu_count() or 1)
+    return min(jobs, available_cpus()) if jobs >= 1 else available_cpus()
+
+
+class thread_limit(ContextDecorator):
+    """Run torch, BLAS and OpenMP with :func:`n_jobs` threads, restoring the caller's settings afterwards.
+
+    Used as a decorator on every public function that fits or scores. Two
+    threads on two cores shared with another busy process made fits 20-50x
+    slower (threads wait for each other at every operation), so grnlink never
+    uses more threads than scanpy's ``n_jobs`` allows (1 by default).
+
+    Examples
+    --------
+    >>> import torch
+    >>> import scanpy as sc
+    >>> from grnlink._settings import thread_limit
+    >>> before = torch.get_num_threads()
+    >>> sc.settings.n_jobs = 1
+    >>> with thread_limit():
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+
+    def _recreate_cm(self) -> thread_limit:
+        return type(self)()  # a fresh instance per decorated call: nested or concurrent calls keep their own state
+
+    def __enter__(self) -> int:
+        n = n_jobs()
+        self._torch_threads = torch.get_num_threads()
+        torch.set_num_threads(n)
+        self._blas = threadpool_limits(limits=n)
+        return n
+
+    def __exit__(self, *exc) -> None:
+        self._blas.restore_original_limits()
+        torch.set_num_threads(self._torch_threads)

@@ -14,7 +14,7 @@ from anndata import AnnData
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
-from .._settings import info
+from .._settings import info, thread_limit
 from .._validation import GeneIndex, InputError, check_edge_table, check_unique_var_names
 from ..models import get_model_class
 from ..pp import align_prior, get_prior
@@ -24,6 +24,7 @@ from ._store import store_fitted
 _MIN_VAL_POSITIVES = 5
 
 
+@thread_limit()
 def grn_fit(
     adata: AnnData,
     prior: pd.DataFrame | str | PathLike,

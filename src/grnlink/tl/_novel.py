@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from .._settings import thread_limit
 from .._validation import InputError
 from ._predict import DEFAULT_CHUNK_PAIRS, rank_within, score_edges
 from ._store import load_fitted
 
 
+@thread_limit()
 def grn_novel(
     adata: AnnData,
     key: str = "grn",

@@ -11,13 +11,14 @@ from anndata import AnnData
 from tqdm.auto import tqdm
 
 from .._pairs import pair_keys
-from .._settings import info, progress_disabled
+from .._settings import info, progress_disabled, thread_limit
 from .._validation import GeneIndex, InputError, check_edge_table
 from ._store import FittedGRN, load_fitted
 
 DEFAULT_CHUNK_PAIRS = 16_384
 
 
+@thread_limit()
 def grn_predict(
     adata: AnnData,
     *,
