@@ -16,7 +16,7 @@ import numpy as np
 from .._pairs import PairSet
 from .._validation import InputError
 
-FEATURE_GROUPS = ("expression", "celltype_means", "embedding")
+FEATURE_GROUPS = ("expression", "celltype_means", "embedding", "gene_stats")
 
 
 class LinkPredictor(ABC):

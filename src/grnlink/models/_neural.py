@@ -58,18 +58,33 @@ def expression_components(z: np.ndarray, n_components: int | None) -> np.ndarray
     z = np.asarray(z, dtype=np.float64)
     if n_components is None or n_components >= min(z.shape):
         return z.astype(np.float32)
-    n_genes, n_cells = z.shape
-    if n_cells <= n_genes:
-        _, vectors = scipy.linalg.eigh(z.T @ z, subset_by_index=[n_cells - n_components, n_cells - 1])
-        comps = z @ vectors[:, ::-1]
-    else:
-        values, vectors = scipy.linalg.eigh(z @ z.T, subset_by_index=[n_genes - n_components, n_genes - 1])
-        comps = vectors[:, ::-1] * np.sqrt(np.clip(values[::-1], 0.0, None))
-    largest = comps[np.argmax(np.abs(comps), axis=0), np.arange(n_components)]
-    comps *= np.where(largest < 0, -1.0, 1.0)
+    comps, _ = leading_components(z, n_components)
     scale = comps.std(axis=0)
     comps /= np.where(scale > 0, scale, 1.0)
     return comps.astype(np.float32)
+
+
+def leading_components(z: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(U S, V)`` of the leading ``n_components`` singular triplets of ``z`` (genes x cells), float64.
+
+    Computed by a truncated eigendecomposition of the smaller Gram matrix;
+    each component's sign is fixed so that its largest gene entry is positive.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    n_genes, n_cells = z.shape
+    k = int(min(n_components, n_genes, n_cells))
+    if n_cells <= n_genes:
+        values, cell_axes = scipy.linalg.eigh(z.T @ z, subset_by_index=[n_cells - k, n_cells - 1])
+        cell_axes = cell_axes[:, ::-1]
+        comps = z @ cell_axes
+    else:
+        values, gene_axes = scipy.linalg.eigh(z @ z.T, subset_by_index=[n_genes - k, n_genes - 1])
+        singular = np.sqrt(np.clip(values[::-1], 0.0, None))
+        comps = gene_axes[:, ::-1] * singular
+        cell_axes = np.divide(z.T @ gene_axes[:, ::-1], singular, out=np.zeros((n_cells, k)), where=singular > 0)
+    largest = comps[np.argmax(np.abs(comps), axis=0), np.arange(k)]
+    sign = np.where(largest < 0, -1.0, 1.0)
+    return comps * sign, cell_axes * sign
 
 
 def training_graph(train: PairSet) -> np.ndarray:

@@ -21,13 +21,21 @@ from ..pp import group_means
 
 
 def resolve_feature_groups(
-    features: Sequence[str] | None, *, groupby: str | None, embedding_key: str | None
+    features: Sequence[str] | None,
+    *,
+    groupby: str | None,
+    embedding_key: str | None,
+    required: Sequence[str] = (),
 ) -> tuple[str, ...]:
-    """Feature groups to build: ``features`` as given, or every group the arguments make available."""
+    """Feature groups to build: ``features`` as given, or every group the arguments make available.
+
+    By default the model's ``required`` groups that need no argument (``gene_stats``) are added too.
+    """
     if features is None:
         groups = ["expression"]
         groups += ["celltype_means"] if groupby is not None else []
         groups += ["embedding"] if embedding_key is not None else []
+        groups += [g for g in required if g == "gene_stats" and g not in groups]
         return tuple(groups)
     groups = tuple(features) if not isinstance(features, str) else (features,)
     unknown = [g for g in groups if g not in FEATURE_GROUPS]
@@ -63,12 +71,22 @@ def standardized_expression(adata: AnnData, layer: str | None, cells: np.ndarray
 
     Genes constant over the cells get zeros. Only the chosen cells are densified.
     """
+    return _standardize_genes(_dense_expression(adata, layer, cells))
+
+
+def _dense_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> np.ndarray:
+    """Cells x genes float64 expression of the chosen cells, checked to be finite."""
     matrix = expression_matrix(adata, layer)[cells]
     if hasattr(matrix, "compute"):
         matrix = matrix.compute()
     dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
     dense = dense.astype(np.float64, copy=False)
     check_finite(dense, f"the expression in {'adata.X' if layer is None else f'adata.layers[{layer!r}]'}")
+    return dense
+
+
+def _standardize_genes(dense: np.ndarray) -> np.ndarray:
+    """Genes x cells float32: each column of the cells x genes ``dense`` centred and scaled to unit variance."""
     centred = dense - dense.mean(axis=0)
     scale = dense.std(axis=0)
     z = np.divide(centred, scale, out=np.zeros_like(centred), where=scale > 0)
@@ -108,7 +126,16 @@ def build_features(
         mask_col = f"{embedding_key}_mask"
         present = adata.var[mask_col].to_numpy(bool) if mask_col in adata.var else np.any(emb != 0, axis=1)
         features["embedding"] = standardize_columns(emb, present if present.any() else None)
-    if "expression" in groups:
+    if "expression" in groups or "gene_stats" in groups:
         cells = cell_subsample(adata.n_obs, max_cells, seed)
-        features["expression"] = standardized_expression(adata, layer, cells)
+        dense = _dense_expression(adata, layer, cells)
+        if "expression" in groups:
+            features["expression"] = _standardize_genes(dense)
+        if "gene_stats" in groups:
+            features["gene_stats"] = standardize_columns(gene_statistics(dense))
     return features
+
+
+def gene_statistics(dense: np.ndarray) -> np.ndarray:
+    """Genes x 3: mean, standard deviation and detection rate over the cells (rows) of ``dense``."""
+    return np.stack([dense.mean(axis=0), dense.std(axis=0), (dense != 0).mean(axis=0)], axis=1)

@@ -84,8 +84,8 @@ def grn_fit(
         The fitted model goes to ``adata.uns[key_added]``.
     features
         Feature groups among ``"expression"``, ``"celltype_means"``,
-        ``"embedding"``. Default: ``expression`` plus every group that
-        ``groupby``/``embedding_key`` make available.
+        ``"embedding"``, ``"gene_stats"``. Default: ``expression`` plus every group that
+        ``groupby``/``embedding_key`` make available (and ``gene_stats`` for models that need it).
     val_fraction
         Fraction of positives (and of explicit negatives) held out for early
         stopping; ignored when ``validation`` is given.
@@ -127,7 +127,7 @@ def grn_fit(
         raise InputError(f"negative_ratio must be > 0, got {negative_ratio!r}.")
     if not 0 <= val_fraction < 1:
         raise InputError(f"val_fraction must be in [0, 1), got {val_fraction!r}.")
-    groups = resolve_feature_groups(features, groupby=groupby, embedding_key=embedding_key)
+    groups = resolve_feature_groups(features, groupby=groupby, embedding_key=embedding_key, required=predictor.requires)
 
     if isinstance(prior, str) and prior.lower() in ("dorothea", "collectri"):
         raise InputError(

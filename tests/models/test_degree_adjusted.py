@@ -1,0 +1,173 @@
+"""``degree_adjusted``: popularity part, TF-specific part on degree-matched negatives, leak-free features."""
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+import grnlink as gl
+from grnlink._pairs import PairSet, pair_keys
+from grnlink.models import degree_adjusted as da
+from grnlink.models._boosting import boosted_logits, tree_state
+
+FAST = {"n_trees": 30, "n_folds": 3}
+
+
+@pytest.fixture(scope="module")
+def held_out():
+    adata = gl.ds.simulate(seed=0)  # 500 genes, 50 TFs, 2000 cells
+    split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
+    return adata, split
+
+
+@pytest.fixture
+def small_split(adata):
+    return gl.bm.split(adata.uns["true_network"], adata.var_names, seed=1)
+
+
+def _scores(adata, pairs=None, key="grn"):
+    return gl.tl.grn_predict(adata, pairs=pairs, key=key)["score"].to_numpy()
+
+
+def test_degree_adjusted_is_registered():
+    assert "degree_adjusted" in gl.models.available_models()
+
+
+def test_degree_adjusted_beats_the_degree_control_on_held_out_simulated_edges(held_out):
+    adata, split = held_out
+    adata = adata.copy()
+    gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="degree_adjusted", groupby="cell_type", seed=0)
+    auroc = gl.bm.evaluate(split.test, _scores(adata, split.test))["tf_auroc"]
+    degree = gl.bm.evaluate(split.test, gl.bm.degree_scores(split.prior, split.test))["tf_auroc"]
+    print(f"degree_adjusted: per-TF AUROC {auroc:.3f}, degree control {degree:.3f}")
+    assert auroc > 0.66
+    assert auroc > degree + 0.05
+
+
+def test_degree_adjusted_same_seed_same_scores_and_survives_h5ad(adata, truth, tmp_path):
+    first, second = adata.copy(), adata.copy()
+    for target in (first, second):
+        gl.tl.grn_fit(target, truth, model="degree_adjusted", groupby="cell_type", seed=3, **FAST)
+    np.testing.assert_array_equal(_scores(first), _scores(second))
+    first.write_h5ad(tmp_path / "m.h5ad")
+    np.testing.assert_array_equal(_scores(first), _scores(ad.read_h5ad(tmp_path / "m.h5ad")))
+
+
+def test_degree_adjusted_stores_no_cells_x_genes_matrix(adata, truth):
+    gl.tl.grn_fit(adata, truth, model="degree_adjusted", **FAST)
+    stored = adata.uns["grn"]
+    assert len(stored["features"]) == 0
+    assert stored["state"]["space"]["expression"].shape == (adata.n_vars, 50)
+
+
+def test_numpy_trees_equal_sklearn_decision_function():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2000, 5))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] + rng.standard_normal(2000) > 0).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=40, early_stopping=False, random_state=0).fit(x, y)
+    np.testing.assert_allclose(boosted_logits(tree_state(model), x), model.decision_function(x), rtol=0, atol=1e-12)
+
+
+def test_degree_matched_weights_equalise_negatives_and_positives_per_degree_bin():
+    rng = np.random.default_rng(0)
+    label = np.r_[np.ones(500), np.zeros(500)]
+    degree = np.r_[rng.gamma(4, 2, 500), rng.gamma(1, 1, 500)]  # positives are the popular targets
+    weights = da.degree_matched_weights(np.log1p(degree), label, n_bins=5)
+    edges = np.quantile(np.log1p(degree[label == 1]), np.linspace(0, 1, 6)[1:-1])
+    bins = np.searchsorted(edges, np.log1p(degree), side="right")
+    for b in range(5):
+        pos, neg = (bins == b) & (label == 1), (bins == b) & (label == 0)
+        if neg.any():
+            assert weights[pos].sum() == pytest.approx(weights[neg].sum())
+        else:
+            assert weights[pos].sum() == 0
+
+
+def test_every_training_pair_is_featurised_without_its_own_fold(small_split, adata):
+    genes = np.asarray(adata.var_names)
+    index = {g: i for i, g in enumerate(genes)}
+    train = PairSet(
+        [index[s] for s in small_split.train["source"]],
+        [index[t] for t in small_split.train["target"]],
+        small_split.train["label"].to_numpy(),
+    )
+    folds = da.tf_folds(train, 4, np.random.default_rng(0))
+    assert set(np.unique(folds)) == {0, 1, 2, 3}
+    seen = []
+
+    class Recorder:
+        def __init__(self, known):
+            self.known = known
+
+        def pair_features(self, tf, gene):
+            seen.append((pair_keys(self.known.tf, self.known.gene, len(genes)), pair_keys(tf, gene, len(genes))))
+            return np.zeros((len(tf), len(da.POPULARITY_FEATURES))), np.zeros((len(tf), len(da.TF_SPECIFIC_FEATURES)))
+
+    da.cross_fitted_features(train, folds, len(genes), lambda known, scale: Recorder(known))
+    assert len(seen) == 4
+    scored = np.concatenate([pairs for _, pairs in seen])
+    assert len(scored) == len(train)
+    for known, pairs in seen:
+        assert not np.isin(pairs, known).any()
+
+
+def _fit_and_features(adata, prior, split):
+    """Fit on ``prior`` with the split's exclusions; return the model and the features of the split's test pairs."""
+    gl.tl.grn_fit(adata, prior, **split.fit_kwargs(), model="degree_adjusted", groupby="cell_type", seed=0, **FAST)
+    model = gl.tl._store.load_fitted(adata, "grn").model
+    index = {g: i for i, g in enumerate(adata.var_names)}
+    tf = np.array([index[s] for s in split.test["source"]])
+    gene = np.array([index[t] for t in split.test["target"]])
+    popularity, specific = model.graph.pair_features(tf, gene)
+    return model, dict(zip(da.POPULARITY_FEATURES + da.TF_SPECIFIC_FEATURES, np.column_stack([popularity, specific]).T))
+
+
+@pytest.mark.parametrize("feature", da.POPULARITY_FEATURES + da.TF_SPECIFIC_FEATURES)
+def test_no_test_or_validation_edge_reaches_a_feature(adata, small_split, feature):
+    """The prior handed to grn_fit once without and once with every test and validation edge: as they are
+    excluded, every feature (graph, degrees, centroids, decoupler activities, neighbours) is the same."""
+    adata.varm["emb"] = np.random.default_rng(0).standard_normal((adata.n_vars, 8))
+    gl.pp.gene_embeddings(adata, pd.DataFrame(adata.varm["emb"], index=adata.var_names), key_added="emb")
+    split = small_split
+    held = pd.concat([split.test, split.val])
+    with_held = pd.concat([split.prior, held.loc[held["label"] == 1, ["source", "target"]]], ignore_index=True)
+    clean, clean_features = _fit_and_features(adata.copy(), split.prior, split)
+    leaky, leaky_features = _fit_and_features(adata.copy(), with_held, split)
+    np.testing.assert_array_equal(clean.graph.source, leaky.graph.source)
+    np.testing.assert_array_equal(clean_features[feature], leaky_features[feature])
+    assert np.isfinite(clean_features[feature]).all()
+
+
+def test_known_graph_holds_training_positives_only(adata, small_split):
+    model, _ = _fit_and_features(adata, small_split.prior, small_split)
+    n = adata.n_vars
+    index = {g: i for i, g in enumerate(adata.var_names)}
+    known = set(pair_keys(model.graph.source, model.graph.target, n))
+    prior = {index[s] * n + index[t] for s, t in zip(small_split.prior["source"], small_split.prior["target"])}
+    held = {index[s] * n + index[t] for s, t in zip(small_split.exclude["source"], small_split.exclude["target"])}
+    assert known <= prior - held
+
+
+def test_activity_feature_is_the_correlation_with_decoupler_ulm_activity():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((60, 30))
+    z = (z - z.mean(axis=1, keepdims=True)) / z.std(axis=1, keepdims=True)
+    source, target = np.zeros(8, dtype=np.int64), np.arange(10, 18)
+    comps, cell_axes = gl.models._neural.leading_components(z, 30)  # full rank: exact correlations
+    axes = da.tf_activity_axes(z, cell_axes, source, target, min_targets=3)
+    unit = da.unit_rows(comps, centre=False)
+    import decoupler as dc
+
+    names = [f"g{i}" for i in range(60)]
+    net = pd.DataFrame({"source": "g0", "target": [names[t] for t in target], "weight": 1.0})
+    activity, _ = dc.mt.ulm(pd.DataFrame(z.T, columns=names), net, tmin=3)
+    expected = [np.corrcoef(activity["g0"].to_numpy(), z[g])[0, 1] for g in range(60)]
+    np.testing.assert_allclose(unit @ axes[0], expected, atol=1e-8)
+    assert not axes[1:].any()
+
+
+def test_without_validation_pairs_both_parts_weigh_equally(adata, truth):
+    gl.tl.grn_fit(adata, truth, model="degree_adjusted", val_fraction=0.0, **FAST)
+    np.testing.assert_array_equal(adata.uns["grn"]["training"]["combiner_coef"], [1.0, 1.0])
+    assert np.isfinite(_scores(adata)).all()
