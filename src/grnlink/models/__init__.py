@@ -18,6 +18,7 @@ for _module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 from .cross_encoder import CrossEncoder  # noqa: E402
+from .degree_adjusted import DegreeAdjusted  # noqa: E402
 from .dual_encoder import DualEncoder  # noqa: E402
 from .genie3 import GENIE3  # noqa: E402
 from .gnt import GNT  # noqa: E402
@@ -30,6 +31,7 @@ __all__ = [
     "FEATURE_GROUPS",
     "MODELS",
     "CrossEncoder",
+    "DegreeAdjusted",
     "DualEncoder",
     "GENIE3",
     "GNT",
