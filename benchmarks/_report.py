@@ -2,45 +2,83 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import subprocess
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np
 import pandas as pd
 import scanpy as sc
+import threadpoolctl
 import torch
 
 import grnlink as gl
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "beeline"
+DEFAULT_PRIORS = REPO.parent / "shared" / "data" / "priors"
 
 
-def environment() -> str:
+def load_average() -> float:
+    """The machine's one-minute load average (NaN where the system has none)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def environment(workers: int = 1) -> str:
     """grnlink and torch versions, machine, thread count and load, for the report header.
 
     The load average matters: fit seconds measured while other work shares the
-    cores are longer than on an idle machine.
+    cores are longer than on an idle machine. ``workers`` > 1: the work runs in
+    that many processes of one torch/BLAS thread each (see :func:`one_thread`).
     """
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    threads = (
+        f"{workers} worker processes of 1 torch/BLAS thread each"
+        if workers > 1
+        else f"{torch.get_num_threads()} torch threads, scanpy n_jobs {_scanpy_jobs()}"
+    )
     return (
         f"grnlink {gl.__version__} at commit {_commit()}, torch {torch.__version__}, "
-        f"{platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, {torch.get_num_threads()} torch threads, scanpy n_jobs {_scanpy_jobs()}, "
-        f"load average {load:.1f} at the start"
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {threads}, "
+        f"load average {load_average():.1f} at the start"
     )
 
 
-def start_run() -> str:
+def start_run(workers: int = 1) -> str:
     """Log at scanpy's info level, let tree ensembles use every core, and return the environment line."""
     sc.settings.verbosity = 2
     sc.settings.n_jobs = os.cpu_count() or 1
-    return environment()
+    return environment(workers)
+
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def one_thread() -> None:
+    """Limit this process to one thread: torch, BLAS/OpenMP pools, scanpy's n_jobs; quiet progress bars.
+
+    The initializer of benchmark worker processes, so that N workers share N
+    cores without oversubscription. The environment variables only reach
+    libraries that have not started their pools yet: set them in the parent
+    before starting ``spawn`` workers too (:func:`worker_pool` does).
+    """
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    torch.set_num_threads(1)
+    threadpoolctl.threadpool_limits(1)
+    sc.settings.n_jobs = 1
+    sc.settings.verbosity = 1  # many workers' progress bars would interleave; the parent reports units
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """``workers`` fresh (``spawn``) processes, each limited to one thread by :func:`one_thread`."""
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))  # inherited by the spawned workers before any import
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=one_thread)
 
 
 def _scanpy_jobs() -> int:
@@ -98,6 +136,27 @@ def line_figure(table: pd.DataFrame, path: Path, *, x: str, y: str, hue: str, xl
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def heatmap_figure(table: pd.DataFrame, path: Path, *, title: str, label: str) -> None:
+    """``table`` (rows x columns of numbers) as a heat map centred at 0, each cell annotated with its value."""
+    values = table.to_numpy(dtype=float)
+    limit = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
+    n_rows, n_cols = values.shape
+    fig, ax = plt.subplots(figsize=(max(6.0, 2.5 + 0.85 * n_cols), max(3.5, 2.6 + 0.4 * n_rows)))
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            colour = "white" if abs(value) > 0.6 * limit else "black"
+            ax.text(j, i, f"{value:+.3f}", ha="center", va="center", fontsize=7, color=colour)
+    ax.set_xticks(range(n_cols), [str(c) for c in table.columns], rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(n_rows), [str(r) for r in table.index], fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=ax, label=label, fraction=0.04, pad=0.02)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

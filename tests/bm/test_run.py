@@ -56,3 +56,33 @@ def test_run_labels_variants_of_one_model(adata, truth, fast):
     results = gl.bm.run(adata, truth, models, seeds=[0])
     assert list(results["model"]) == ["cross_encoder", "no interaction", "degree", "random"]
     assert results.loc[0, "auroc"] != results.loc[1, "auroc"]
+
+
+def test_control_differences_pair_each_model_with_the_control_of_its_seed(adata, truth):
+    results = gl.bm.run(adata, truth, ["pcc"], seeds=[0, 1])
+    diffs = gl.bm.control_differences(results, metrics=["tf_auroc"])
+    values = results.set_index(["model", "seed"])["tf_auroc"]
+    assert diffs[["protocol", "model", "seed"]].to_numpy().tolist() == [
+        ["tf_matched", "pcc", 0],
+        ["tf_matched", "pcc", 1],
+    ]
+    np.testing.assert_allclose(diffs["tf_auroc"], (values["pcc"] - values["degree"]).to_numpy())
+
+
+def test_run_also_scores_the_same_fits_against_another_truth(adata, truth):
+    other = truth.iloc[::2]
+    results = gl.bm.run(adata, truth, ["pcc"], seeds=[0], also_score={"other": other})
+    assert results[["model", "truth"]].to_numpy().tolist() == [
+        [model, name] for model in ("pcc", "degree", "random") for name in ("held-out", "other")
+    ]
+    split = gl.bm.split(truth, adata.var_names, seed=0)
+    relabelled = gl.bm.relabel(split.test, other, adata.var_names)
+    rows = results.set_index(["model", "truth"])
+    assert rows.loc[("pcc", "other"), "n_test_pos"] == relabelled["label"].sum()
+    assert rows.loc[("pcc", "other"), "n_test_neg"] == (relabelled["label"] == 0).sum()
+    degree = gl.bm.evaluate(relabelled, gl.bm.degree_scores(split.prior, relabelled))
+    assert rows.loc[("degree", "other"), "tf_auroc"] == pytest.approx(degree["tf_auroc"])
+    assert np.isnan(rows.loc[("pcc", "other"), "f1"]) and np.isfinite(rows.loc[("pcc", "held-out"), "f1"])
+    plain = gl.bm.run(adata, truth, ["pcc"], seeds=[0])
+    assert "truth" not in plain
+    np.testing.assert_allclose(plain["tf_auroc"], results.loc[results["truth"] == "held-out", "tf_auroc"])

@@ -159,3 +159,20 @@ def test_bad_split_arguments_are_rejected(truth, adata):
         gl.bm.split(truth, adata.var_names, negative_ratio=0)
     with pytest.raises(gl.InputError, match="tfs"):
         gl.bm.split(truth, adata.var_names, protocol="genelink", tfs=["NOT_A_GENE"])
+
+
+def test_relabel_keeps_pairs_of_the_networks_tfs_and_labels_them_by_it():
+    pairs = pd.DataFrame(
+        {"source": ["A", "A", "A", "B", "C"], "target": ["C", "D", "E", "C", "A"], "label": [1, 0, 1, 1, 0]},
+        index=[10, 11, 12, 13, 14],
+    )
+    network = pd.DataFrame({"source": ["a", "C", "C", "Z"], "target": ["D", "A", "E", "A"]})  # case-insensitive
+    out = gl.bm.relabel(pairs, network, ["A", "B", "C", "D", "E"])
+    assert out.index.tolist() == [10, 11, 12, 14]  # B has no edge in the network; Z is not a gene
+    assert out["label"].tolist() == [0, 1, 0, 1]
+    assert out["label"].dtype == np.int64
+
+
+def test_relabel_without_source_column_raises():
+    with pytest.raises(gl.InputError, match="source"):
+        gl.bm.relabel(pd.DataFrame({"tf": ["A"], "target": ["B"]}), pd.DataFrame({"source": [], "target": []}), ["A"])

@@ -37,6 +37,13 @@ def warnings_seen(monkeypatch):
     return seen
 
 
+@pytest.fixture
+def infos_seen(monkeypatch):
+    seen: list[str] = []
+    monkeypatch.setattr(beeline_module, "info", seen.append)
+    return seen
+
+
 def test_beeline_reads_cells_by_genes_with_true_network(tmp_path):
     adata = beeline(_write_folder(tmp_path / "bl"))
     assert adata.shape == (5, 5)
@@ -59,9 +66,53 @@ def test_beeline_time_point_comes_from_cell_name_prefix_in_file_order(tmp_path):
     assert time_point.tolist() == ["LPS_1h", "LPS_1h", "LPS_2h", "LPS_2h", "LPS_10h"]
 
 
-def test_beeline_has_no_time_point_when_cell_names_do_not_follow_the_pattern(tmp_path):
-    adata = beeline(_write_folder(tmp_path / "bl", cells=["c1", "c2", "LPS_1h_S3", "c4", "c5"]))
-    assert "time_point" not in adata.obs
+def test_beeline_mdc_time_point_is_also_the_condition_and_the_rule_is_recorded(tmp_path):
+    adata = beeline(_write_folder(tmp_path / "bl"))
+    assert adata.obs["condition"].tolist() == adata.obs["time_point"].tolist()
+    assert list(adata.obs["condition"].cat.categories) == ["LPS_1h", "LPS_2h", "LPS_10h"]
+    assert not adata.obs["condition"].cat.ordered
+    assert adata.uns["beeline"]["cell_name_rule"] == "mdc_time_point"
+    assert adata.uns["beeline"]["condition_key"] == "time_point"
+
+
+def test_beeline_hhep_stage_is_ordered_by_differentiation_not_by_file_order(tmp_path):
+    cells = ["A10_mh2", "B2_de", "C11_ipsc", "A1_he1", "H12_de"]
+    adata = beeline(_write_folder(tmp_path / "bl", cells=cells))
+    stage = adata.obs["stage"]
+    assert stage.cat.ordered
+    assert list(stage.cat.categories) == ["ipsc", "de", "he1", "mh2"]  # stages absent from the file are left out
+    assert stage.tolist() == ["mh2", "de", "ipsc", "he1", "de"]
+    assert adata.obs["condition"].tolist() == stage.tolist()
+    assert adata.uns["beeline"]["cell_name_rule"] == "hhep_stage"
+    assert adata.uns["beeline"]["condition_key"] == "stage"
+    assert "time_point" not in adata.obs and "cell_type" not in adata.obs
+
+
+def test_beeline_mhsc_cell_type_is_ordered_lt_hsc_hspc_prog(tmp_path):
+    cells = ["HSPC_025", "Prog_012", "LT_HSC_001", "HSPC_031", "Prog_002"]
+    adata = beeline(_write_folder(tmp_path / "bl", cells=cells))
+    cell_type = adata.obs["cell_type"]
+    assert cell_type.cat.ordered
+    assert list(cell_type.cat.categories) == ["LT_HSC", "HSPC", "Prog"]
+    assert cell_type.tolist() == ["HSPC", "Prog", "LT_HSC", "HSPC", "Prog"]
+    assert adata.obs["condition"].tolist() == cell_type.tolist()
+    assert adata.uns["beeline"]["cell_name_rule"] == "mhsc_cell_type"
+    assert adata.uns["beeline"]["condition_key"] == "cell_type"
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["c1", "c2", "LPS_1h_S3", "c4", "c5"],  # one name fits the mDC rule, the others none
+        ["A1_de", "A2_de", "A3_xx", "A4_ipsc", "A5_mh1"],  # an unknown hepatocyte stage
+        ["HSPC_001", "HSPC_002", "MEP_003", "Prog_004", "Prog_005"],  # an unknown cell type
+    ],
+)
+def test_beeline_unknown_cell_naming_adds_no_condition_and_says_so(tmp_path, infos_seen, cells):
+    adata = beeline(_write_folder(tmp_path / "bl", cells=cells))
+    assert not {"time_point", "stage", "cell_type", "condition"} & set(adata.obs.columns)
+    assert adata.uns["beeline"]["cell_name_rule"] == "" and adata.uns["beeline"]["condition_key"] == ""
+    assert any("follow none of the known rules" in line and repr(cells[0]) in line for line in infos_seen)
 
 
 def test_beeline_drops_edges_with_genes_missing_from_expression_with_a_warning(tmp_path, warnings_seen):
@@ -131,6 +182,23 @@ def test_beeline_survives_h5ad(tmp_path):
     np.testing.assert_array_equal(back.X, adata.X)
 
 
+@pytest.mark.parametrize(
+    ("cells", "categories"),
+    [
+        (["B2_de", "A10_mh2", "C11_ipsc", "A1_he1", "H12_de"], ["ipsc", "de", "he1", "mh2"]),
+        (["c1", "c2", "c3", "c4", "c5"], None),
+    ],
+)
+def test_beeline_condition_and_rule_survive_h5ad(tmp_path, cells, categories):
+    adata = beeline(_write_folder(tmp_path / "bl", cells=cells))
+    adata.write_h5ad(tmp_path / "bl.h5ad")
+    back = ad.read_h5ad(tmp_path / "bl.h5ad")
+    assert back.uns["beeline"] == adata.uns["beeline"]
+    condition = back.obs.get("condition")
+    assert (condition is None) == (categories is None)
+    assert categories is None or (condition.cat.ordered and list(condition.cat.categories) == categories)
+
+
 def test_beeline_reads_the_real_mdc_non_specific_folder():
     folder = SHARED_BEELINE / "Non-Specific" / "mDC" / "TFs+500"
     if not folder.is_dir():
@@ -141,3 +209,35 @@ def test_beeline_reads_the_real_mdc_non_specific_folder():
     assert list(adata.obs["time_point"].cat.categories) == ["LPS_1h", "LPS_2h", "LPS_4h", "LPS_6h"]
     assert adata.var["is_tf"].sum() == 321
     assert set(adata.uns["true_network"]["source"]) <= set(adata.var_names[adata.var["is_tf"]])
+
+
+REAL_LAYOUTS = {
+    # cell type: (cells, genes, rule, condition categories in order, cells per category)
+    "mDC": (383, 821, "mdc_time_point", ["LPS_1h", "LPS_2h", "LPS_4h", "LPS_6h"], [96, 96, 95, 96]),
+    "hHEP": (425, 948, "hhep_stage", ["ipsc", "de", "he1", "he2", "ih1", "mh1", "mh2"], [80, 70, 60, 53, 81, 34, 47]),
+    "mHSC-GM": (889, 632, "mhsc_cell_type", ["LT_HSC", "HSPC", "Prog"], [130, 440, 319]),
+}
+REAL_EDGES = {
+    ("Specific", "mDC"): 756,
+    ("Non-Specific", "mDC"): 3067,
+    ("Specific", "hHEP"): 9939,
+    ("Non-Specific", "hHEP"): 4129,
+    ("Specific", "mHSC-GM"): 7364,
+    ("Non-Specific", "mHSC-GM"): 743,
+}
+
+
+@pytest.mark.parametrize(("network", "cell_type"), list(REAL_EDGES))
+def test_beeline_reads_every_real_layout_with_its_condition(network, cell_type):
+    folder = SHARED_BEELINE / network / cell_type / "TFs+500"
+    if not folder.is_dir():
+        pytest.skip(f"../shared/data/beeline not found: {folder.resolve()} is absent (shared data is optional)")
+    n_cells, n_genes, rule, categories, counts = REAL_LAYOUTS[cell_type]
+    adata = beeline(folder)
+    assert adata.shape == (n_cells, n_genes)
+    assert len(adata.uns["true_network"]) == REAL_EDGES[(network, cell_type)]
+    assert adata.uns["beeline"]["cell_name_rule"] == rule
+    condition = adata.obs["condition"]
+    assert list(condition.cat.categories) == categories
+    assert condition.value_counts(sort=False).tolist() == counts
+    assert condition.tolist() == adata.obs[adata.uns["beeline"]["condition_key"]].tolist()

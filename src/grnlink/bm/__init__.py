@@ -11,8 +11,8 @@ from ._analysis import (
 )
 from ._controls import degree_scores
 from ._metrics import evaluate, f1_threshold, per_tf_metrics, precision_at_k
-from ._run import CONTROLS, run, summarise, versus_control
-from ._split import COLD_START_SIDES, PROTOCOLS, Split, split
+from ._run import CONTROLS, control_differences, run, summarise, versus_control
+from ._split import COLD_START_SIDES, PROTOCOLS, Split, relabel, split
 
 __all__ = [
     "COLD_START_SIDES",
@@ -20,6 +20,7 @@ __all__ = [
     "PROTOCOLS",
     "Split",
     "add_label_noise",
+    "control_differences",
     "degree_scores",
     "effective_rank",
     "evaluate",
@@ -30,6 +31,7 @@ __all__ = [
     "prune",
     "prune_hidden_units",
     "pruning_curve",
+    "relabel",
     "representation_rank",
     "run",
     "split",

@@ -17,9 +17,10 @@ from ..tl import grn_fit, grn_predict
 from ._analysis import add_label_noise
 from ._controls import degree_scores
 from ._metrics import evaluate
-from ._split import Split, split
+from ._split import Split, relabel, split
 
 CONTROLS = ("degree", "random")
+HELD_OUT = "held-out"
 _KEY = "_grnlink_bm"
 
 
@@ -72,6 +73,7 @@ def run(
     *,
     split_options: Mapping[str, Any] | None = None,
     label_noise: float = 0.0,
+    also_score: Mapping[str, pd.DataFrame] | None = None,
     **fit_kwargs: Any,
 ) -> pd.DataFrame:
     """Fit and score every model on every split; add the ``degree`` and ``random`` controls.
@@ -101,12 +103,22 @@ def run(
         ``tfs`` for ``genelink``, ``cold_start``).
     label_noise
         Share of training labels flipped before fitting (:func:`add_label_noise`).
+    also_score
+        Other ground truths (name -> ``source``, ``target`` table) to score the
+        same fits against, e.g. ChIP-seq networks when ``truth`` is a prior
+        being completed. For each, the test pairs are relabelled by
+        :func:`relabel` (pairs of TFs with an edge in that network, 1 = an edge
+        of it) and scored with the scores they already have; the controls
+        too. Rows then carry a column ``truth``: ``"held-out"`` for the split's
+        own test labels, the name for the others. Their ``f1``, ``accuracy``
+        and ``threshold`` are NaN (the validation pairs carry the split's
+        labels, not these); a truth whose relabelled pairs lack a class gives no row.
     **fit_kwargs
         Passed to every :func:`grnlink.tl.grn_fit` call (e.g. ``groupby``).
 
     Returns
     -------
-    Tidy DataFrame, one row per model, protocol and seed: the metrics of
+    Tidy DataFrame, one row per model, protocol and seed (and ``truth``, see ``also_score``): the metrics of
     :func:`evaluate`, ``member_cv`` (an ensemble's coefficient of variation of
     its members' validation AUROC; NaN for single models), ``fit_s`` (seconds) and ``peak_mib`` (peak resident
     memory above the level before the fit). The controls: ``degree`` (TF plus
@@ -134,6 +146,7 @@ def run(
                 pairs = split(truth, adata.var_names, protocol=protocol, seed=seed, **dict(split_options or {}))
                 if label_noise:
                     pairs = add_label_noise(pairs, label_noise, seed=seed)
+                tests = _test_sets(pairs, also_score, adata.var_names)
                 for label, model_options in options.items():
                     with _PeakRSS() as memory:
                         start = time.perf_counter()
@@ -151,11 +164,15 @@ def run(
                         grn_predict(adata, pairs=table, key=_KEY)["score"].to_numpy() if len(table) else None
                         for table in (pairs.test, pairs.val)
                     )
-                    metrics = evaluate(pairs.test, scores, val=pairs.val, val_scores=val_scores)
-                    metrics["member_cv"] = float(adata.uns[_KEY]["training"].get("member_cv", np.nan))
-                    rows.append(_row(label, protocol, seed, metrics, seconds, memory.peak_mib))
-                    info(f"{protocol} seed {seed} {label}: per-TF AUROC {metrics['tf_auroc']:.3f}, {seconds:.1f} s")
-                rows += _control_rows(pairs, protocol, seed)
+                    member_cv = float(adata.uns[_KEY]["training"].get("member_cv", np.nan))
+                    scored = _scored(pairs, scores, val_scores, tests)
+                    for truth_name, metrics in scored:
+                        metrics["member_cv"] = member_cv
+                        rows.append(_row(label, protocol, seed, metrics, seconds, memory.peak_mib, truth_name))
+                    info(
+                        f"{protocol} seed {seed} {label}: per-TF AUROC {scored[0][1]['tf_auroc']:.3f}, {seconds:.1f} s"
+                    )
+                rows += _control_rows(pairs, protocol, seed, tests)
     finally:
         adata.uns.pop(_KEY, None)
         if f"{_KEY}_scores" in adata.varp:
@@ -163,11 +180,46 @@ def run(
     return pd.DataFrame(rows)
 
 
-def _row(model: str, protocol: str, seed: int, metrics: dict, fit_s: float, peak_mib: float) -> dict[str, Any]:
-    return {"model": model, "protocol": protocol, "seed": seed, **metrics, "fit_s": fit_s, "peak_mib": peak_mib}
+def _row(
+    model: str, protocol: str, seed: int, metrics: dict, fit_s: float, peak_mib: float, truth: str | None = None
+) -> dict[str, Any]:
+    keys = {"model": model, "protocol": protocol} | ({"truth": truth} if truth is not None else {})
+    return {**keys, "seed": seed, **metrics, "fit_s": fit_s, "peak_mib": peak_mib}
 
 
-def _control_rows(pairs: Split, protocol: str, seed: int) -> list[dict[str, Any]]:
+def _test_sets(
+    pairs: Split, also_score: Mapping[str, pd.DataFrame] | None, genes: pd.Index
+) -> list[tuple[str | None, pd.DataFrame, np.ndarray]]:
+    """(truth name, labelled test pairs, their positions in ``pairs.test``): the split's own, then each relabelling.
+
+    The name is None when ``also_score`` is not given (rows then carry no ``truth`` column).
+    """
+    if not also_score:
+        return [(None, pairs.test, np.arange(len(pairs.test)))]
+    tests = [(HELD_OUT, pairs.test, np.arange(len(pairs.test)))]
+    for name, network in also_score.items():
+        table = relabel(pairs.test, network, genes)
+        labels = table["label"].to_numpy()
+        if 0 < labels.sum() < len(labels):
+            tests.append((name, table.reset_index(drop=True), pairs.test.index.get_indexer(table.index)))
+        else:
+            info(
+                f"seed {pairs.seed}: the test pairs relabelled by {name!r} have {int(labels.sum())} of {len(labels)} "
+                "positives; not scored against it"
+            )
+    return tests
+
+
+def _scored(pairs: Split, scores: np.ndarray, val_scores: np.ndarray | None, tests: list) -> list[tuple]:
+    """(truth name, metrics) for each test set; only the split's own uses the validation threshold."""
+    out = []
+    for name, table, positions in tests:
+        own = name in (None, HELD_OUT)
+        out.append((name, evaluate(table, scores[positions], val=pairs.val if own else None, val_scores=val_scores)))
+    return out
+
+
+def _control_rows(pairs: Split, protocol: str, seed: int, tests: list) -> list[dict[str, Any]]:
     """The degree-only and random controls on the split's test pairs (threshold from validation)."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -176,8 +228,8 @@ def _control_rows(pairs: Split, protocol: str, seed: int) -> list[dict[str, Any]
             scores, val_scores = degree_scores(pairs.prior, pairs.test), degree_scores(pairs.prior, pairs.val)
         else:
             scores, val_scores = rng.random(len(pairs.test)), rng.random(len(pairs.val))
-        metrics = {**evaluate(pairs.test, scores, val=pairs.val, val_scores=val_scores), "member_cv": np.nan}
-        rows.append(_row(control, protocol, seed, metrics, 0.0, 0.0))
+        for name, metrics in _scored(pairs, scores, val_scores, tests):
+            rows.append(_row(control, protocol, seed, {**metrics, "member_cv": np.nan}, 0.0, 0.0, name))
     return rows
 
 
@@ -202,22 +254,56 @@ def summarise(
     return table[[*metrics, "seeds"]].reset_index()
 
 
-def versus_control(results: pd.DataFrame, control: str = "degree", metrics: Iterable[str] = ("tf_auroc", "tf_auprc")):
-    """Seed-paired difference of every model to ``control``: mean, sd and in how many seeds the model is ahead.
+def control_differences(
+    results: pd.DataFrame, control: str = "degree", metrics: Iterable[str] = ("tf_auroc", "tf_auprc")
+) -> pd.DataFrame:
+    """Seed-paired difference of every model to ``control``, one row per (grouping columns, model, seed).
 
-    Returns a DataFrame with one row per (grouping columns, model) and, per
-    metric, ``{metric}_diff`` (mean ± sd) and ``{metric}_wins`` ("k/n").
+    A model's row is paired with the control's row of the same grouping
+    columns (every non-numeric column but ``model``, e.g. ``network``,
+    ``protocol``) and seed. The controls themselves get no rows.
+
+    Returns
+    -------
+    DataFrame with the grouping columns, ``model``, ``seed`` and, per metric,
+    the model's value minus the control's.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(seed=0)
+    >>> results = gl.bm.run(adata, adata.uns["true_network"], ["pcc"], seeds=[0, 1])
+    >>> gl.bm.control_differences(results)[["model", "seed"]].to_numpy().tolist()
+    [['pcc', 0], ['pcc', 1]]
     """
+    metrics = list(metrics)
     numeric = set(results.select_dtypes("number").columns) - {"seed"}
     keys = [c for c in results.columns if c not in numeric and c not in ("seed", "model")]
     index = [*keys, "seed"]
     reference = results[results["model"] == control].set_index(index)
+    models = results[~results["model"].isin([control, *CONTROLS])]
+    frame = models.set_index(index)
+    diff = frame[metrics].to_numpy(float) - reference.loc[frame.index, metrics].to_numpy(float)
+    out = models[[*keys, "model", "seed"]].reset_index(drop=True)
+    out[metrics] = diff
+    return out
+
+
+def versus_control(results: pd.DataFrame, control: str = "degree", metrics: Iterable[str] = ("tf_auroc", "tf_auprc")):
+    """Seed-paired difference of every model to ``control``: mean, sd and in how many seeds the model is ahead.
+
+    Returns a DataFrame with one row per (grouping columns, model) and, per
+    metric, ``{metric}_diff`` (mean ± sd) and ``{metric}_wins`` ("k/n");
+    the per-seed differences are :func:`control_differences`.
+    """
+    metrics = list(metrics)
+    diffs = control_differences(results, control, metrics)
+    keys = [c for c in diffs.columns if c not in ("seed", *metrics)]
     rows = []
-    for group, frame in results[~results["model"].isin([control, *CONTROLS])].groupby([*keys, "model"], sort=False):
-        frame = frame.set_index(index)
-        row = dict(zip([*keys, "model"], group if isinstance(group, tuple) else (group,)))
+    for group, frame in diffs.groupby(keys, sort=False):
+        row = dict(zip(keys, group))
         for metric in metrics:
-            diff = frame[metric] - reference.loc[frame.index, metric]
+            diff = frame[metric]
             row[f"{metric}_diff"] = f"{diff.mean():+.3f} ± {diff.std():.3f}"
             row[f"{metric}_wins"] = f"{int((diff > 0).sum())}/{len(diff)}"
         rows.append(row)

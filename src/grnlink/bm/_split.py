@@ -409,3 +409,50 @@ def _pair_grid(tfs: np.ndarray, targets: np.ndarray, n_genes: int) -> np.ndarray
     tf_col, gene_col = np.repeat(tfs, len(targets)), np.tile(targets, len(tfs))
     keep = tf_col != gene_col
     return np.sort(pair_keys(tf_col[keep], gene_col[keep], n_genes))
+
+
+def relabel(pairs: pd.DataFrame, network: pd.DataFrame, genes: Sequence[str]) -> pd.DataFrame:
+    """Label pairs by another network: the pairs whose TF has an edge in ``network``, 1 where ``network`` has the pair.
+
+    Scores the same held-out pairs against a second ground truth, e.g. a prior
+    completion checked against ChIP-seq: a pair that is not an edge of
+    ``network`` counts as a negative whatever its label in ``pairs`` was. Pairs
+    of TFs without any edge of ``network`` (among ``genes``) are left out,
+    since nothing is known about their targets there.
+
+    Parameters
+    ----------
+    pairs
+        Pairs ``source``, ``target`` (a ``label`` column, if any, is replaced).
+    network
+        The other ground truth, ``source`` (TF) and ``target``.
+    genes
+        Gene names both tables refer to (``adata.var_names``); symbols match
+        exactly, then ignoring case. Edges with a gene outside ``genes`` are ignored.
+
+    Returns
+    -------
+    The kept rows of ``pairs`` (their index unchanged, so ``scores[pairs.index.get_indexer(out.index)]``
+    selects their scores) with ``label`` (int64) from ``network``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import grnlink as gl
+    >>> pairs = pd.DataFrame({"source": ["A", "A", "B"], "target": ["C", "D", "C"], "label": [1, 0, 1]})
+    >>> gl.bm.relabel(pairs, pd.DataFrame({"source": ["A"], "target": ["D"]}), ["A", "B", "C", "D"])
+      source target  label
+    0      A      C      0
+    1      A      D      1
+    """
+    check_edge_table(pairs, "pairs")
+    check_edge_table(network, "network")
+    index = GeneIndex(genes)
+    n_genes = len(index.var_names)
+    src, tgt = index.positions(network["source"].to_numpy()), index.positions(network["target"].to_numpy())
+    known = (src >= 0) & (tgt >= 0)
+    edge_keys = pair_keys(src[known], tgt[known], n_genes)
+    pair_src, pair_tgt = index.positions(pairs["source"].to_numpy()), index.positions(pairs["target"].to_numpy())
+    keep = np.isin(pair_src, src[known]) & (pair_tgt >= 0)
+    labels = np.isin(pair_keys(pair_src[keep], pair_tgt[keep], n_genes), edge_keys).astype(np.int64)
+    return pairs.loc[keep, ["source", "target"]].assign(label=labels)

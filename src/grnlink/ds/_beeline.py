@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,49 @@ _LAYOUT = (
     f"{NETWORK_FILE} (columns Gene1 = TF, Gene2 = target) and optionally {TF_FILE} (columns ,TF,index) "
     f"and {TARGET_FILE} (columns ,Gene,index), e.g. .../Non-Specific/mDC/TFs+500/."
 )
-_CELL_NAME = re.compile(r"^(.+)_S\d+$")
+CONDITION_KEY = "condition"
+HEPATOCYTE_STAGES = ("ipsc", "de", "he1", "he2", "ih1", "mh1", "mh2")
+HSC_CELL_TYPES = ("LT_HSC", "HSPC", "Prog")
+
+
+@dataclass(frozen=True)
+class CellNameRule:
+    """How a BEELINE data set names its cells, and the ``obs`` column the parsed part goes to.
+
+    ``pattern`` must match every cell name; its group ``value`` is the condition.
+    ``order`` gives the categories' biological order (an ordered categorical);
+    ``None`` keeps the order of first appearance (unordered).
+    """
+
+    name: str
+    column: str
+    pattern: re.Pattern
+    order: tuple[str, ...] | None = None
+
+    def parse(self, cells: pd.Index) -> pd.Categorical | None:
+        """The condition of every cell as a categorical, or None when a cell name does not match."""
+        matches = [self.pattern.match(cell) for cell in cells]
+        if not all(matches):
+            return None
+        values = [m.group("value") for m in matches]
+        if self.order is None:
+            return pd.Categorical(values, categories=list(dict.fromkeys(values)))
+        present = set(values)
+        return pd.Categorical(values, categories=[c for c in self.order if c in present], ordered=True)
+
+
+CELL_NAME_RULES = (
+    CellNameRule("mdc_time_point", "time_point", re.compile(r"^(?P<value>.+)_S\d+$")),
+    CellNameRule(
+        "hhep_stage",
+        "stage",
+        re.compile(rf"^[A-Za-z]+\d+_(?P<value>{'|'.join(HEPATOCYTE_STAGES)})$"),
+        HEPATOCYTE_STAGES,
+    ),
+    CellNameRule(
+        "mhsc_cell_type", "cell_type", re.compile(rf"^(?P<value>{'|'.join(HSC_CELL_TYPES)})_\d+$"), HSC_CELL_TYPES
+    ),
+)
 
 
 def beeline(path: str | os.PathLike) -> AnnData:
@@ -50,13 +93,31 @@ def beeline(path: str | os.PathLike) -> AnnData:
 
     - ``X``: the expression as given, dense float32,
     - ``var["is_tf"]``: genes listed in ``TF.csv`` (plus any network source),
-    - ``obs["time_point"]``: when every cell name reads ``<prefix>_S<n>``
-      (BEELINE's mDC cells are ``LPS_1h_S10`` ...), the prefix as a categorical in
-      order of first appearance (mDC: ``LPS_1h``, ``LPS_2h``, ``LPS_4h``,
-      ``LPS_6h``, the four LPS time points); usable as ``groupby``,
+    - the condition parsed from the cell names, by the first rule below that
+      matches **every** cell name, in its own column and, for every layout
+      alike, in ``obs["condition"]`` (the same categorical; usable as
+      ``groupby``):
+
+      - ``<time>_S<n>`` (mDC: ``LPS_1h_S10``): rule ``mdc_time_point``,
+        column ``time_point``, categories in order of first appearance
+        (mDC: ``LPS_1h``, ``LPS_2h``, ``LPS_4h``, ``LPS_6h``);
+      - ``<well>_<stage>``, well = letters then digits, stage one of ``ipsc``,
+        ``de``, ``he1``, ``he2``, ``ih1``, ``mh1``, ``mh2`` (hHEP: ``A10_de``):
+        rule ``hhep_stage``, column ``stage``, ordered in that order (the
+        differentiation from iPSC to mature hepatocyte);
+      - ``<type>_<n>``, type one of ``LT_HSC``, ``HSPC``, ``Prog``, n digits
+        (mHSC-GM: ``HSPC_025``): rule ``mhsc_cell_type``, column
+        ``cell_type``, ordered ``LT_HSC`` < ``HSPC`` < ``Prog`` (long-term
+        stem cells, stem and progenitor cells, committed progenitors).
+
+      Ordered categories keep the biological order and only the stages or
+      types present. When no rule matches every cell name, no column is added
+      and an info line says so,
     - ``uns["true_network"]``: DataFrame ``source``, ``target``, ``weight``
       (1.0), in file order,
-    - ``uns["beeline"]``: the folder read and the number of edges dropped.
+    - ``uns["beeline"]``: ``path`` (the folder read), ``n_edges_dropped``,
+      ``cell_name_rule`` (the rule that matched, ``""`` for none) and
+      ``condition_key`` (its column, ``""`` for none).
 
     Examples
     --------
@@ -66,6 +127,9 @@ def beeline(path: str | os.PathLike) -> AnnData:
     (383, 821)
     >>> adata.obs["time_point"].cat.categories.tolist()  # doctest: +SKIP
     ['LPS_1h', 'LPS_2h', 'LPS_4h', 'LPS_6h']
+    >>> hhep = gl.ds.beeline("data/beeline/Non-Specific/hHEP/TFs+500")  # doctest: +SKIP
+    >>> hhep.uns["beeline"]["cell_name_rule"], hhep.obs["condition"].cat.categories.tolist()  # doctest: +SKIP
+    ('hhep_stage', ['ipsc', 'de', 'he1', 'he2', 'ih1', 'mh1', 'mh2'])
     """
     folder = _check_folder(path)
     expression = _read_expression(folder / EXPRESSION_FILE)
@@ -76,16 +140,22 @@ def beeline(path: str | os.PathLike) -> AnnData:
 
     cells = expression.columns
     obs = pd.DataFrame(index=cells)
-    time_point = _time_points(cells)
-    if time_point is not None:
-        obs["time_point"] = time_point
+    rule, condition = _parse_cell_names(cells)
+    if rule is not None:
+        obs[rule.column] = condition
+        obs[CONDITION_KEY] = condition
     adata = AnnData(
         X=np.ascontiguousarray(expression.to_numpy(dtype=np.float32).T),
         obs=obs,
         var=pd.DataFrame({"is_tf": is_tf}, index=genes),
     )
     adata.uns["true_network"] = network
-    adata.uns["beeline"] = {"path": str(folder), "n_edges_dropped": int(n_dropped)}
+    adata.uns["beeline"] = {
+        "path": str(folder),
+        "n_edges_dropped": int(n_dropped),
+        "cell_name_rule": rule.name if rule is not None else "",
+        "condition_key": rule.column if rule is not None else "",
+    }
     info(
         f"read {adata.n_obs} cells x {adata.n_vars} genes ({int(is_tf.sum())} TFs) and {len(network)} true edges "
         f"from {folder}"
@@ -214,10 +284,16 @@ def _check_targets(file: Path, genes: pd.Index) -> None:
         warning(f"{TARGET_FILE}: {len(unknown)} gene(s) absent from {EXPRESSION_FILE}: {_preview(unknown)}")
 
 
-def _time_points(cells: pd.Index) -> pd.Categorical | None:
-    """Prefixes of cell names ``<prefix>_S<n>`` as a categorical (first-appearance order), else None."""
-    matches = [_CELL_NAME.match(c) for c in cells]
-    if not all(matches):
-        return None
-    prefixes = [m.group(1) for m in matches]
-    return pd.Categorical(prefixes, categories=list(dict.fromkeys(prefixes)))
+def _parse_cell_names(cells: pd.Index) -> tuple[CellNameRule | None, pd.Categorical | None]:
+    """The first of ``CELL_NAME_RULES`` that matches every cell name, with its categorical; else (None, None)."""
+    for rule in CELL_NAME_RULES:
+        condition = rule.parse(cells)
+        if condition is not None:
+            info(
+                f"cell names follow the rule {rule.name!r}: obs[{rule.column!r}] and obs[{CONDITION_KEY!r}] hold "
+                f"{len(condition.categories)} conditions {_preview(condition.categories, 10)}"
+            )
+            return rule, condition
+    patterns = ", ".join(f"{r.name} ({r.pattern.pattern})" for r in CELL_NAME_RULES)
+    info(f"cell names such as {_preview(cells)} follow none of the known rules [{patterns}]: no condition column added")
+    return None, None

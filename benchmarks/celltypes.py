@@ -1,0 +1,423 @@
+"""Every registered model on three BEELINE cell types: two ChIP-seq networks and a DoRothEA completion each, 5 seeds.
+
+Data sets mDC, hHEP and mHSC-GM (``../shared/data/beeline``), features: per-cell
+expression and the mean per condition parsed from the cell names
+(``obs["condition"]``: LPS time point, hepatocyte stage, HSC cell type). Tasks:
+
+- ``Specific`` and ``Non-Specific``: the per-TF split (``tf_matched``) of the
+  ChIP-seq network; models train on 2/3 of each TF's targets and are scored
+  on the held-out third against the same TF's held-out non-targets;
+- ``DoRothEA``: DoRothEA A-C edges between genes of the data set (human prior
+  for hHEP, mouse for the others), split the same way; scored (a) on the
+  held-out DoRothEA edges and (b) the same test pairs and scores, for TFs that
+  the ChIP-seq network has, labelled by the Specific and by the Non-Specific
+  ChIP-seq network (:func:`grnlink.bm.relabel`).
+
+Beside every model: the degree control (TF plus target number of training
+edges) and random scores. Each (data set, task, seed) is an independent unit;
+``--jobs N`` runs N of them at once in worker processes of one torch/BLAS
+thread each.
+
+Run from the repository root::
+
+    python benchmarks/celltypes.py --jobs 2                     # every registered model, seeds 0-4
+    python benchmarks/celltypes.py --models pcc dual_encoder --seeds 0 --datasets mDC
+    python benchmarks/celltypes.py --rank benchmarks/results/celltypes.csv   # rank models, run nothing
+
+It prints the tables and writes ``benchmarks/results/celltypes.{md,csv,png}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import math
+import time
+from collections.abc import Sequence
+from concurrent.futures import as_completed
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+import scanpy as sc
+from _report import (
+    DEFAULT_DATA,
+    DEFAULT_PRIORS,
+    REPO,
+    heatmap_figure,
+    load_average,
+    start_run,
+    worker_pool,
+    write_report,
+)
+from tqdm import tqdm
+
+import grnlink as gl
+
+DATASETS = ("mDC", "hHEP", "mHSC-GM")
+NETWORKS = ("Specific", "Non-Specific")
+PRIOR_TASK = "DoRothEA"
+TASKS = (*NETWORKS, PRIOR_TASK)
+PRIOR_FILES = {"mDC": "dorothea_mm.tsv.gz", "hHEP": "dorothea_hs.tsv.gz", "mHSC-GM": "dorothea_mm.tsv.gz"}
+PRIOR_LEVELS = ("A", "B", "C")
+GROUPBY = "condition"
+HELD_OUT = "held-out"  # gl.bm.run's name for a split's own test labels
+CHIP = {network: f"ChIP {network}" for network in NETWORKS}
+TRUTHS = (HELD_OUT, *CHIP.values())
+MARGIN = 0.03  # per network (and per DoRothEA evaluation): mean per-TF AUROC over degree, over the seeds
+MEAN_MARGIN = 0.05  # averaged over the networks (evaluations)
+WIN_SHARE = 0.8  # ahead of degree in at least 4 of 5 seeds
+METRICS = ("tf_auroc", "tf_auprc", "auroc", "auprc", "fit_s", "peak_mib")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One independent piece of work: every model on one data set, task and seed."""
+
+    dataset: str
+    task: str
+    seed: int
+
+
+def folder(data: Path, network: str, dataset: str) -> Path:
+    return data / network / dataset / "TFs+500"
+
+
+@cache
+def read_prior(path: Path) -> pd.DataFrame:
+    """DoRothEA edges of confidence A-C from a local table (read once per process)."""
+    prior = gl.pp.get_prior(path)
+    return prior[prior["confidence"].isin(PRIOR_LEVELS)].reset_index(drop=True)
+
+
+def prior_edges(priors: Path, dataset: str, genes: pd.Index) -> pd.DataFrame:
+    """The data set's DoRothEA A-C edges between its genes, in its spelling (case-insensitive match, no self-loops)."""
+    aligned = gl.pp.align_prior(read_prior(priors / PRIOR_FILES[dataset]), genes)
+    names = genes.to_numpy()
+    return pd.DataFrame({"source": names[aligned.source_idx], "target": names[aligned.target_idx]})
+
+
+def run_unit(unit: Unit, models: Sequence[str], data: Path, priors: Path) -> pd.DataFrame:
+    """Every model and both controls on one unit; rows as :func:`grnlink.bm.run` with dataset, task and truth."""
+    start = time.perf_counter()
+    if unit.task in NETWORKS:
+        adata = gl.ds.beeline(folder(data, unit.task, unit.dataset))
+        results = gl.bm.run(adata, adata.uns["true_network"], models, seeds=[unit.seed], groupby=GROUPBY)
+        results.insert(results.columns.get_loc("protocol") + 1, "truth", HELD_OUT)
+    else:
+        # both folders hold the same expression; each holds one ChIP-seq network
+        adata = gl.ds.beeline(folder(data, NETWORKS[-1], unit.dataset))
+        chip = {CHIP[n]: gl.ds.beeline(folder(data, n, unit.dataset)).uns["true_network"] for n in NETWORKS}
+        truth = prior_edges(priors, unit.dataset, adata.var_names)
+        results = gl.bm.run(adata, truth, models, seeds=[unit.seed], groupby=GROUPBY, also_score=chip)
+    results.insert(0, "dataset", unit.dataset)
+    results.insert(1, "task", unit.task)
+    print(f"{unit.dataset} {unit.task} seed {unit.seed}: {time.perf_counter() - start:.0f} s", flush=True)
+    return results
+
+
+def run_units(units: Sequence[Unit], models: Sequence[str], data: Path, priors: Path, jobs: int) -> pd.DataFrame:
+    """Run the units in this process (``jobs`` 1) or in ``jobs`` one-thread worker processes; rows in unit order."""
+    frames: dict[Unit, pd.DataFrame] = {}
+    with tqdm(total=len(units), desc="units", disable=sc.settings.verbosity < 2) as bar:
+        if jobs == 1:
+            for unit in units:
+                frames[unit] = run_unit(unit, models, data, priors)
+                bar.update()
+        else:
+            with worker_pool(jobs) as pool:
+                futures = {pool.submit(run_unit, unit, models, data, priors): unit for unit in units}
+                for future in as_completed(futures):
+                    frames[futures[future]] = future.result()
+                    bar.update()
+    return pd.concat([frames[unit] for unit in units], ignore_index=True)
+
+
+def in_order(results: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
+    """Rows sorted by data set, task, truth, model (as given, then the controls) and seed."""
+    orders = {
+        "dataset": DATASETS,
+        "task": TASKS,
+        "truth": TRUTHS,
+        "model": [*dict.fromkeys([*models, *gl.bm.CONTROLS])],
+    }
+    keys = {column: results[column].map({v: i for i, v in enumerate(order)}) for column, order in orders.items()}
+    order = pd.DataFrame(keys).assign(seed=results["seed"]).sort_values([*orders, "seed"], kind="stable").index
+    return results.loc[order].reset_index(drop=True)
+
+
+def evaluation(dataset: str, task: str, truth: str) -> str:
+    """Label of one evaluation: ``mDC Specific``, ``hHEP DoRothEA held-out``, ``hHEP DoRothEA vs ChIP Specific``."""
+    if task in NETWORKS:
+        return f"{dataset} {task}"
+    return f"{dataset} {task} {truth}" if truth == HELD_OUT else f"{dataset} {task} vs {truth}"
+
+
+def with_evaluation(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(
+        [evaluation(*key) for key in frame[["dataset", "task", "truth"]].itertuples(index=False)], index=frame.index
+    )
+
+
+def difference_matrix(results: pd.DataFrame, metric: str = "tf_auroc") -> pd.DataFrame:
+    """Mean over seeds of model minus degree control: rows = models, columns = evaluations (in results order)."""
+    diffs = gl.bm.control_differences(results, metrics=[metric])
+    diffs["evaluation"] = with_evaluation(diffs)
+    table = diffs.groupby(["model", "evaluation"], sort=False)[metric].mean().unstack("evaluation")
+    return table.reindex(columns=list(dict.fromkeys(diffs["evaluation"])))
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A model's seed-paired lead over the degree control on one evaluation (data set, task, truth)."""
+
+    dataset: str
+    task: str
+    truth: str
+    mean: float
+    wins: int
+    seeds: int
+
+    @property
+    def wins_needed(self) -> int:
+        return math.ceil(WIN_SHARE * self.seeds - 1e-9)
+
+    @property
+    def met(self) -> bool:
+        return self.mean >= MARGIN and self.wins >= self.wins_needed
+
+    def line(self) -> str:
+        short = [f"short by {MARGIN - self.mean:.3f}"] if self.mean < MARGIN else []
+        short += [f"{self.wins_needed - self.wins} seed(s) short"] if self.wins < self.wins_needed else []
+        return (
+            f"- {evaluation(self.dataset, self.task, self.truth)}: {self.mean:+.3f} (target {MARGIN:+.3f}), "
+            f"ahead in {self.wins}/{self.seeds} seeds "
+            f"(target {self.wins_needed}/{self.seeds}): {'met' if self.met else 'MISSED, ' + ', '.join(short)}"
+        )
+
+
+def margins(results: pd.DataFrame, model: str, metric: str = "tf_auroc") -> list[Margin]:
+    """The model's margin over degree on every evaluation of ``results`` (one per data set, task and truth)."""
+    diffs = gl.bm.control_differences(results, metrics=[metric])
+    diffs = diffs[diffs["model"] == model]
+    return [
+        Margin(*key, float(frame[metric].mean()), int((frame[metric] > 0).sum()), len(frame))
+        for key, frame in diffs.groupby(["dataset", "task", "truth"], sort=False)
+    ]
+
+
+def target_lines(found: list[Margin], what: str, n_expected: int) -> list[str]:
+    """Per-evaluation lines and the mean-margin line for one group of evaluations."""
+    if not found:
+        return [f"- {what}: not run"]
+    mean = sum(m.mean for m in found) / len(found)
+    coverage = "" if len(found) == n_expected else f" (only {len(found)} of {n_expected} run)"
+    verdict = "met" if mean >= MEAN_MARGIN else f"MISSED, short by {MEAN_MARGIN - mean:.3f}"
+    return [
+        *(m.line() for m in found),
+        f"- **mean over the {len(found)} {what}**{coverage}: {mean:+.3f} (target {MEAN_MARGIN:+.3f}): {verdict}",
+    ]
+
+
+def targets(results: pd.DataFrame, model: str) -> str:
+    """The issue's targets for ``model`` and by how much each is missed (out of all three data sets)."""
+    if model not in set(results["model"]):
+        return f"`{model}` was not run: no target can be checked."
+    found = margins(results, model)
+    networks = [m for m in found if m.task in NETWORKS]
+    held_out = [m for m in found if m.task == PRIOR_TASK and m.truth == HELD_OUT]
+    chip = [m for m in found if m.task == PRIOR_TASK and m.truth != HELD_OUT]
+    lines = [
+        f"`{model}` minus the degree control, per-TF AUROC, seed-paired. Each evaluation: mean over seeds "
+        f">= {MARGIN:+.2f} and ahead in >= {WIN_SHARE:.0%} of the seeds (4 of 5); mean over the evaluations of a "
+        f"group >= {MEAN_MARGIN:+.2f}.",
+        "",
+        "ChIP-seq networks:",
+        "",
+        *target_lines(networks, "networks", len(DATASETS) * len(NETWORKS)),
+        "",
+        "DoRothEA completion, held-out DoRothEA edges:",
+        "",
+        *target_lines(held_out, "data sets", len(DATASETS)),
+        "",
+        "DoRothEA completion checked against ChIP-seq:",
+        "",
+        *target_lines(chip, "data set x network pairs", len(DATASETS) * len(NETWORKS)),
+    ]
+    met = sum(m.met for m in found)
+    return "\n".join([*lines, "", f"Evaluations met: {met} of {len(found)}."])
+
+
+def _mean_sd(values: pd.Series, sign: str = "") -> str:
+    return f"{values.mean():{sign}.3f} ± {values.std():.3f}"
+
+
+def versus_degree(results: pd.DataFrame, model: str, dataset: str) -> str:
+    """Markdown table of ``model`` against the degree and random controls on one data set's evaluations."""
+    frame = results[(results["dataset"] == dataset) & results["model"].isin([model, *gl.bm.CONTROLS])]
+    if model not in set(frame["model"]):
+        return f"`{model}` was not run on {dataset}."
+    diffs = gl.bm.control_differences(frame, metrics=["tf_auroc", "tf_auprc"])
+    rows = []
+    for (task, truth), group in frame.groupby(["task", "truth"], sort=False):
+        by_model = {name: g for name, g in group.groupby("model")}
+        diff = diffs[(diffs["task"] == task) & (diffs["truth"] == truth)]["tf_auroc"]
+        rows.append(
+            {
+                "evaluation": evaluation(dataset, task, truth),
+                f"{model} tf_auroc": _mean_sd(by_model[model]["tf_auroc"]),
+                "degree tf_auroc": _mean_sd(by_model["degree"]["tf_auroc"]),
+                "random tf_auroc": _mean_sd(by_model["random"]["tf_auroc"]),
+                "difference": _mean_sd(diff, "+"),
+                "wins": f"{int((diff > 0).sum())}/{len(diff)}",
+                f"{model} tf_auprc": _mean_sd(by_model[model]["tf_auprc"]),
+                "degree tf_auprc": _mean_sd(by_model["degree"]["tf_auprc"]),
+                "fit_s": f"{by_model[model]['fit_s'].mean():.1f}",
+            }
+        )
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def rank(results: pd.DataFrame) -> pd.DataFrame:
+    """Models (and controls) by mean per-TF AUROC over the ChIP-seq networks, best first; DoRothEA means beside."""
+    frame = results.assign(evaluation=with_evaluation(results))
+    means = frame.groupby(["model", "evaluation", "task", "truth"], sort=False)["tf_auroc"].mean().reset_index()
+    groups = {
+        "networks": means["task"].isin(NETWORKS),
+        "DoRothEA held-out": (means["task"] == PRIOR_TASK) & (means["truth"] == HELD_OUT),
+        "DoRothEA vs ChIP": (means["task"] == PRIOR_TASK) & (means["truth"] != HELD_OUT),
+    }
+    table = pd.DataFrame(
+        {name: means[mask].groupby("model", sort=False)["tf_auroc"].mean() for name, mask in groups.items()}
+    )
+    table.insert(1, "n_networks", means[groups["networks"]].groupby("model", sort=False).size())
+    degree = table.loc["degree"] if "degree" in table.index else None
+    if degree is not None:
+        table.insert(2, "networks - degree", table["networks"] - degree["networks"])
+    table = table.sort_values("networks", ascending=False)
+    table.index.name = "model"
+    return table.reset_index()
+
+
+def pair_counts(results: pd.DataFrame) -> str:
+    """Markdown table: test TFs (with both classes), positives and negatives per evaluation, mean over seeds."""
+    degree = results[results["model"] == "degree"].assign(evaluation=with_evaluation)
+    counts = degree.groupby("evaluation", sort=False)[["n_test_tfs", "n_test_pos", "n_test_neg"]].mean()
+    return counts.round(0).astype(int).reset_index().to_markdown(index=False)
+
+
+def prior_summary(data: Path, priors: Path, datasets: Sequence[str]) -> str:
+    """Markdown table: per data set, its DoRothEA A-C edges and TFs and how many are ChIP-seq edges."""
+    rows = []
+    for dataset in datasets:
+        adata = gl.ds.beeline(folder(data, NETWORKS[-1], dataset))
+        edges = prior_edges(priors, dataset, adata.var_names)
+        row = {"dataset": dataset, "prior": PRIOR_FILES[dataset], "edges": len(edges), "TFs": edges["source"].nunique()}
+        for network in NETWORKS:
+            chip = gl.ds.beeline(folder(data, network, dataset)).uns["true_network"]
+            tfs = edges["source"].isin(chip["source"])
+            row[f"TFs in {CHIP[network]}"] = edges.loc[tfs, "source"].nunique()
+            row[f"edges in {CHIP[network]}"] = len(edges.merge(chip[["source", "target"]]))
+        rows.append(row)
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def default_model() -> str:
+    return inspect.signature(gl.tl.grn_fit).parameters["model"].default
+
+
+DESCRIPTION = """\
+Features: per-cell expression and the mean expression per condition parsed from the cell names
+(`groupby="condition"`: LPS time point for mDC, differentiation stage for hHEP, LT_HSC/HSPC/Prog for mHSC-GM).
+
+**ChIP-seq networks** (`Specific`, `Non-Specific`): per-TF split (`tf_matched`): per TF, a third of its targets
+and a third of its other genes are test pairs, 10% of the remaining targets validate (early stopping), the rest
+trains with one same-TF non-target per positive. Test pairs never reach training.
+
+**DoRothEA completion**: the DoRothEA A-C edges whose TF and target are both genes of the data set (symbols
+matched ignoring case, self-loops dropped) are the truth of the same per-TF split: models train on two thirds of
+each TF's DoRothEA edges and are scored on the test pairs (a third of each DoRothEA TF's targets and a third of
+its other genes):
+
+- `held-out`: labelled by DoRothEA (the held-out third of its edges against the TF's held-out non-edges);
+- `vs ChIP Specific` / `vs ChIP Non-Specific`: exactly the same test pairs and scores, kept for the DoRothEA TFs
+  that have at least one edge in that ChIP-seq network, labelled 1 when the ChIP-seq network has the pair
+  (whether or not DoRothEA has it) and 0 otherwise; per-TF metrics over the TFs with both classes among their
+  test pairs. No F1 threshold there (the validation pairs carry DoRothEA labels).
+
+`tf_auroc`/`tf_auprc`: per-TF AUROC/AUPRC averaged over the test TFs; `auroc`/`auprc`: pooled. `degree`: TF plus
+target number of training edges (of the split's training positives); `random`: uniform scores. `fit_s`: seconds
+per fit. Mean ± sd over seeds; per-seed rows in `celltypes.csv`."""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder holding {Specific,Non-Specific}/<set>")
+    parser.add_argument("--priors", type=Path, default=DEFAULT_PRIORS, help="folder holding dorothea_{hs,mm}.tsv.gz")
+    parser.add_argument("--models", nargs="+", default=gl.models.available_models())
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (1 torch/BLAS thread each) when > 1")
+    parser.add_argument("--default-model", default=default_model(), help="model checked against the targets")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument(
+        "--rank", type=Path, metavar="CSV", help="print the ranking and the default model's targets of a results CSV"
+    )
+    args = parser.parse_args()
+    if args.rank is not None:
+        results = pd.read_csv(args.rank)
+        print(rank(results).to_markdown(index=False, floatfmt=".3f"))
+        print(targets(results, args.default_model))
+        return
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    unknown = sorted(set(args.models) - set(gl.models.available_models()))
+    if unknown:
+        parser.error(f"--models: {unknown} are not registered; choose from {gl.models.available_models()}")
+    machine = start_run(args.jobs)
+    units = [Unit(dataset, task, seed) for dataset in args.datasets for task in args.tasks for seed in args.seeds]
+    results = in_order(run_units(units, args.models, args.data, args.priors, args.jobs), args.models)
+    command = (
+        f"python benchmarks/celltypes.py --models {' '.join(args.models)} --datasets {' '.join(args.datasets)} "
+        f"--tasks {' '.join(args.tasks)} --seeds {' '.join(map(str, args.seeds))} --jobs {args.jobs}"
+    )
+    model = args.default_model
+    sections = [
+        "# Every model on three BEELINE cell types\n",
+        f"Made by `{command}` ({machine}; load average {load_average():.1f} at the end).\n",
+        DESCRIPTION + "\n",
+        "![model minus degree control, per-TF AUROC](celltypes.png)\n",
+        f"## Targets (default model `{model}`)\n",
+        targets(results, model) + "\n",
+        "## Ranking\n",
+        "Mean per-TF AUROC over the ChIP-seq networks run (issue 10 makes the best model here `grn_fit`'s "
+        "default), and over the DoRothEA evaluations:\n",
+        rank(results).to_markdown(index=False, floatfmt=".3f") + "\n",
+        f"## `{model}` against the controls, per data set\n",
+        *(f"### {dataset}\n\n{versus_degree(results, model, dataset)}\n" for dataset in args.datasets),
+    ]
+    if PRIOR_TASK in args.tasks:
+        sections += [
+            "## DoRothEA priors and test pairs\n",
+            prior_summary(args.data, args.priors, args.datasets) + "\n",
+        ]
+    sections += [
+        "Test pairs per evaluation (mean over seeds; TFs with both classes among their test pairs):\n",
+        pair_counts(results) + "\n",
+        "## Every model\n\n",
+    ]
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_report(results, args.out / "celltypes", "\n".join(sections), metrics=METRICS)
+    matrix = difference_matrix(results)
+    heatmap_figure(
+        matrix,
+        args.out / "celltypes.png",
+        title="per-TF AUROC, model minus degree control (mean over seeds)",
+        label="per-TF AUROC difference",
+    )
+
+
+if __name__ == "__main__":
+    main()
