@@ -44,7 +44,7 @@ def environment(workers: int = 1) -> str:
         else f"{torch.get_num_threads()} torch threads, scanpy n_jobs {_scanpy_jobs()}"
     )
     return (
-        f"grnlink {gl.__version__} at commit {_commit()}, torch {torch.__version__}, "
+        f"grnlink {gl.__version__} at commit {commit()}, torch {torch.__version__}, "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {threads}, "
         f"load average {load_average():.1f} at the start"
     )
@@ -85,7 +85,8 @@ def _scanpy_jobs() -> int:
     return int(sc.settings.n_jobs)
 
 
-def _commit() -> str:
+def commit() -> str:
+    """Short hash of HEAD, "+changes" when src/ has uncommitted changes."""
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
         dirty = subprocess.run(["git", "status", "--porcelain", "src"], cwd=REPO, capture_output=True, text=True)

@@ -45,6 +45,7 @@ from _report import (
     DEFAULT_DATA,
     DEFAULT_PRIORS,
     REPO,
+    commit,
     heatmap_figure,
     load_average,
     start_run,
@@ -132,6 +133,14 @@ def run_units(units: Sequence[Unit], models: Sequence[str], data: Path, priors: 
                     frames[futures[future]] = future.result()
                     bar.update()
     return pd.concat([frames[unit] for unit in units], ignore_index=True)
+
+
+def merged(old: pd.DataFrame, new: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
+    """``new`` plus the rows of ``old`` for models not run now (controls: for units not run now)."""
+    unit = ["dataset", "task", "seed"]
+    run_now = old[unit].apply(tuple, axis=1).isin(set(new[unit].apply(tuple, axis=1)))
+    replaced = old["model"].isin(models) | (old["model"].isin(gl.bm.CONTROLS) & run_now)
+    return pd.concat([old[~replaced], new], ignore_index=True)
 
 
 def in_order(results: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
@@ -365,6 +374,11 @@ def main() -> None:
     parser.add_argument(
         "--rank", type=Path, metavar="CSV", help="print the ranking and the default model's targets of a results CSV"
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the existing celltypes.csv rows of other models (their commit stays in the 'commit' column)",
+    )
     args = parser.parse_args()
     if args.rank is not None:
         results = pd.read_csv(args.rank)
@@ -378,15 +392,25 @@ def main() -> None:
         parser.error(f"--models: {unknown} are not registered; choose from {gl.models.available_models()}")
     machine = start_run(args.jobs)
     units = [Unit(dataset, task, seed) for dataset in args.datasets for task in args.tasks for seed in args.seeds]
-    results = in_order(run_units(units, args.models, args.data, args.priors, args.jobs), args.models)
+    results = run_units(units, args.models, args.data, args.priors, args.jobs).assign(commit=commit())
     command = (
         f"python benchmarks/celltypes.py --models {' '.join(args.models)} --datasets {' '.join(args.datasets)} "
         f"--tasks {' '.join(args.tasks)} --seeds {' '.join(map(str, args.seeds))} --jobs {args.jobs}"
+        + (" --merge" if args.merge else "")
     )
+    if args.merge and (args.out / "celltypes.csv").is_file():
+        results = merged(pd.read_csv(args.out / "celltypes.csv"), results, args.models)
+    models = [*dict.fromkeys([*args.models, *results["model"]])]
+    with_commits = in_order(results, [m for m in models if m not in gl.bm.CONTROLS])
+    results = with_commits.drop(columns="commit")
+    provenance = with_commits.groupby("model", sort=False)["commit"].agg(lambda c: ", ".join(sorted(set(c))))
     model = args.default_model
     sections = [
         "# Every model on three BEELINE cell types\n",
         f"Made by `{command}` ({machine}; load average {load_average():.1f} at the end).\n",
+        "Commit each model's rows were computed at (`--merge` keeps earlier rows): "
+        + "; ".join(f"`{m}` {c}" for m, c in provenance.items())
+        + ".\n",
         DESCRIPTION + "\n",
         "![model minus degree control, per-TF AUROC](celltypes.png)\n",
         f"## Targets (default model `{model}`)\n",
@@ -410,6 +434,7 @@ def main() -> None:
     ]
     args.out.mkdir(parents=True, exist_ok=True)
     write_report(results, args.out / "celltypes", "\n".join(sections), metrics=METRICS)
+    with_commits.to_csv(args.out / "celltypes.csv", index=False)  # per-seed rows with the commit of each
     matrix = difference_matrix(results)
     heatmap_figure(
         matrix,
