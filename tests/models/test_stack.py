@@ -44,6 +44,13 @@ def fitted(_simulated):
     return adata
 
 
+def test_stack_requires_the_feature_groups_of_its_bases():
+    model = gl.models.Stack(base_models=("dual_encoder", "pcc", "degree_adjusted"))
+    assert set(model.requires) == {"expression", "gene_stats"}
+    with pytest.raises(gl.InputError, match="degree_adjusted"):
+        model.check_features({"expression": np.zeros((4, 3), np.float32)})
+
+
 def test_stack_fits_predicts_and_repeats_exactly_with_the_same_seed(fitted):
     first = _predict(fitted)
     assert np.isfinite(first).all() and ((first > 0) & (first < 1)).all()

@@ -262,6 +262,8 @@ class Stack(LinkPredictor):
         super().__init__(**params)
         self.base_names = check_stack_options(self.params)
         self.bases: dict[str, LinkPredictor] = {name: self._new_base(name) for name in self.base_names}
+        # the feature groups grn_fit must build are those of the bases (it adds the ones it can, e.g. gene_stats)
+        self.requires = tuple(dict.fromkeys(g for base in self.bases.values() for g in base.requires))
         self.logit = np.zeros(len(self.base_names), dtype=bool)
         self.coef = np.zeros(0, dtype=np.float64)
         self.intercept = np.zeros(1, dtype=np.float64)
