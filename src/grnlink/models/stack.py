@@ -58,7 +58,7 @@ Examples
 >>> adata = gl.ds.simulate(n_genes=160, n_tfs=16, n_cells=400, seed=0)
 >>> gl.tl.grn_fit(
 ...     adata, adata.uns["true_network"], model="stack", groupby="cell_type",
-...     base_options={"dual_encoder": {"max_epochs": 5}, "sctransnet": {"max_epochs": 5}},
+...     base_options={"degree_adjusted": {"n_trees": 30}, "sctransnet": {"max_epochs": 5}},
 ... )
 >>> weights = adata.uns["grn"]["training"]["meta"]["coef"]
 """
@@ -83,7 +83,7 @@ from ._base import LinkPredictor
 from ._neural import sigmoid
 from ._registry import get_model_class, register
 
-DEFAULT_BASE_MODELS: tuple[str, ...] = ("dual_encoder", "sctransnet")
+DEFAULT_BASE_MODELS: tuple[str, ...] = ("degree_adjusted", "sctransnet")
 CONTROL_FEATURES = ("log1p_tf_out_degree", "log1p_target_in_degree")
 _FOLD_SEED_STRIDE = 7_919  # fold k's base models get seed + (k + 1) * stride; the final refit gets seed
 _LOGIT_CLIP = 1e-7
@@ -216,7 +216,7 @@ class Stack(LinkPredictor):
 
     Options (``gl.tl.grn_fit(..., model="stack", **options)``):
 
-    ``base_models`` (("dual_encoder", "sctransnet"))
+    ``base_models`` (("degree_adjusted", "sctransnet"))
         Registered model names to combine (at least one supervised; not ``"stack"``).
     ``base_options`` ({})
         Options per base model: ``{name: {option: value}}``, e.g.
