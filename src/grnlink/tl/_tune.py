@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from .._pairs import PairSet
-from .._settings import info, progress_disabled, verbosity
+from .._settings import info, progress_disabled, thread_limit, verbosity
 from .._validation import InputError
 from ..bm._metrics import per_tf_metrics
 from ..models import MODELS, LinkPredictor, get_model_class
@@ -34,6 +34,7 @@ MIN_OBJECTIVE_TFS = 5
 _SIGNATURE_ATTR = "grnlink"
 
 
+@thread_limit()
 def grn_tune(
     adata: AnnData,
     prior: pd.DataFrame | str | PathLike,
