@@ -24,6 +24,12 @@ class LinkPredictor(ABC):
 
     Subclasses set :attr:`name`, :attr:`paper`, :attr:`defaults` and implement
     :meth:`fit`, :meth:`score`, :meth:`get_state` and :meth:`set_state`.
+
+    :attr:`search_space` lists the options :func:`grnlink.tl.grn_tune` may
+    search, each as a small tuple: ``("float", low, high)`` or ``("int", low,
+    high)``, with a fourth entry ``"log"`` to search on a log scale, or
+    ``("categorical", [choice, ...])``. Every default must lie inside its
+    range; an empty space means there is nothing to tune.
     """
 
     name: ClassVar[str] = ""
@@ -31,6 +37,7 @@ class LinkPredictor(ABC):
     supervised: ClassVar[bool] = True
     requires: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
+    search_space: ClassVar[dict[str, tuple]] = {}
 
     def __init__(self, **params: Any):
         unknown = sorted(set(params) - set(self.defaults))

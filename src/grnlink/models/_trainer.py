@@ -28,6 +28,12 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "patience": 10,
 }
 
+# ranges that hold every neural model's default learning rate and (non-zero) L2 penalty; see LinkPredictor.search_space
+TRAINER_SEARCH_SPACE: dict[str, tuple] = {
+    "lr": ("float", 1e-4, 1e-2, "log"),
+    "weight_decay": ("float", 1e-6, 1e-2, "log"),
+}
+
 
 def _as_tensors(pairs: PairSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return torch.from_numpy(pairs.tf), torch.from_numpy(pairs.gene), torch.from_numpy(pairs.label)

@@ -17,6 +17,7 @@ from .._validation import InputError
 from ._matching import match_widths
 from ._neural import NEURAL_DEFAULTS, NeuralPredictor, mlp
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 
 class CrossEncoderNet(nn.Module):
@@ -109,6 +110,12 @@ class CrossEncoder(NeuralPredictor):
         "interaction": True,
         "entities": ("tf",),
         "n_params": None,
+    }
+    search_space = {
+        **TRAINER_SEARCH_SPACE,
+        "dropout": ("float", 0.0, 0.5),
+        "d": ("categorical", [64, 128, 256]),
+        "hidden": ("categorical", [(128,), (256, 128), (512, 256)]),
     }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:

@@ -438,6 +438,13 @@ class DegreeAdjusted(LinkPredictor):
         "min_samples_leaf": 20,
         "l2_regularization": 1.0,
     }
+    search_space: dict[str, tuple] = {
+        "n_neighbours": ("int", 5, 30),
+        "learning_rate": ("float", 0.02, 0.2, "log"),
+        "max_leaf_nodes": ("categorical", [7, 15, 31]),
+        "min_samples_leaf": ("int", 5, 50, "log"),
+        "l2_regularization": ("float", 0.1, 10.0, "log"),
+    }
 
     def __init__(self, **params: Any):
         super().__init__(**params)

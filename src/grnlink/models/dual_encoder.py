@@ -55,6 +55,7 @@ from .._validation import InputError
 from ._matching import match_widths
 from ._neural import NEURAL_DEFAULTS, NeuralPredictor, mlp
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 _MAX_SCALE = 100.0
 
@@ -173,6 +174,13 @@ class DualEncoder(NeuralPredictor):
         "tau": 0.1,
         "learn_tau": True,
         "n_params": None,
+    }
+    search_space = {
+        **TRAINER_SEARCH_SPACE,
+        "dropout": ("float", 0.0, 0.5),
+        "d": ("categorical", [64, 128, 256]),
+        "hidden": ("categorical", [(128,), (256, 128), (512, 256)]),
+        "tau": ("float", 0.02, 0.5, "log"),
     }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:

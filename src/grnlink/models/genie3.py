@@ -179,6 +179,11 @@ class GENIE3(LinkPredictor):
     supervised = False
     requires = ("expression",)
     defaults: dict[str, Any] = {"tree_method": "RF", "n_estimators": 40, "max_features": "sqrt"}
+    search_space: dict[str, tuple] = {
+        "tree_method": ("categorical", ["RF", "ET"]),
+        "n_estimators": ("int", 20, 100),
+        "max_features": ("categorical", ["sqrt", None]),
+    }
 
     def __init__(self, **params: Any):
         super().__init__(**params)

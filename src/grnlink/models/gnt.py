@@ -114,6 +114,7 @@ from .._pairs import PairSet
 from .._validation import InputError
 from ._neural import _MEMBER_SEED_STRIDE, NEURAL_DEFAULTS, NeuralPredictor
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 SVM_KERNELS = ("rbf", "linear")
 _KERNEL_CHUNK_ELEMENTS = 1 << 22  # pairs x support vectors per block of the RBF decision function
@@ -305,6 +306,13 @@ class GNT(NeuralPredictor):
         "alpha": 1.0,
         "svm_kernel": "rbf",
         "svm_c": 1.0,
+    }
+    search_space = {
+        "lr": TRAINER_SEARCH_SPACE["lr"],
+        "n_layers": ("int", 1, 3),
+        "dropout": ("float", 0.0, 0.3),
+        "alpha": ("float", 0.25, 4.0, "log"),
+        "svm_c": ("float", 0.1, 10.0, "log"),
     }
 
     def __init__(self, **params: Any):

@@ -88,6 +88,7 @@ from .._validation import InputError
 from ._graph import TrainingGraph
 from ._neural import NEURAL_DEFAULTS, NeuralPredictor
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 GNN_KINDS = ("gcn", "gat", "sage")
 PAIR_MODES = ("concat", "concat_product")
@@ -255,6 +256,13 @@ class ScRegNet(NeuralPredictor):
         "dropout": 0.2,
         "pair": "concat",
         "hide_batch_edges": True,
+    }
+    search_space = {
+        **TRAINER_SEARCH_SPACE,
+        "dropout": ("float", 0.0, 0.5),
+        "gnn": ("categorical", ["gcn", "gat", "sage"]),
+        "gnn_layers": ("int", 1, 3),
+        "gnn_hidden": ("categorical", [64, 128, 256]),
     }
 
     def __init__(self, **params):

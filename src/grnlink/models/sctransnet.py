@@ -138,6 +138,7 @@ from .._validation import InputError
 from ._graph import TrainingGraph
 from ._neural import NEURAL_DEFAULTS, NeuralPredictor
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 CELL_GROUP = "expression"
 OTHER_GROUPS = ("celltype_means", "embedding")
@@ -400,6 +401,13 @@ class ScTransNet(NeuralPredictor):
         "dropout": 0.2,
         "pair": "dot",
         "hide_batch_edges": True,
+    }
+    search_space = {
+        **TRAINER_SEARCH_SPACE,
+        "dropout": ("float", 0.0, 0.5),
+        "d": ("categorical", [32, 64, 128]),
+        "gat_layers": ("int", 1, 3),
+        "pair": ("categorical", ["dot", "concat", "concat_product"]),
     }
 
     def __init__(self, **params: Any):

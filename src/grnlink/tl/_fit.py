@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,12 +17,13 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
 from .._settings import info, thread_limit
 from .._validation import GeneIndex, InputError, check_edge_table, check_unique_var_names
-from ..models import get_model_class
-from ..pp import align_prior, get_prior
+from ..models import LinkPredictor, get_model_class
+from ..pp import AlignedPrior, align_prior, get_prior
 from ._features import build_features, cell_subsample, resolve_feature_groups, standardized_expression
 from ._store import store_fitted
 
 _MIN_VAL_POSITIVES = 5
+DEFAULT_MODEL = "two_tower"
 
 
 @thread_limit()
@@ -29,7 +31,7 @@ def grn_fit(
     adata: AnnData,
     prior: pd.DataFrame | str | PathLike,
     *,
-    model: str = "two_tower",
+    model: str = DEFAULT_MODEL,
     groupby: str | None = None,
     embedding_key: str | None = None,
     layer: str | None = None,
@@ -116,8 +118,67 @@ def grn_fit(
     'two_tower'
     """
     start = time.perf_counter()
-    check_unique_var_names(adata)
     predictor = get_model_class(model)(**model_kwargs)
+    data = prepare_fit(
+        adata,
+        prior,
+        predictor,
+        groupby=groupby,
+        embedding_key=embedding_key,
+        layer=layer,
+        exclude=exclude,
+        negatives=negatives,
+        negative_ratio=negative_ratio,
+        seed=seed,
+        features=features,
+        val_fraction=val_fraction,
+        validation=validation,
+        max_cells=max_cells,
+    )
+    fit_and_store(adata, predictor, data, key_added=key_added, start=start)
+
+
+@dataclass(frozen=True)
+class FitData:
+    """What a fit reads, built once by :func:`prepare_fit`: genes, aligned prior, features and labelled pairs.
+
+    Every predictor fitted on one ``FitData`` sees the same features, training
+    pairs and validation pairs; ``fit_params`` holds the ``grn_fit`` arguments
+    that produced them (without the model).
+    """
+
+    genes: np.ndarray
+    aligned: AlignedPrior
+    features: dict[str, np.ndarray]
+    train: PairSet
+    val: PairSet
+    seed: int
+    fit_params: dict[str, Any]
+
+
+def prepare_fit(
+    adata: AnnData,
+    prior: pd.DataFrame | str | PathLike,
+    predictor: LinkPredictor,
+    *,
+    groupby: str | None = None,
+    embedding_key: str | None = None,
+    layer: str | None = None,
+    exclude: pd.DataFrame | None = None,
+    negatives: str | pd.DataFrame = "tf_matched",
+    negative_ratio: float = 1.0,
+    seed: int = 0,
+    features: Sequence[str] | None = None,
+    val_fraction: float = 0.1,
+    validation: pd.DataFrame | None = None,
+    max_cells: int | None = 2000,
+) -> FitData:
+    """Check the arguments of :func:`grn_fit`, build the gene features and draw the training and validation pairs.
+
+    Only reads ``adata``. Arguments mean what they mean in :func:`grn_fit`;
+    ``predictor`` is checked against the feature groups built.
+    """
+    check_unique_var_names(adata)
     explicit_negatives = isinstance(negatives, pd.DataFrame)
     if not explicit_negatives and negatives not in NEGATIVE_STRATEGIES:
         raise InputError(
@@ -153,18 +214,7 @@ def grn_fit(
     train, val = _training_pairs(
         aligned.source_idx, aligned.target_idx, len(genes), excluded, sampler, val_fraction, given_val, rng
     )
-    if predictor.supervised:
-        info(
-            f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
-            f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}"
-        )
-    else:
-        info(f"{model} is unsupervised: the prior only serves its validation metrics")
-    history = predictor.fit(gene_features, train, val, n_genes=len(genes), seed=seed)
-
-    training = _training_summary(history, predictor, train, val, time.perf_counter() - start)
     fit_params = {
-        "model": model,
         "groupby": groupby,
         "embedding_key": embedding_key,
         "layer": layer,
@@ -177,16 +227,39 @@ def grn_fit(
         "max_cells": max_cells,
         "n_excluded": int(len(excluded)),
     }
+    return FitData(genes, aligned, gene_features, train, val, seed, fit_params)
+
+
+#: Keyword arguments of :func:`grn_fit` (besides ``model`` and ``key_added``) that shape the data, not the model.
+FIT_ARGUMENTS = tuple(
+    name for name in inspect.signature(prepare_fit).parameters if name not in ("adata", "prior", "predictor")
+)
+
+
+def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, key_added: str, start: float) -> None:
+    """Fit ``predictor`` on ``data`` and write it to ``adata.uns[key_added]``; ``start`` is when the fit began."""
+    train, val, groups = data.train, data.val, data.fit_params["features"]
+    model = predictor.name
+    if predictor.supervised:
+        info(
+            f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
+            f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}"
+        )
+    else:
+        info(f"{model} is unsupervised: the prior only serves its validation metrics")
+    history = predictor.fit(data.features, train, val, n_genes=len(data.genes), seed=data.seed)
+
+    training = _training_summary(history, predictor, train, val, time.perf_counter() - start)
     store_fitted(
         adata,
         key_added,
         model=predictor,
-        genes=genes,
-        prior_source=aligned.source_idx,
-        prior_target=aligned.target_idx,
-        fit_params=fit_params,
+        genes=data.genes,
+        prior_source=data.aligned.source_idx,
+        prior_target=data.aligned.target_idx,
+        fit_params={"model": model, **data.fit_params},
         training=training,
-        coverage=aligned.coverage,
+        coverage=data.aligned.coverage,
     )
     val_auroc = training["val_metrics"]["auroc"]
     val_note = f", validation AUROC {val_auroc:.3f}" if np.isfinite(val_auroc) else ""
