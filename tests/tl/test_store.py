@@ -112,10 +112,23 @@ def test_a_damaged_stored_model_raises_input_error_naming_the_damage(fitted, dam
     assert "grn_scores" not in fitted.varp
 
 
-def test_a_graph_with_positions_out_of_range_is_named(adata, truth):
-    gl.tl.grn_fit(adata, truth, model="scregnet", n_ensemble=1, max_epochs=1)
-    adata.uns["grn"]["state"]["graph"] = adata.uns["grn"]["state"]["graph"] + adata.n_vars
-    with pytest.raises(gl.InputError, match="state graph holds gene positions outside"):
+@pytest.mark.parametrize(
+    ("model", "options", "path"),
+    [
+        ("scregnet", {"max_epochs": 1}, "graph"),
+        ("genie3", {"n_estimators": 2}, "regulators"),
+        ("degree_adjusted", {"n_trees": 5, "n_folds": 2}, "known/target"),
+    ],
+)
+def test_gene_positions_in_a_state_out_of_range_are_named(adata, truth, model, options, path):
+    gl.tl.grn_fit(adata, truth, model=model, **options)
+    assert path in gl.models.get_model_class(model).gene_positions
+    *parents, name = path.split("/")
+    table = adata.uns["grn"]["state"]
+    for parent in parents:
+        table = table[parent]
+    table[name] = table[name] + adata.n_vars
+    with pytest.raises(gl.InputError, match=f"state {path} holds gene positions outside"):
         gl.tl.grn_predict(adata)
 
 

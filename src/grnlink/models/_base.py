@@ -45,7 +45,7 @@ class LinkPredictor(ABC):
     requires: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
     schema: ClassVar[dict[str, Rule]] = {}
-    #: top-level state arrays holding gene positions (e.g. a graph); a stored model is checked to keep them in range
+    #: state arrays holding gene positions (e.g. a graph; nested ones as "a/b"); a stored model must keep them in range
     gene_positions: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: Any):

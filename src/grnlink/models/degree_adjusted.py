@@ -82,6 +82,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from .._pairs import PairSet, pair_keys
+from .._validation import (
+    BOOLEAN,
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    int_at_least,
+)
 from ._base import LinkPredictor
 from ._boosting import boosted_logits, fit_boosted_trees
 from ._neural import leading_components, sigmoid
@@ -430,6 +438,20 @@ class DegreeAdjusted(LinkPredictor):
         "min_samples_leaf": 20,
         "l2_regularization": 1.0,
     }
+    schema = {
+        "n_folds": int_at_least(2),
+        "components": POSITIVE_INT,
+        "n_neighbours": POSITIVE_INT,
+        "activity": BOOLEAN,
+        "activity_min_targets": NON_NEGATIVE_INT,
+        "degree_bins": POSITIVE_INT,
+        "n_trees": POSITIVE_INT,
+        "learning_rate": POSITIVE_NUMBER,
+        "max_leaf_nodes": int_at_least(2),
+        "min_samples_leaf": POSITIVE_INT,
+        "l2_regularization": NON_NEGATIVE_NUMBER,
+    }
+    gene_positions = ("known/source", "known/target")
 
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int

@@ -203,9 +203,12 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
         model = cls(**params)
     except InputError as err:
         raise InputError(f"{where} is damaged: its options are not valid ({err})") from err
-    for name in model.gene_positions:
-        if name in state:
-            _positions(state, name, n_genes, f"{where}: state {name}")
+    for path in model.gene_positions:
+        *parents, name = path.split("/")
+        table = state
+        for parent in parents:
+            table = table.get(parent, {}) if isinstance(table, Mapping) else {}
+        _positions(table, name, n_genes, f"{where}: state {path}")
     features = {k: np.asarray(v, dtype=np.float32) for k, v in features.items()}
     try:
         model.set_state(features, dict(state), n_genes=n_genes)
