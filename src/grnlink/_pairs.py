@@ -136,7 +136,9 @@ def _eligible_genes(tf: int, n_genes: int, blocked: np.ndarray) -> np.ndarray:
 def _uniform_negatives(
     tfs: np.ndarray, n_genes: int, n_draw: int, blocked: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    n_free = len(tfs) * (n_genes - 1) - np.isin(blocked // n_genes, tfs).sum()
+    blocked_tf = blocked // n_genes
+    # blocked self-pairs are not among the n_genes - 1 candidates of their TF: do not subtract them twice
+    n_free = len(tfs) * (n_genes - 1) - (np.isin(blocked_tf, tfs) & (blocked_tf != blocked % n_genes)).sum()
     n_draw = int(min(n_draw, max(n_free, 0)))
     chosen = np.empty(0, dtype=np.int64)
     while len(chosen) < n_draw:

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grnlink._validation import InputError
 from grnlink.pp import AlignedPrior, align_prior, get_prior
@@ -275,3 +277,46 @@ def test_get_prior_with_adata_without_overlap_warns(log_lines):
     prior = get_prior(_prior(), adata=adata)
     assert len(prior) == 6
     assert any(line.startswith("WARNING: The prior shares no gene") for line in log_lines)
+
+
+# --- property tests ------------------------------------------------------------------------------------------------
+
+_GENES = [f"Gene{letter}{i}" for letter in "ab" for i in range(6)]  # mixed case, unique ignoring case
+
+
+@st.composite
+def _prior_rows(draw):
+    names = [*_GENES, "NOTAGENE"]
+    rows = draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names)), min_size=1, max_size=40))
+    cases = draw(st.lists(st.sampled_from([str, str.upper, str.lower]), min_size=2 * len(rows), max_size=2 * len(rows)))
+    styled = [(cases[2 * i](s), cases[2 * i + 1](t)) for i, (s, t) in enumerate(rows)]
+    return rows, pd.DataFrame(styled, columns=["source", "target"]).assign(weight=np.arange(len(rows), dtype=float))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_prior_rows())
+def test_aligned_prior_is_the_distinct_mapped_non_self_pairs_in_first_seen_order(prior_rows):
+    rows, prior = prior_rows
+    position = {g: i for i, g in enumerate(_GENES)}
+    expected, weights = [], []
+    for i, (s, t) in enumerate(rows):
+        pair = (position.get(s), position.get(t))
+        if None not in pair and pair[0] != pair[1] and pair not in expected:
+            expected.append(pair)
+            weights.append(float(i))
+    aligned = align_prior_quietly(prior)
+    if aligned is None:
+        assert not expected
+        return
+    assert list(zip(aligned.source_idx.tolist(), aligned.target_idx.tolist(), strict=True)) == expected
+    assert aligned.weight.tolist() == weights
+    assert aligned.coverage["n_edges_mapped"] == len(expected)
+
+
+def align_prior_quietly(prior):
+    """align_prior, or None when no edge maps (the InputError that says so)."""
+    try:
+        return align_prior(prior, _GENES)
+    except InputError as err:
+        assert "shares no gene" in str(err)
+        return None

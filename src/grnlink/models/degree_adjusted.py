@@ -87,7 +87,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from .._pairs import PairSet, pair_keys
-from .._validation import InputError
+from .._validation import (
+    BOOLEAN,
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    int_at_least,
+    one_of,
+)
 from ._base import LinkPredictor
 from ._boosting import boosted_logits, fit_boosted_trees
 from ._neural import leading_components, sigmoid
@@ -438,6 +446,20 @@ class DegreeAdjusted(LinkPredictor):
         "min_samples_leaf": 20,
         "l2_regularization": 1.0,
     }
+    schema = {
+        "n_folds": int_at_least(2),
+        "components": POSITIVE_INT,
+        "n_neighbours": POSITIVE_INT,
+        "activity": BOOLEAN,
+        "activity_min_targets": NON_NEGATIVE_INT,
+        "degree_bins": POSITIVE_INT,
+        "combine_on": one_of(*COMBINE_ON),
+        "n_trees": POSITIVE_INT,
+        "learning_rate": POSITIVE_NUMBER,
+        "max_leaf_nodes": int_at_least(2),
+        "min_samples_leaf": POSITIVE_INT,
+        "l2_regularization": NON_NEGATIVE_NUMBER,
+    }
     search_space: dict[str, tuple] = {
         "n_neighbours": ("int", 5, 30),
         "learning_rate": ("float", 0.02, 0.2, "log"),
@@ -445,13 +467,7 @@ class DegreeAdjusted(LinkPredictor):
         "min_samples_leaf": ("int", 5, 50, "log"),
         "l2_regularization": ("float", 0.1, 10.0, "log"),
     }
-
-    def __init__(self, **params: Any):
-        super().__init__(**params)
-        if self.params["combine_on"] not in COMBINE_ON:
-            raise InputError(f"combine_on={self.params['combine_on']!r} is not known; use one of {COMBINE_ON}.")
-        if int(self.params["n_folds"]) < 2:
-            raise InputError(f"n_folds must be at least 2 for cross-fitting, got {self.params['n_folds']!r}.")
+    gene_positions = ("known/source", "known/target")
 
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int

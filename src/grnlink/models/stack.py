@@ -66,7 +66,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -78,10 +78,10 @@ from tqdm.auto import tqdm
 
 from .._pairs import PairSet
 from .._settings import info, progress_disabled
-from .._validation import InputError
+from .._validation import BOOLEAN, InputError, Rule, int_at_least
 from ._base import LinkPredictor
 from ._neural import sigmoid
-from ._registry import get_model_class, register
+from ._registry import MODELS, get_model_class, register
 
 DEFAULT_BASE_MODELS: tuple[str, ...] = ("degree_adjusted", "sctransnet")
 CONTROL_FEATURES = ("log1p_tf_out_degree", "log1p_target_in_degree")
@@ -90,19 +90,20 @@ _LOGIT_CLIP = 1e-7
 
 
 def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
-    """Validate the stack's options and return the base model names; bad options raise :class:`InputError`."""
-    names = params["base_models"]
-    if isinstance(names, str) or not isinstance(names, Sequence) or not names:
-        raise InputError(
-            f"base_models must be a non-empty tuple of model names, e.g. {DEFAULT_BASE_MODELS}, got {names!r}."
-        )
-    names = tuple(names)
-    if not all(isinstance(n, str) for n in names):
-        raise InputError(f"base_models must hold model names (strings), got {names!r}.")
+    """Check how the stack's options fit together and return the base model names.
+
+    Each option's own type and range are checked by :attr:`Stack.schema`; bad combinations raise :class:`InputError`.
+    """
+    names = tuple(params["base_models"])
     if len(set(names)) < len(names):
         raise InputError(f"base_models lists a model twice ({names!r}); name each model once.")
     if Stack.name in names:
         raise InputError("base_models cannot include 'stack' itself; list the models to combine, e.g. 'dual_encoder'.")
+    unregistered = [n for n in names if n not in MODELS]
+    if unregistered:
+        raise InputError(
+            f"base_models names {unregistered}, which are not grnlink models. Valid names: {sorted(MODELS)}."
+        )
     classes = [get_model_class(n) for n in names]
     if not any(cls.supervised for cls in classes):
         raise InputError(
@@ -118,11 +119,6 @@ def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
     for name, opts in options.items():
         if not isinstance(opts, Mapping):
             raise InputError(f"base_options[{name!r}] must be a dict of options, got {opts!r}.")
-    n_folds = params["n_folds"]
-    if isinstance(n_folds, bool) or not isinstance(n_folds, int | np.integer) or n_folds < 2:
-        raise InputError(f"n_folds must be an integer >= 2, got {n_folds!r}.")
-    if not isinstance(params["use_controls"], bool | np.bool_):
-        raise InputError(f"use_controls must be True or False, got {params['use_controls']!r}.")
     return names
 
 
@@ -257,6 +253,15 @@ class Stack(LinkPredictor):
         "n_folds": 3,
         "use_controls": True,
     }
+    schema = {
+        "base_models": Rule(
+            f"a non-empty tuple of model names, e.g. {DEFAULT_BASE_MODELS}",
+            lambda v: isinstance(v, list | tuple) and len(v) > 0 and all(isinstance(n, str) for n in v),
+        ),
+        "base_options": Rule("a dict of model name -> options dict", lambda v: isinstance(v, Mapping)),
+        "n_folds": int_at_least(2),
+        "use_controls": BOOLEAN,
+    }
 
     def __init__(self, **params: Any):
         super().__init__(**params)
@@ -264,6 +269,9 @@ class Stack(LinkPredictor):
         self.bases: dict[str, LinkPredictor] = {name: self._new_base(name) for name in self.base_names}
         # the feature groups grn_fit must build are those of the bases (it adds the ones it can, e.g. gene_stats)
         self.requires = tuple(dict.fromkeys(g for base in self.bases.values() for g in base.requires))
+        self.gene_positions = tuple(
+            f"bases/{n}/{path}" for n, base in self.bases.items() for path in base.gene_positions
+        )
         self.logit = np.zeros(len(self.base_names), dtype=bool)
         self.coef = np.zeros(0, dtype=np.float64)
         self.intercept = np.zeros(1, dtype=np.float64)

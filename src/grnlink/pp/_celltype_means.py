@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from .._settings import info
-from .._validation import InputError, _preview, check_finite, check_groupby
+from .._validation import KEY, InputError, _preview, check_args, check_finite, check_groupby
 
 
 def _group_codes(labels: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -185,6 +185,7 @@ def celltype_means(
     >>> len(adata.uns["celltype_means"]["groups"])  # group names, in column order
     4
     """
+    check_args(key_added=(key_added, KEY))
     X, what = _expression(adata, layer)
     check_groupby(adata, groupby)
     if copy and adata.isbacked:

@@ -10,19 +10,11 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from .._io import SEPARATORS, read_table, table_suffix
 from .._settings import info, warning
-from .._validation import GeneIndex, InputError, _preview, check_finite, check_unique_var_names
-
-_SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
+from .._validation import KEY, GeneIndex, InputError, _preview, check_args, check_finite, check_unique_var_names
 
 EmbeddingTable = pd.DataFrame | np.ndarray | AnnData | tuple | str | os.PathLike
-
-
-def _suffix(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
 
 
 def _read_genes(genes: Sequence[str] | str | os.PathLike) -> list[str]:
@@ -36,9 +28,9 @@ def _read_genes(genes: Sequence[str] | str | os.PathLike) -> list[str]:
     return [str(g) for g in genes]
 
 
-def _has_header(path: Path, sep: str) -> bool:
+def _has_header(path: Path) -> bool:
     """A first row whose cells after the symbol are all numbers is data, not a header."""
-    first = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0, 1:]
+    first = read_table(path, what="embedding file", header=None, nrows=1, dtype=str).iloc[0, 1:]
     return pd.to_numeric(first, errors="coerce").isna().any()
 
 
@@ -47,22 +39,25 @@ def _read_file(path: str | os.PathLike, genes) -> tuple[pd.Index, np.ndarray | p
     what = f"embedding file {str(path)!r}"
     if not path.is_file():
         raise InputError(f"{what} does not exist. Pass an existing .csv/.tsv(.gz) or .npy file, or a DataFrame.")
-    suffix = _suffix(path)
+    suffix = table_suffix(path)
     if suffix == ".npy":
         if genes is None:
             raise InputError(
                 f"{what} is a .npy array without gene names. Pass genes= as a list of symbols "
                 "or a text file with one symbol per line, in the order of the array's rows."
             )
-        return pd.Index(_read_genes(genes)), np.load(path, allow_pickle=False), what
-    if suffix not in _SEPARATORS:
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise InputError(f"{what} is not a readable .npy array ({err}). Save it with np.save.") from err
+        return pd.Index(_read_genes(genes)), values, what
+    if suffix not in SEPARATORS:
         raise InputError(
             f"Cannot read {what}: use .csv (comma) or .tsv/.txt (tab), optionally gzipped, with the gene symbol "
             "in the first column, or a .npy array with genes=."
         )
     _no_genes(genes, "a .csv/.tsv table")
-    sep = _SEPARATORS[suffix]
-    table = pd.read_csv(path, sep=sep, header=0 if _has_header(path, sep) else None, index_col=0)
+    table = read_table(path, what="embedding file", header=0 if _has_header(path) else None, index_col=0)
     return table.index, table, what
 
 
@@ -208,6 +203,7 @@ def gene_embeddings(
     >>> adata.varm["X_scfm"].shape, int(adata.var["X_scfm_mask"].sum())
     ((200, 16), 150)
     """
+    check_args(key_added=(key_added, KEY))
     check_unique_var_names(adata)
     symbols, raw, what = _as_table(table, genes, key_added)
     symbols = pd.Index([str(s) for s in symbols])

@@ -16,11 +16,25 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
 from .._settings import info, thread_limit
-from .._validation import GeneIndex, InputError, check_edge_table, check_unique_var_names
+from .._validation import (
+    BOOLEAN,
+    FRACTION,
+    KEY,
+    NAME,
+    POSITIVE_NUMBER,
+    SEED,
+    GeneIndex,
+    InputError,
+    check_args,
+    check_edge_table,
+    check_unique_var_names,
+    int_at_least,
+    optional,
+)
 from ..models import LinkPredictor, get_model_class
 from ..pp import AlignedPrior, align_prior, get_prior
-from ._features import build_features, cell_subsample, resolve_feature_groups, standardized_expression
-from ._store import store_fitted
+from ._features import MIN_CELLS, build_features, cell_subsample, resolve_feature_groups, standardized_expression
+from ._store import check_key_free, store_fitted
 
 _MIN_VAL_POSITIVES = 5
 DEFAULT_MODEL = "two_tower"
@@ -44,6 +58,7 @@ def grn_fit(
     val_fraction: float = 0.1,
     validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
+    overwrite: bool = False,
     **model_kwargs: Any,
 ) -> None:
     """Train a TF→target link predictor on a prior network.
@@ -83,7 +98,10 @@ def grn_fit(
         Seeds the validation split, negatives, cell subsample and the network;
         the same seed gives the same scores.
     key_added
-        The fitted model goes to ``adata.uns[key_added]``.
+        The fitted model goes to ``adata.uns[key_added]`` (a non-empty string
+        without ``/``). A model fitted there before is replaced, and so are its
+        predictions (``edges``, ``adata.varp[f"{key_added}_scores"]``), with a
+        log line saying so; anything else already there is refused.
     features
         Feature groups among ``"expression"``, ``"celltype_means"``,
         ``"embedding"``, ``"gene_stats"``. Default: ``expression`` plus every group that
@@ -96,14 +114,19 @@ def grn_fit(
         stopping instead of a random hold-out (e.g. ``gl.bm.split(...).val``);
         they are kept out of training.
     max_cells
-        Cells (a seeded subsample) used for the ``expression`` features;
-        ``None`` uses all.
+        Cells (a seeded subsample, at least 5) used for the ``expression``
+        features; ``None`` uses all.
+    overwrite
+        Replace an ``adata.uns[key_added]`` (or ``adata.varp[f"{key_added}_scores"]``)
+        entry that grn_fit did not write, e.g. ``key_added="true_network"``.
     **model_kwargs
         Options of the chosen model (e.g. ``n_ensemble=1``, ``max_epochs=50``).
 
     Returns
     -------
-    ``None``. Writes ``adata.uns[key_added]``: ``model``, ``params``, the
+    ``None``. Every argument is checked before any work: a wrong one raises
+    :class:`~grnlink.InputError` and leaves ``adata`` as it was.
+    Writes ``adata.uns[key_added]``: ``model``, ``params``, the
     training summary ``training`` (``loss``, ``val_loss``, ``val_auroc`` curves
     as members x epochs arrays, ``best_epoch``, counts of pairs, ``val_metrics``
     with the fitted model's validation ``auroc`` and ``auprc``, ``fit_seconds``),
@@ -118,6 +141,24 @@ def grn_fit(
     'two_tower'
     """
     start = time.perf_counter()
+    check_args(
+        seed=(seed, SEED),
+        negative_ratio=(negative_ratio, POSITIVE_NUMBER),
+        val_fraction=(val_fraction, FRACTION),
+        max_cells=(max_cells, optional(int_at_least(MIN_CELLS))),
+        key_added=(key_added, KEY),
+        overwrite=(overwrite, BOOLEAN),
+        groupby=(groupby, optional(NAME)),
+        embedding_key=(embedding_key, optional(NAME)),
+        layer=(layer, optional(NAME)),
+    )
+    check_unique_var_names(adata)
+    if adata.n_obs < MIN_CELLS:
+        raise InputError(
+            f"adata has {adata.n_obs} cells; grn_fit needs at least {MIN_CELLS} to describe genes by their "
+            "expression (with fewer, every correlation and cell-type mean is noise). Use more cells."
+        )
+    check_key_free(adata, key_added, overwrite=overwrite)
     predictor = get_model_class(model)(**model_kwargs)
     data = prepare_fit(
         adata,
@@ -180,14 +221,10 @@ def prepare_fit(
     """
     check_unique_var_names(adata)
     explicit_negatives = isinstance(negatives, pd.DataFrame)
-    if not explicit_negatives and negatives not in NEGATIVE_STRATEGIES:
+    if not explicit_negatives and not (isinstance(negatives, str) and negatives in NEGATIVE_STRATEGIES):
         raise InputError(
             f"negatives={negatives!r} is not known; use one of {NEGATIVE_STRATEGIES} or a table of non-edges."
         )
-    if not negative_ratio > 0:
-        raise InputError(f"negative_ratio must be > 0, got {negative_ratio!r}.")
-    if not 0 <= val_fraction < 1:
-        raise InputError(f"val_fraction must be in [0, 1), got {val_fraction!r}.")
     groups = resolve_feature_groups(features, groupby=groupby, embedding_key=embedding_key, required=predictor.requires)
 
     if isinstance(prior, str) and prior.lower() in ("dorothea", "collectri"):

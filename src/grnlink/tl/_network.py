@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from anndata import AnnData
 
-from .._validation import InputError
+from .._validation import POSITIVE_INT, check_args
 from ._predict import grn_predict
 from ._store import load_fitted
 
@@ -40,9 +40,8 @@ def grn_network(adata: AnnData, key: str = "grn", top_k: int = 100) -> pd.DataFr
     >>> net.columns.tolist()
     ['source', 'target', 'weight', 'in_prior']
     """
-    load_fitted(adata, key)  # raises a clear error when nothing was fitted
-    if int(top_k) != top_k or top_k < 1:
-        raise InputError(f"top_k must be a positive integer, got {top_k!r}.")
+    check_args(top_k=(top_k, POSITIVE_INT))
+    load_fitted(adata, key)  # raises a clear error when nothing was fitted or the model is damaged
     edges = adata.uns[key].get("edges")
     if edges is None or len(edges) == 0:
         edges = grn_predict(adata, top_k=top_k, key=key)
