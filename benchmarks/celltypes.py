@@ -135,6 +135,16 @@ def run_units(units: Sequence[Unit], models: Sequence[str], data: Path, priors: 
     return pd.concat([frames[unit] for unit in units], ignore_index=True)
 
 
+def read_results(path: Path) -> pd.DataFrame:
+    """A results CSV; ``commit`` read as text (a hash of digits is not a number), "unknown" where missing."""
+    results = pd.read_csv(path, dtype={"commit": str})
+    return (
+        results.assign(commit=results["commit"].fillna("unknown"))
+        if "commit" in results
+        else results.assign(commit="unknown")
+    )
+
+
 def merged(old: pd.DataFrame, new: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
     """``new`` plus the rows of ``old`` that were not run now (other models, or other units)."""
     unit = ["dataset", "task", "seed"]
@@ -375,13 +385,20 @@ def main() -> None:
         "--rank", type=Path, metavar="CSV", help="print the ranking and the default model's targets of a results CSV"
     )
     parser.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        metavar="CSV",
+        help="run nothing: report on these results CSVs (a later file replaces the rows of a unit and model)",
+    )
+    parser.add_argument(
         "--merge",
         action="store_true",
         help="keep the existing celltypes.csv rows of other models (their commit stays in the 'commit' column)",
     )
     args = parser.parse_args()
     if args.rank is not None:
-        results = pd.read_csv(args.rank)
+        results = read_results(args.rank)
         print(rank(results).to_markdown(index=False, floatfmt=".3f"))
         print(targets(results, args.default_model))
         return
@@ -390,16 +407,26 @@ def main() -> None:
     unknown = sorted(set(args.models) - set(gl.models.available_models()))
     if unknown:
         parser.error(f"--models: {unknown} are not registered; choose from {gl.models.available_models()}")
-    machine = start_run(args.jobs)
-    units = [Unit(dataset, task, seed) for dataset in args.datasets for task in args.tasks for seed in args.seeds]
-    results = run_units(units, args.models, args.data, args.priors, args.jobs).assign(commit=commit())
-    command = (
-        f"python benchmarks/celltypes.py --models {' '.join(args.models)} --datasets {' '.join(args.datasets)} "
-        f"--tasks {' '.join(args.tasks)} --seeds {' '.join(map(str, args.seeds))} --jobs {args.jobs}"
-        + (" --merge" if args.merge else "")
-    )
-    if args.merge and (args.out / "celltypes.csv").is_file():
-        results = merged(pd.read_csv(args.out / "celltypes.csv"), results, args.models)
+    if args.combine:
+        machine = "no fits in this step: every row's machine load is in the report of the run that made it"
+        results = read_results(args.combine[0])
+        for path in args.combine[1:]:
+            extra = read_results(path)
+            results = merged(results, extra, list(extra["model"].unique()))
+        command = "python benchmarks/celltypes.py --combine " + " ".join(str(p) for p in args.combine)
+        args.datasets = [d for d in DATASETS if d in set(results["dataset"])]
+        args.tasks = [t for t in TASKS if t in set(results["task"])]
+    else:
+        machine = start_run(args.jobs)
+        units = [Unit(dataset, task, seed) for dataset in args.datasets for task in args.tasks for seed in args.seeds]
+        results = run_units(units, args.models, args.data, args.priors, args.jobs).assign(commit=commit())
+        command = (
+            f"python benchmarks/celltypes.py --models {' '.join(args.models)} --datasets {' '.join(args.datasets)} "
+            f"--tasks {' '.join(args.tasks)} --seeds {' '.join(map(str, args.seeds))} --jobs {args.jobs}"
+            + (" --merge" if args.merge else "")
+        )
+    if args.merge and not args.combine and (args.out / "celltypes.csv").is_file():
+        results = merged(read_results(args.out / "celltypes.csv"), results, args.models)
     models = [*dict.fromkeys([*args.models, *results["model"]])]
     with_commits = in_order(results, [m for m in models if m not in gl.bm.CONTROLS])
     results = with_commits.drop(columns="commit")
