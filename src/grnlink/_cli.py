@@ -24,8 +24,9 @@ def _parse_option(text: str) -> tuple[str, Any]:
 
 
 def _read_table(path: str) -> pd.DataFrame:
-    sep = "\t" if any(path.endswith(s) for s in (".tsv", ".tsv.gz", ".txt", ".txt.gz")) else ","
-    return pd.read_csv(path, sep=sep)
+    from ._io import table_separator
+
+    return pd.read_csv(path, sep=table_separator(path))
 
 
 def _run_demo(args: argparse.Namespace) -> int:

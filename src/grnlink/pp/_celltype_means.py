@@ -9,8 +9,9 @@ import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from .._io import expression
 from .._settings import info
-from .._validation import InputError, _preview, check_finite, check_groupby
+from .._validation import InputError, check_finite, check_groupby
 
 
 def _group_codes(labels: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -129,17 +130,6 @@ def group_means(
     return (sums / counts[:, None]).T.astype(np.float32), names
 
 
-def _expression(adata: AnnData, layer: str | None):
-    if layer is None:
-        return adata.X, "adata.X"
-    if layer not in adata.layers:
-        raise InputError(
-            f"layer={layer!r} is not in adata.layers (layers: {_preview(adata.layers.keys(), 10) or 'none'}). "
-            "Pass one of those names, or layer=None to use adata.X."
-        )
-    return adata.layers[layer], f"adata.layers[{layer!r}]"
-
-
 def celltype_means(
     adata: AnnData,
     groupby: str,
@@ -185,7 +175,7 @@ def celltype_means(
     >>> len(adata.uns["celltype_means"]["groups"])  # group names, in column order
     4
     """
-    X, what = _expression(adata, layer)
+    X, what = expression(adata, layer)
     check_groupby(adata, groupby)
     if copy and adata.isbacked:
         raise InputError(

@@ -10,19 +10,11 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from .._io import SEPARATORS, table_separator, table_suffix
 from .._settings import info, warning
 from .._validation import GeneIndex, InputError, _preview, check_finite, check_unique_var_names
 
-_SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
-
 EmbeddingTable = pd.DataFrame | np.ndarray | AnnData | tuple | str | os.PathLike
-
-
-def _suffix(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
 
 
 def _read_genes(genes: Sequence[str] | str | os.PathLike) -> list[str]:
@@ -47,7 +39,7 @@ def _read_file(path: str | os.PathLike, genes) -> tuple[pd.Index, np.ndarray | p
     what = f"embedding file {str(path)!r}"
     if not path.is_file():
         raise InputError(f"{what} does not exist. Pass an existing .csv/.tsv(.gz) or .npy file, or a DataFrame.")
-    suffix = _suffix(path)
+    suffix = table_suffix(path)
     if suffix == ".npy":
         if genes is None:
             raise InputError(
@@ -55,13 +47,13 @@ def _read_file(path: str | os.PathLike, genes) -> tuple[pd.Index, np.ndarray | p
                 "or a text file with one symbol per line, in the order of the array's rows."
             )
         return pd.Index(_read_genes(genes)), np.load(path, allow_pickle=False), what
-    if suffix not in _SEPARATORS:
+    if suffix not in SEPARATORS:
         raise InputError(
             f"Cannot read {what}: use .csv (comma) or .tsv/.txt (tab), optionally gzipped, with the gene symbol "
             "in the first column, or a .npy array with genes=."
         )
     _no_genes(genes, "a .csv/.tsv table")
-    sep = _SEPARATORS[suffix]
+    sep = table_separator(path)
     table = pd.read_csv(path, sep=sep, header=0 if _has_header(path, sep) else None, index_col=0)
     return table.index, table, what
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._io import SEPARATORS, table_separator
 from .._settings import info, warning
 from .._validation import GeneIndex, InputError, _preview, check_edge_table
 
 PRIOR_NAMES = ("dorothea", "collectri")
 DOROTHEA_LEVELS = ("A", "B", "C", "D")
 PRIOR_COLUMNS = ["source", "target", "weight", "confidence"]
-_SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 _MISSING = ["", "NA", "NaN", "nan", "None"]
 
 
@@ -44,24 +44,11 @@ class AlignedPrior:
     coverage: dict
 
 
-def _separator(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    sep = _SEPARATORS.get(suffixes[-1] if suffixes else "")
-    if sep is None:
-        raise InputError(
-            f"Cannot tell the column separator of {str(path)!r} from its extension. "
-            "Name it .csv (comma) or .tsv/.txt (tab), optionally followed by .gz."
-        )
-    return sep
-
-
 def _looks_like_path(source: str | os.PathLike) -> bool:
     if not isinstance(source, str):
         return True
     name = source.lower().removesuffix(".gz")
-    return name.endswith(tuple(_SEPARATORS)) or os.sep in source or Path(source).exists()
+    return name.endswith(tuple(SEPARATORS)) or os.sep in source or Path(source).exists()
 
 
 def _read_prior_file(path: str | os.PathLike) -> pd.DataFrame:
@@ -72,7 +59,7 @@ def _read_prior_file(path: str | os.PathLike) -> pd.DataFrame:
         )
     # Gene symbols such as "NA" must stay strings: only weight/confidence know missing values.
     na_values = {"weight": _MISSING, "confidence": _MISSING}
-    return pd.read_csv(path, sep=_separator(path), keep_default_na=False, na_values=na_values)
+    return pd.read_csv(path, sep=table_separator(path), keep_default_na=False, na_values=na_values)
 
 
 def _fetch_decoupler(name: str, organism: str, levels: Sequence[str] | str) -> pd.DataFrame:
