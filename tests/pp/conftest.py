@@ -11,6 +11,8 @@ import pytest
 import scanpy as sc
 import scipy.sparse as sp
 
+from grnlink._settings import _ScanpyFormatter
+
 
 def _digest(matrix) -> str:
     if matrix is None:
@@ -53,10 +55,11 @@ def untouched():
 class _Collect(logging.Handler):
     def __init__(self):
         super().__init__(level=logging.DEBUG)
+        self.setFormatter(_ScanpyFormatter())  # lines as they are printed ("WARNING: ..." for warnings)
         self.lines: list[str] = []
 
     def emit(self, record):
-        self.lines.append(record.getMessage())
+        self.lines.append(self.format(record))
 
 
 @pytest.fixture

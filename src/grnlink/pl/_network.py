@@ -75,10 +75,10 @@ def network(
     edges, _ = score_edges(fitted, tfs=[str(tf)], top_k=top_k)
     edges = edges.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     tf_name = str(edges["source"].iloc[0]) if len(edges) else str(tf)
-    ax, created = axes_or_new(ax, figsize=(5.0, 5.0))
+    ax = axes_or_new(ax, figsize=(5.0, 5.0))
     _draw_star(ax, tf_name, edges)
     ax.set_title(f"{tf_name}: top {len(edges)} targets ({key})")
-    return show_or_save(ax, "network", show=show, save=save, created=created)
+    return show_or_save(ax, "network", show=show, save=save)
 
 
 def star_positions(n: int) -> np.ndarray:

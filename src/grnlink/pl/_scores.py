@@ -69,7 +69,7 @@ def scores(
     if not finite.any():
         raise InputError(f"adata.uns[{key!r}]['edges'] holds no finite score; run gl.tl.grn_predict again.")
     edges_of_bins = np.histogram_bin_edges(values[finite], bins=int(bins))
-    ax, created = axes_or_new(ax)
+    ax = axes_or_new(ax)
     for mask, color, label in ((in_prior, PRIOR_COLOR, PRIOR_LABEL), (~in_prior, NOVEL_COLOR, NOVEL_LABEL)):
         group = values[mask & finite]
         if len(group):
@@ -87,4 +87,4 @@ def scores(
     ax.set_ylabel("density")
     ax.set_title(f"edge scores ({key})")
     ax.legend(fontsize="small", frameon=False)
-    return show_or_save(ax, "scores", show=show, save=save, created=created)
+    return show_or_save(ax, "scores", show=show, save=save)

@@ -53,10 +53,10 @@ def training(
     """
     entry = fitted_entry(adata, key)
     curves = training_curves(entry.get("training", {}), model=str(entry["model"]), key=key)
-    ax, created = axes_or_new(ax, figsize=(6.0, 4.0))
+    ax = axes_or_new(ax, figsize=(6.0, 4.0))
     _draw(ax, curves)
     ax.set_title(f"{entry['model']} training ({key})")
-    return show_or_save(ax, "training", show=show, save=save, created=created)
+    return show_or_save(ax, "training", show=show, save=save)
 
 
 def training_curves(summary: dict[str, Any], *, model: str, key: str) -> dict[str, np.ndarray]:
