@@ -15,6 +15,7 @@ PLOTS = {
     "network": lambda adata, split, **kw: gl.pl.network(adata, "TF001", top_k=5, **kw),
     "training": lambda adata, split, **kw: gl.pl.training(adata, **kw),
     "scores": lambda adata, split, **kw: gl.pl.scores(adata, **kw),
+    "calibration": lambda adata, split, **kw: gl.pl.calibration(adata, **kw),
 }
 
 

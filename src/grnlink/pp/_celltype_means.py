@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -192,3 +192,23 @@ def celltype_means(
         f"-> adata.varm[{key_added!r}]"
     )
     return adata if copy else None
+
+
+def stored_celltype_means(adata: AnnData, groupby: str, layer: str | None) -> tuple[str, np.ndarray] | None:
+    """``(key, means)`` that :func:`celltype_means` wrote for this ``groupby`` and ``layer``, or ``None``.
+
+    An entry counts only when its groups are still the groups of
+    ``adata.obs[groupby]``, in the same order, and its ``varm`` matrix has one
+    row per gene and one column per group.
+    """
+    current = None
+    for key, entry in adata.uns.items():
+        if not isinstance(entry, Mapping) or key not in adata.varm or "groups" not in entry:
+            continue
+        if entry.get("groupby") != groupby or entry.get("layer") != (layer or "X"):
+            continue
+        groups = [str(g) for g in np.asarray(entry["groups"])]
+        current = _group_codes(adata.obs[groupby])[1] if current is None else current
+        if groups == current and adata.varm[key].shape == (adata.n_vars, len(groups)):
+            return str(key), np.asarray(adata.varm[key], dtype=np.float32)
+    return None

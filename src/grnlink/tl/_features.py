@@ -16,9 +16,10 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from .._io import expression
+from .._settings import info
 from .._validation import InputError, check_embedding, check_finite, check_groupby
 from ..models import FEATURE_GROUPS
-from ..pp import group_means
+from ..pp._celltype_means import group_means, stored_celltype_means
 
 
 def resolve_feature_groups(
@@ -110,8 +111,13 @@ def build_features(
     features: dict[str, np.ndarray] = {}
     if "celltype_means" in groups:
         labels = check_groupby(adata, groupby)
-        matrix, what = expression(adata, layer)
-        means, _ = group_means(matrix, labels, what=what)
+        stored = stored_celltype_means(adata, groupby, layer)
+        if stored is not None:
+            key, means = stored
+            info(f"using the cell-type means in adata.varm[{key!r}] (gl.pp.celltype_means, groupby={groupby!r})")
+        else:
+            matrix, what = expression(adata, layer)
+            means, _ = group_means(matrix, labels, what=what)
         features["celltype_means"] = standardize_columns(means)
     if "embedding" in groups:
         emb = check_embedding(adata, embedding_key)

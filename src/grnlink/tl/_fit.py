@@ -14,10 +14,11 @@ from anndata import AnnData
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
-from .._settings import info, thread_limit
+from .._settings import info, thread_limit, warning
 from .._validation import GeneIndex, InputError, check_edge_table, check_unique_var_names
 from ..models import get_model_class
 from ..pp import align_prior, get_prior
+from ._calibration import CALIBRATION_METHODS, fit_calibration
 from ._features import build_features, cell_subsample, resolve_feature_groups, standardized_expression
 from ._store import store_fitted
 
@@ -42,8 +43,10 @@ def grn_fit(
     val_fraction: float = 0.1,
     validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
+    calibration: str = "platt",
+    copy: bool = False,
     **model_kwargs: Any,
-) -> None:
+) -> AnnData | None:
     """Train a TF→target link predictor on a prior network.
 
     Prior edges whose TF and target are both in ``adata.var_names`` (matched
@@ -96,16 +99,31 @@ def grn_fit(
     max_cells
         Cells (a seeded subsample) used for the ``expression`` features;
         ``None`` uses all.
+    calibration
+        How raw scores become the ``probability`` that :func:`grnlink.tl.grn_predict`
+        reports: ``"platt"`` (a logistic curve in the score; keeps the order of
+        the scores and never reaches 0 or 1) or ``"isotonic"`` (a monotone step
+        function), fitted on the validation pairs after training. Without
+        validation pairs of both classes the training pairs are used, with a
+        warning for supervised models (their probabilities are then optimistic).
+    copy
+        Fit on a copy of ``adata`` and return it, leaving ``adata`` unchanged.
     **model_kwargs
         Options of the chosen model (e.g. ``n_ensemble=1``, ``max_epochs=50``).
 
     Returns
     -------
-    ``None``. Writes ``adata.uns[key_added]``: ``model``, ``params``, the
-    training summary ``training`` (``loss``, ``val_loss``, ``val_auroc`` curves
-    as members x epochs arrays, ``best_epoch``, counts of pairs, ``val_metrics``
-    with the fitted model's validation ``auroc`` and ``auprc``, ``fit_seconds``),
-    the prior ``coverage`` and the model state.
+    ``None``, or the fitted copy when ``copy=True``. Writes
+    ``adata.uns[key_added]``: ``model``, ``params``, the training summary
+    ``training`` (``loss``, ``val_loss``, ``val_auroc`` curves as members x
+    epochs arrays, ``best_epoch``, counts of pairs, ``val_metrics`` with the
+    fitted model's validation ``auroc`` and ``auprc``, ``fit_seconds``), the
+    prior ``coverage`` and edge weights, the ``calibration`` (method, the
+    calibration pairs' scores and labels, the fitted map) and the model state.
+
+    With ``groupby``, cell-type means that :func:`grnlink.pp.celltype_means`
+    already wrote to ``adata.varm`` for the same ``groupby`` and ``layer`` are
+    used instead of being computed again.
 
     Examples
     --------
@@ -114,6 +132,9 @@ def grn_fit(
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], groupby="cell_type", n_ensemble=1, max_epochs=5)
     >>> adata.uns["grn"]["model"]
     'two_tower'
+    >>> fitted = gl.tl.grn_fit(adata, adata.uns["true_network"], model="pcc", key_added="grn_pcc", copy=True)
+    >>> "grn_pcc" in fitted.uns, "grn_pcc" in adata.uns
+    (True, False)
     """
     start = time.perf_counter()
     check_unique_var_names(adata)
@@ -127,6 +148,8 @@ def grn_fit(
         raise InputError(f"negative_ratio must be > 0, got {negative_ratio!r}.")
     if not 0 <= val_fraction < 1:
         raise InputError(f"val_fraction must be in [0, 1), got {val_fraction!r}.")
+    if calibration not in CALIBRATION_METHODS:
+        raise InputError(f"calibration={calibration!r} is not known; use one of {CALIBRATION_METHODS}.")
     groups = resolve_feature_groups(features, groupby=groupby, embedding_key=embedding_key, required=predictor.requires)
 
     if isinstance(prior, str) and prior.lower() in ("dorothea", "collectri"):
@@ -162,7 +185,9 @@ def grn_fit(
         info(f"{model} is unsupervised: the prior only serves its validation metrics")
     history = predictor.fit(gene_features, train, val, n_genes=len(genes), seed=seed)
 
-    training = _training_summary(history, predictor, train, val, time.perf_counter() - start)
+    val_scores = predictor.score(val.tf, val.gene) if len(val) else np.empty(0)
+    training = _training_summary(history, train, val, val_scores, time.perf_counter() - start)
+    calibrated = _calibration(predictor, train, val, val_scores, calibration)
     fit_params = {
         "model": model,
         "groupby": groupby,
@@ -176,9 +201,11 @@ def grn_fit(
         "val_fraction": val_fraction,
         "max_cells": max_cells,
         "n_excluded": int(len(excluded)),
+        "calibration": calibration,
     }
+    out = adata.copy() if copy else adata
     store_fitted(
-        adata,
+        out,
         key_added,
         model=predictor,
         genes=genes,
@@ -187,10 +214,13 @@ def grn_fit(
         fit_params=fit_params,
         training=training,
         coverage=aligned.coverage,
+        prior_weight=aligned.weight,
+        calibration=calibrated,
     )
     val_auroc = training["val_metrics"]["auroc"]
     val_note = f", validation AUROC {val_auroc:.3f}" if np.isfinite(val_auroc) else ""
     info(f"fitted {model} in {training['fit_seconds']:.1f} s{val_note}; stored in adata.uns[{key_added!r}]")
+    return out if copy else None
 
 
 def _exclude_keys(exclude: pd.DataFrame | None, genes: np.ndarray) -> np.ndarray:
@@ -302,7 +332,7 @@ def _training_pairs(source, target, n_genes, excluded, negatives, val_fraction, 
     return train, held_out if n_val and held_out is not None else PairSet([], [], [])
 
 
-def _training_summary(history, predictor, train: PairSet, val: PairSet, seconds: float) -> dict[str, Any]:
+def _training_summary(history, train: PairSet, val: PairSet, val_scores: np.ndarray, seconds: float) -> dict[str, Any]:
     summary: dict[str, Any] = dict(history)
     summary.update(
         n_train_pos=train.n_pos,
@@ -312,9 +342,23 @@ def _training_summary(history, predictor, train: PairSet, val: PairSet, seconds:
         fit_seconds=float(seconds),
     )
     both = 0 < val.n_pos < len(val)
-    scores = predictor.score(val.tf, val.gene) if both else None
     summary["val_metrics"] = {
-        "auroc": float(roc_auc_score(val.label, scores)) if both else float("nan"),
-        "auprc": float(average_precision_score(val.label, scores)) if both else float("nan"),
+        "auroc": float(roc_auc_score(val.label, val_scores)) if both else float("nan"),
+        "auprc": float(average_precision_score(val.label, val_scores)) if both else float("nan"),
     }
     return summary
+
+
+def _calibration(predictor, train: PairSet, val: PairSet, val_scores: np.ndarray, method: str) -> dict | None:
+    """The score -> probability map on the validation pairs, else on the training pairs, else ``None``."""
+    if 0 < val.n_pos < len(val):
+        return fit_calibration(val_scores, val.label, method, on="validation")
+    if not 0 < train.n_pos < len(train):
+        warning("no labelled pairs of both classes to calibrate on: grn_predict's probabilities will be NaN")
+        return None
+    if predictor.supervised:
+        warning(
+            "no validation pairs of both classes: probabilities are calibrated on the training pairs, which the "
+            "model has seen, so they are optimistic. Keep val_fraction > 0 or pass validation= to avoid this."
+        )
+    return fit_calibration(predictor.score(train.tf, train.gene), train.label, method, on="training")

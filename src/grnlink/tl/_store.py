@@ -5,6 +5,11 @@ Layout of ``adata.uns[key]``: ``model`` (name), ``params`` and ``fit_params``
 ``genes`` (the var_names it was fitted on), ``tfs`` (the prior's TFs),
 ``prior`` (source/target positions of the aligned prior), ``features`` and
 ``state`` (numpy arrays), ``training`` (curves and counts), ``coverage``.
+
+Beside these, ``prior["weight"]`` keeps each prior edge's weight (its sign is
+the mode of regulation that :func:`grnlink.tl.grn_network` hands on) and
+``calibration`` the score -> probability map fitted on the validation pairs
+(see :mod:`grnlink.tl._calibration`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from anndata import AnnData
 
 from .._validation import InputError
 from ..models import LinkPredictor, get_model_class
+from ._calibration import calibrated
 
 _REQUIRED = ("model", "params", "genes", "tfs", "prior", "features", "state")
 
@@ -43,6 +49,14 @@ class FittedGRN:
     prior_source: np.ndarray
     prior_target: np.ndarray
     fit_params: dict[str, Any]
+    prior_weight: np.ndarray | None = None
+    calibration: dict[str, Any] | None = None
+
+    def probability(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of raw ``scores``; NaN when the fit stored no calibration."""
+        if self.calibration is None:
+            return np.full(len(scores), np.nan)
+        return calibrated(self.calibration, scores)
 
 
 def store_fitted(
@@ -56,6 +70,8 @@ def store_fitted(
     fit_params: dict[str, Any],
     training: dict[str, Any],
     coverage: dict[str, int],
+    prior_weight: np.ndarray | None = None,
+    calibration: dict[str, Any] | None = None,
 ) -> None:
     """Write the fitted model to ``adata.uns[key]``, replacing what was there."""
     tfs = genes[np.unique(prior_source)]
@@ -71,6 +87,11 @@ def store_fitted(
         "training": training,
         "coverage": coverage,
     }
+    # issue 12: the prior's edge weights (mode of regulation) and the probability calibration
+    if prior_weight is not None:
+        adata.uns[key]["prior"]["weight"] = np.asarray(prior_weight, dtype=np.float64)
+    if calibration is not None:
+        adata.uns[key]["calibration"] = calibration
 
 
 def load_fitted(adata: AnnData, key: str) -> FittedGRN:
@@ -93,4 +114,6 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
         prior_source=np.asarray(entry["prior"]["source"], dtype=np.int64),
         prior_target=np.asarray(entry["prior"]["target"], dtype=np.int64),
         fit_params=json.loads(entry["fit_params"]) if "fit_params" in entry else {},
+        prior_weight=np.asarray(entry["prior"]["weight"], dtype=np.float64) if "weight" in entry["prior"] else None,
+        calibration=dict(entry["calibration"]) if "calibration" in entry else None,
     )
