@@ -16,7 +16,12 @@ def _notebooks() -> list[Path]:
 
 
 def test_there_are_tutorials_to_run():
-    assert {p.name for p in _notebooks()} >= {"quickstart.ipynb", "beeline_mdc.ipynb", "beeline_hhep.ipynb", "scfm_embeddings.ipynb"}
+    assert {p.name for p in _notebooks()} >= {
+        "quickstart.ipynb",
+        "beeline_mdc.ipynb",
+        "beeline_hhep.ipynb",
+        "scfm_embeddings.ipynb",
+    }
 
 
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
