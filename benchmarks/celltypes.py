@@ -136,10 +136,10 @@ def run_units(units: Sequence[Unit], models: Sequence[str], data: Path, priors: 
 
 
 def merged(old: pd.DataFrame, new: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
-    """``new`` plus the rows of ``old`` for models not run now (controls: for units not run now)."""
+    """``new`` plus the rows of ``old`` that were not run now (other models, or other units)."""
     unit = ["dataset", "task", "seed"]
     run_now = old[unit].apply(tuple, axis=1).isin(set(new[unit].apply(tuple, axis=1)))
-    replaced = old["model"].isin(models) | (old["model"].isin(gl.bm.CONTROLS) & run_now)
+    replaced = run_now & old["model"].isin([*models, *gl.bm.CONTROLS])
     return pd.concat([old[~replaced], new], ignore_index=True)
 
 

@@ -88,3 +88,21 @@ def log_lines():
     finally:
         logger.removeHandler(handler)
         sc.settings.verbosity = verbosity
+
+
+def _as_format_1(entry) -> None:
+    """Turn a fitted ``adata.uns[key]`` into what grnlink wrote in stored-model format 1: no prior weights,
+    no calibration, and the format-1 schema (features and state only)."""
+    from grnlink.tl import _store
+
+    entry.pop("calibration", None)
+    entry.pop("edges", None)
+    del entry["prior"]["weight"]
+    entry["format_version"] = 1
+    entry["schema"] = _store._to_json(_store.array_schema(entry["features"], entry["state"]))
+
+
+@pytest.fixture
+def as_format_1():
+    """A function that rewrites a fitted entry in place as stored-model format 1 wrote it."""
+    return _as_format_1

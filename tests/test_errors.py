@@ -128,3 +128,67 @@ def test_bm_run_refuses_the_arguments_the_split_sets(adata, truth):
 def test_pruning_a_model_without_hidden_layers(adata, truth):
     gl.tl.grn_fit(adata, truth, model="pcc")
     _expect(adata, "not a neural network", lambda: gl.bm.prune(adata, 0.5))
+
+
+TF = "TF001"
+BAD_ARGUMENTS = {
+    "seed=-1": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", seed=-1), "seed=-1 is not valid"),
+    "seed=1.5": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", seed=1.5), "non-negative integer"),
+    "negative_ratio='a'": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", negative_ratio="a"), "negative_ratio='a'"),
+    "negative_ratio=inf": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", negative_ratio=np.inf), "finite number > 0"),
+    "max_cells=0": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", max_cells=0), "max_cells=0"),
+    "max_cells=2.5": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", max_cells=2.5), "integer >= 5 or None"),
+    "val_fraction='x'": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", val_fraction="x"), r"\[0, 1\)"),
+    "key_added=''": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", key_added=""), "non-empty string"),
+    "key_added='a/b'": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", key_added="a/b"), "without '/'"),
+    "groupby=['x']": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", groupby=["cell_type"]), "groupby"),
+    "model=['pcc']": (lambda a, t: gl.tl.grn_fit(a, t, model=["pcc"]), "not a grnlink model"),
+    "split seed=-1": (lambda a, t: gl.bm.split(t, a.var_names, seed=-1), "seed=-1"),
+    "split val_fraction='a'": (lambda a, t: gl.bm.split(t, a.var_names, val_fraction="a"), "val_fraction='a'"),
+    "split tfs=5": (lambda a, t: gl.bm.split(t, a.var_names, tfs=5), "tfs must be"),
+    "label noise fraction=2": (lambda a, t: gl.bm.add_label_noise(gl.bm.split(t, a.var_names), 2), "fraction=2"),
+    "celltype_means key_added='a/b'": (lambda a, t: gl.pp.celltype_means(a, "cell_type", key_added="a/b"), "'/'"),
+    "gene_embeddings key_added=''": (
+        lambda a, t: gl.pp.gene_embeddings(a, pd.DataFrame({"d": [1.0]}, index=[TF]), key_added=""),
+        "key_added=''",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ARGUMENTS))
+def test_a_bad_argument_raises_input_error_before_any_work(adata, truth, case):
+    call, match = BAD_ARGUMENTS[case]
+    _expect(adata, match, lambda: call(adata, truth))
+
+
+@pytest.fixture
+def fitted(adata, truth):
+    gl.tl.grn_fit(adata, truth, model="pcc")
+    return adata
+
+
+BAD_PREDICT_ARGUMENTS = {
+    "top_k='a'": (lambda a: gl.tl.grn_predict(a, top_k="a"), "top_k='a'"),
+    "chunk_size='a'": (lambda a: gl.tl.grn_predict(a, chunk_size="a"), "chunk_size='a'"),
+    "chunk_size=2.5": (lambda a: gl.tl.grn_predict(a, chunk_size=2.5), "chunk_size=2.5"),
+    "tfs=5": (lambda a: gl.tl.grn_predict(a, tfs=5), "tfs must be"),
+    "tfs=[]": (lambda a: gl.tl.grn_predict(a, tfs=[]), "tfs is empty"),
+    "network top_k='a'": (lambda a: gl.tl.grn_network(a, top_k="a"), "top_k='a'"),
+    "novel top_k='a'": (lambda a: gl.tl.grn_novel(a, top_k="a"), "top_k='a'"),
+    "novel tfs=5": (lambda a: gl.tl.grn_novel(a, tfs=5), "tfs must be"),
+    "scores plot bins='a'": (lambda a: gl.pl.scores(a, bins="a", show=False), "bins='a'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PREDICT_ARGUMENTS))
+def test_a_bad_scoring_argument_raises_input_error(fitted, case):
+    call, match = BAD_PREDICT_ARGUMENTS[case]
+    _expect(fitted, match, lambda: call(fitted))
+
+
+def test_a_single_tf_may_be_given_as_a_string(fitted):
+    edges = gl.tl.grn_predict(fitted, tfs=TF)
+    assert set(edges["source"].astype(str)) == {TF}
+    assert set(gl.tl.grn_novel(fitted, tfs=TF, top_k=3)["source"]) == {TF}
+    split = gl.bm.split(fitted.uns["true_network"], fitted.var_names, protocol="genelink", tfs=TF)
+    assert TF in set(split.test["source"]) | set(split.train["source"])

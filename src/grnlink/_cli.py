@@ -1,15 +1,33 @@
-"""Command line: ``grnlink demo``, ``grnlink fit``, ``grnlink predict``."""
+"""Command line: ``grnlink demo``, ``grnlink fit``, ``grnlink predict``.
+
+Every failure the user can fix (bad arguments or option values, unreadable
+input files, an output folder that is missing or is a file) ends with one
+line on stderr, ``grnlink COMMAND: error: ...``, and exit status 2. Outputs
+are checked before any work and written to a temporary file that replaces
+the target only once complete, so a failed run leaves no partial output.
+"""
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+_EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, reporting a usage error as one line (``grnlink fit: error: ...``) and exit 2."""
+
+    def error(self, message: str):
+        self.exit(_EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def _parse_option(text: str) -> tuple[str, Any]:
@@ -23,10 +41,49 @@ def _parse_option(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
-def _read_table(path: str) -> pd.DataFrame:
-    from ._io import table_separator
+def _read_table(path: str, what: str) -> pd.DataFrame:
+    from ._io import read_table
 
-    return pd.read_csv(path, sep=table_separator(path))
+    return read_table(path, what=what)
+
+
+def _read_h5ad(path: str):
+    import anndata as ad
+
+    from ._validation import InputError
+
+    if not Path(path).is_file():
+        raise InputError(f"input file {path!r} does not exist (or is a folder).")
+    try:
+        return ad.read_h5ad(path)
+    except Exception as err:  # h5py and anndata raise many types for a file that is not a valid .h5ad
+        raise InputError(f"input file {path!r} cannot be read as .h5ad ({type(err).__name__}: {err}).") from err
+
+
+def _check_output(path: str | Path, what: str) -> Path:
+    """``path`` as a Path, raising unless it is a file path in an existing folder."""
+    from ._validation import InputError
+
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{what} {str(path)!r} is a folder; pass a file name, e.g. {str(path / 'out.h5ad')!r}.")
+    if not path.parent.is_dir():
+        state = "is a file" if path.parent.exists() else "does not exist"
+        raise InputError(f"the folder of {what} {str(path)!r} {state}; create the folder or pass another path.")
+    return path
+
+
+def _write_atomically(*outputs: tuple[Path, Callable[[Path], None]]) -> None:
+    """Write each ``(path, write)`` to a temporary file beside it; replace the targets only once all are complete."""
+    partials = [(path.with_name(f".{path.name}.partial{path.suffix}"), path) for path, _ in outputs]
+    try:
+        for (partial, _), (_, write) in zip(partials, outputs):
+            write(partial)
+        for partial, path in partials:
+            os.replace(partial, path)
+    finally:
+        for partial, _ in partials:
+            partial.unlink(missing_ok=True)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -39,8 +96,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     import grnlink as gl
 
+    from ._validation import InputError
+
     sc.settings.verbosity = 1  # the demo prints its own short report
     out_dir = Path(args.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out-dir {args.out_dir!r} is a file; pass a folder (it is created when missing).")
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     adata = gl.ds.simulate(seed=args.seed)
@@ -73,7 +134,6 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     h5ad_path = out_dir / "grnlink_demo.h5ad"
     fig_path = out_dir / "grnlink_demo_pr.png"
-    adata.write_h5ad(h5ad_path)
     fig, ax = plt.subplots(figsize=(5, 4))
     for name, (precision, recall, _) in curves.items():
         ax.plot(recall, precision, label=f"{name} (AUPRC {table.loc[name, 'auprc']:.2f})")
@@ -81,7 +141,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     ax.set(xlabel="recall", ylabel="precision", title="grnlink demo: held-out edges")
     ax.legend(frameon=False)
     fig.tight_layout()
-    fig.savefig(fig_path, dpi=120)
+    _write_atomically((h5ad_path, adata.write_h5ad), (fig_path, lambda path: fig.savefig(path, dpi=120, format="png")))
     plt.close(fig)
     print(f"\nwrote {h5ad_path.resolve()} (fitted models in uns['grn_two_tower'], uns['grn_pcc'])")
     print(f"wrote {fig_path.resolve()} (precision-recall curves)")
@@ -90,17 +150,19 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_fit(args: argparse.Namespace) -> int:
-    import anndata as ad
-
     import grnlink as gl
 
-    adata = ad.read_h5ad(args.input)
-    prior = (
-        gl.pp.get_prior(args.prior, organism=args.organism)
-        if args.prior in ("dorothea", "collectri")
-        else (gl.pp.get_prior(args.prior))
-    )
-    exclude = _read_table(args.exclude) if args.exclude else None
+    output = _check_output(args.output or args.input, "output")
+    adata = _read_h5ad(args.input)
+    try:
+        prior = (
+            gl.pp.get_prior(args.prior, organism=args.organism)
+            if args.prior in ("dorothea", "collectri")
+            else (gl.pp.get_prior(args.prior))
+        )
+    except RuntimeError as err:  # decoupler's download failed (no network): the message says what to do
+        raise gl.InputError(str(err)) from err
+    exclude = _read_table(args.exclude, "exclude file") if args.exclude else None
     gl.tl.grn_fit(
         adata,
         prior,
@@ -115,32 +177,30 @@ def _run_fit(args: argparse.Namespace) -> int:
         key_added=args.key_added,
         **dict(args.option),
     )
-    output = args.output or args.input
-    adata.write_h5ad(output)
+    _write_atomically((output, adata.write_h5ad))
     print(f"fitted {args.model}; model stored in uns[{args.key_added!r}] of {output}")
     return 0
 
 
 def _run_predict(args: argparse.Namespace) -> int:
-    import anndata as ad
-
     import grnlink as gl
 
-    adata = ad.read_h5ad(args.input)
-    pairs = _read_table(args.pairs) if args.pairs else None
-    tfs = [t for t in args.tfs.split(",") if t] if args.tfs else None
+    output = _check_output(args.output or args.input, "output")
+    csv = _check_output(args.csv, "--csv") if args.csv else None
+    adata = _read_h5ad(args.input)
+    pairs = _read_table(args.pairs, "pairs file") if args.pairs else None
+    tfs = [t for t in args.tfs.split(",") if t] if args.tfs is not None else None
     edges = gl.tl.grn_predict(adata, pairs=pairs, tfs=tfs, top_k=args.top_k, key=args.key)
-    output = args.output or args.input
-    adata.write_h5ad(output)
+    outputs = [(output, adata.write_h5ad)] + ([(csv, lambda path: edges.to_csv(path, index=False))] if csv else [])
+    _write_atomically(*outputs)
     print(f"scored {len(edges)} pairs; stored in uns[{args.key!r}]['edges'] and varp['{args.key}_scores'] of {output}")
-    if args.csv:
-        edges.to_csv(args.csv, index=False)
-        print(f"wrote {args.csv}")
+    if csv is not None:
+        print(f"wrote {csv}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="grnlink", description="Supervised GRN link prediction on AnnData.")
+    parser = _Parser(prog="grnlink", description="Supervised GRN link prediction on AnnData.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info messages")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -210,9 +270,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (InputError, FileNotFoundError) as err:
-        print(f"grnlink {args.command}: error: {err}", file=sys.stderr)
-        return 2
+    except (InputError, OSError) as err:  # bad input, unreadable or unwritable files
+        print(f"grnlink {args.command}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return _EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -142,7 +142,9 @@ def uniform_non_edges(
     depends only on the generator's state (the same seed gives the same pairs).
     Shared by :func:`sample_negatives` and the benchmark splits.
     """
-    n_free = len(tfs) * (n_genes - 1) - np.isin(blocked // n_genes, tfs).sum()
+    blocked_tf = blocked // n_genes
+    # blocked self-pairs are not among the n_genes - 1 candidates of their TF: do not subtract them twice
+    n_free = len(tfs) * (n_genes - 1) - (np.isin(blocked_tf, tfs) & (blocked_tf != blocked % n_genes)).sum()
     n_draw = int(min(n_draw, max(n_free, 0)))
     chosen = np.empty(0, dtype=np.int64)
     while len(chosen) < n_draw:

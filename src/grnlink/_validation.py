@@ -6,7 +6,9 @@ and the fix. Checks only read their inputs; they never modify an AnnData.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,137 @@ def _preview(items: Iterable, n: int = 5) -> str:
     items = list(items)
     shown = ", ".join(repr(x) for x in items[:n])
     return shown + (f", ... ({len(items)} in all)" if len(items) > n else "")
+
+
+# --- argument rules ----------------------------------------------------------------------------------------------
+# One rule per kind of scalar argument, shared by the public functions and the models' option schemas
+# (``LinkPredictor.schema``): a rule is a test plus the words saying what is allowed.
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What an argument may hold: ``test(value)`` is true for allowed values; ``allowed`` says so in words.
+
+    Examples
+    --------
+    >>> from grnlink._validation import POSITIVE_INT
+    >>> POSITIVE_INT.check("max_epochs", 0)
+    Traceback (most recent call last):
+    ...
+    grnlink._validation.InputError: max_epochs=0 is not valid: max_epochs must be a positive integer (1, 2, ...).
+    """
+
+    allowed: str
+    test: Callable[[Any], bool]
+
+    def check(self, name: str, value: Any, *, owner: str = "") -> None:
+        """Raise :class:`InputError` naming ``name``, ``value`` and what is allowed unless ``value`` passes."""
+        try:
+            ok = bool(self.test(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            where = f" for {owner}" if owner else ""
+            raise InputError(f"{name}={value!r} is not valid{where}: {name} must be {self.allowed}.")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_)
+
+
+def int_at_least(low: int) -> Rule:
+    """Integers ``>= low``."""
+    words = {0: "a non-negative integer (0, 1, 2, ...)", 1: "a positive integer (1, 2, ...)"}
+    return Rule(words.get(low, f"an integer >= {low}"), lambda v: _is_int(v) and v >= low)
+
+
+def number_in(low: float, high: float = np.inf, *, low_open: bool = False, high_open: bool = True) -> Rule:
+    """Finite numbers between ``low`` and ``high`` (``high=inf``: no upper bound)."""
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    words = f"a finite number > {low}" if low_open else f"a finite number >= {low}"
+    if np.isfinite(high):
+        words = f"a number in {left}{low}, {high}{right}"
+
+    def test(v: Any) -> bool:
+        if not _is_number(v) or not np.isfinite(v):
+            return False
+        above = v > low if low_open else v >= low
+        below = v < high if high_open else v <= high
+        return bool(above and below)
+
+    return Rule(words, test)
+
+
+def one_of(*choices: Any) -> Rule:
+    """Exactly one of ``choices`` (strings, ``None``)."""
+    return Rule(
+        f"one of {list(choices)!r}", lambda v: isinstance(v, Hashable) and not isinstance(v, bool) and v in choices
+    )
+
+
+def optional(rule: Rule) -> Rule:
+    """``None`` or what ``rule`` allows."""
+    return Rule(f"{rule.allowed} or None", lambda v: v is None or rule.test(v))
+
+
+def any_of(*rules: Rule) -> Rule:
+    """What any of ``rules`` allows."""
+    return Rule(" or ".join(r.allowed for r in rules), lambda v: any(r.test(v) for r in rules))
+
+
+def subset_of(*choices: str) -> Rule:
+    """A list or tuple of distinct values among ``choices`` (possibly empty)."""
+    return Rule(
+        f"a list or tuple of distinct values among {list(choices)!r}, e.g. {tuple(choices[:1])!r}",
+        lambda v: isinstance(v, list | tuple) and len(set(v)) == len(v) and all(x in choices for x in v),
+    )
+
+
+POSITIVE_INT = int_at_least(1)
+NON_NEGATIVE_INT = int_at_least(0)
+POSITIVE_NUMBER = number_in(0, low_open=True)
+NON_NEGATIVE_NUMBER = number_in(0)
+FRACTION = number_in(0, 1)  # [0, 1): dropout rates, held-out shares
+BOOLEAN = Rule("True or False", lambda v: isinstance(v, bool | np.bool_))
+POSITIVE_INTS = Rule(
+    "a non-empty list of positive integers, e.g. [256, 128]",
+    lambda v: isinstance(v, list | tuple) and len(v) > 0 and all(POSITIVE_INT.test(x) for x in v),
+)
+SEED = NON_NEGATIVE_INT
+NAME = Rule("a string", lambda v: isinstance(v, str))
+KEY = Rule(
+    "a non-empty string without '/' (h5ad files cannot store '/' in a key)",
+    lambda v: isinstance(v, str) and len(v) > 0 and "/" not in v,
+)
+
+
+def check_args(**named: tuple[Any, Rule]) -> None:
+    """Check several arguments at once: ``check_args(seed=(seed, SEED), top_k=(top_k, optional(POSITIVE_INT)))``."""
+    for name, (value, rule) in named.items():
+        rule.check(name, value)
+
+
+def check_tfs(tfs: Any) -> list[str] | None:
+    """``tfs`` as a list of symbols: ``None`` stays ``None``, a single string is one TF."""
+    if tfs is None:
+        return None
+    if isinstance(tfs, str | np.str_):
+        return [str(tfs)]
+    if isinstance(tfs, pd.DataFrame) or not isinstance(tfs, Iterable) or isinstance(tfs, bytes | dict):
+        raise InputError(
+            f"tfs must be a TF symbol or a list of them, got {type(tfs).__name__} {tfs!r}. Pass e.g. tfs=['IRF1']."
+        )
+    listed = list(tfs)
+    bad = [t for t in listed if not isinstance(t, str | np.str_)]
+    if bad:
+        raise InputError(f"tfs must hold gene symbols (strings); got {_preview(bad)}.")
+    if not listed:
+        raise InputError("tfs is empty: pass at least one TF symbol, or tfs=None for the prior's TFs.")
+    return [str(t) for t in listed]
 
 
 def check_unique_var_names(adata: AnnData) -> None:
@@ -60,7 +193,7 @@ def check_finite(values: np.ndarray, what: str) -> None:
 
 def check_groupby(adata: AnnData, groupby: str) -> pd.Series:
     """Return ``adata.obs[groupby]`` as strings, raising when it is missing or has one group."""
-    if groupby not in adata.obs.columns:
+    if not isinstance(groupby, str) or groupby not in adata.obs.columns:
         raise InputError(
             f"groupby={groupby!r} is not a column of adata.obs (columns: {_preview(adata.obs.columns, 10)}). "
             "Pass the name of an obs column holding cell types or clusters, e.g. groupby='cell_type'."
@@ -76,6 +209,12 @@ def check_groupby(adata: AnnData, groupby: str) -> pd.Series:
         raise InputError(
             f"adata.obs[{groupby!r}] has {n_groups} group; cell-type means need at least two. "
             "Pass a column with several cell types or clusters, or leave groupby=None."
+        )
+    if n_groups == len(labels):
+        raise InputError(
+            f"adata.obs[{groupby!r}] has as many groups as cells ({n_groups}): every cell is its own group, so "
+            "the 'cell-type means' would be single cells. It looks like a continuous value or a cell id; pass a "
+            "column of cell types or clusters (e.g. from sc.tl.leiden), or leave groupby=None."
         )
     return labels.astype(str)
 

@@ -167,7 +167,20 @@ def test_activity_feature_is_the_correlation_with_decoupler_ulm_activity():
     assert not axes[1:].any()
 
 
-def test_without_validation_pairs_both_parts_weigh_equally(adata, truth):
+@pytest.mark.parametrize(("options", "match"), [({"combine_on": "test"}, "combine_on"), ({"n_folds": 1}, "n_folds")])
+def test_degree_adjusted_rejects_bad_options(options, match):
+    with pytest.raises(gl.InputError, match=match):
+        gl.models.DegreeAdjusted(**options)
+
+
+def test_out_of_fold_combination_needs_no_validation_pairs(adata, truth):
     gl.tl.grn_fit(adata, truth, model="degree_adjusted", val_fraction=0.0, **FAST)
+    coef = adata.uns["grn"]["training"]["combiner_coef"]
+    assert np.isfinite(coef).all() and coef[0] > 0
+    assert "val_auroc_parts" not in adata.uns["grn"]["training"]
+
+
+def test_validation_combination_without_validation_pairs_weighs_both_parts_equally(adata, truth):
+    gl.tl.grn_fit(adata, truth, model="degree_adjusted", val_fraction=0.0, combine_on="validation", **FAST)
     np.testing.assert_array_equal(adata.uns["grn"]["training"]["combiner_coef"], [1.0, 1.0])
     assert np.isfinite(_scores(adata)).all()

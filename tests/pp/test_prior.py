@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 import requests
 import scanpy as sc
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grnlink._validation import InputError
 from grnlink.pp import AlignedPrior, align_prior, get_prior
@@ -342,3 +344,61 @@ def test_second_call_reads_the_cache_and_works_offline(downloads, monkeypatch, c
         get_prior("dorothea", levels=("A", "B"), cache=False)
     with pytest.raises(RuntimeError, match="failed"):  # other options are another file
         get_prior("dorothea", levels=("A",))
+
+
+# --- property tests ------------------------------------------------------------------------------------------------
+
+_GENES = [f"Gene{letter}{i}" for letter in "ab" for i in range(6)]  # mixed case, unique ignoring case
+
+
+@st.composite
+def _prior_rows(draw):
+    names = [*_GENES, "NOTAGENE"]
+    rows = draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(names)), min_size=1, max_size=40))
+    cases = draw(st.lists(st.sampled_from([str, str.upper, str.lower]), min_size=2 * len(rows), max_size=2 * len(rows)))
+    styled = [(cases[2 * i](s), cases[2 * i + 1](t)) for i, (s, t) in enumerate(rows)]
+    return rows, pd.DataFrame(styled, columns=["source", "target"]).assign(weight=np.arange(len(rows), dtype=float))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_prior_rows())
+def test_aligned_prior_is_the_distinct_mapped_non_self_pairs_in_first_seen_order(prior_rows):
+    rows, prior = prior_rows
+    position = {g: i for i, g in enumerate(_GENES)}
+    expected, weights = [], []
+    for i, (s, t) in enumerate(rows):
+        pair = (position.get(s), position.get(t))
+        if None not in pair and pair[0] != pair[1] and pair not in expected:
+            expected.append(pair)
+            weights.append(float(i))
+    aligned = align_prior_quietly(prior)
+    if aligned is None:
+        assert not expected
+        return
+    assert list(zip(aligned.source_idx.tolist(), aligned.target_idx.tolist(), strict=True)) == expected
+    assert aligned.weight.tolist() == weights
+    assert aligned.coverage["n_edges_mapped"] == len(expected)
+
+
+def align_prior_quietly(prior):
+    """align_prior, or None when no edge maps (the InputError that says so)."""
+    try:
+        return align_prior(prior, _GENES)
+    except InputError as err:
+        assert "shares no gene" in str(err)
+        return None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"license": "free"}, "license='free' is not valid"),
+        ({"verbose": "loud"}, "verbose='loud' is not valid"),
+        ({"cache": None}, "cache=None is not valid"),
+        ({"remove_complexes": "yes"}, "remove_complexes='yes' is not valid"),
+    ],
+)
+def test_get_prior_checks_decoupler_options_before_downloading(downloads, kwargs, match):
+    with pytest.raises(InputError, match=match):
+        get_prior("collectri", **kwargs)
+    assert downloads == []

@@ -178,3 +178,66 @@ def test_fit_recomputes_celltype_means_for_another_layer_or_changed_groups(adata
     assert stored(adata, "cell_type", "counts") is None
     adata.obs["cell_type"] = adata.obs["cell_type"].cat.rename_categories(lambda c: c + "_renamed")
     assert stored(adata, "cell_type", None) is None
+
+
+@pytest.mark.parametrize("key", ["true_network", "mine"])
+def test_fit_refuses_a_key_holding_something_it_did_not_write(adata, truth, key):
+    adata.uns["mine"] = {"note": "my own results"}
+    before = adata.uns[key].copy()
+    with pytest.raises(gl.InputError, match="overwrite=True"):
+        gl.tl.grn_fit(adata, truth, model="pcc", key_added=key)
+    assert type(adata.uns[key]) is type(before) and len(adata.uns[key]) == len(before)
+
+
+def test_fit_refuses_a_scores_matrix_it_did_not_write(adata, truth):
+    adata.varp["mine_scores"] = np.eye(adata.n_vars)
+    with pytest.raises(gl.InputError, match=r"varp\['mine_scores'\]"):
+        gl.tl.grn_fit(adata, truth, model="pcc", key_added="mine")
+    assert "mine" not in adata.uns
+
+
+def test_fit_with_overwrite_replaces_a_foreign_entry(adata, truth):
+    adata.uns["mine"] = {"note": "my own results"}
+    gl.tl.grn_fit(adata, truth, model="pcc", key_added="mine", overwrite=True)
+    assert adata.uns["mine"]["model"] == "pcc" and "note" not in adata.uns["mine"]
+
+
+def test_refitting_a_key_replaces_the_model_and_removes_its_stale_predictions(adata, truth, monkeypatch):
+    lines = []
+    monkeypatch.setattr("grnlink.tl._store.info", lines.append)
+    gl.tl.grn_fit(adata, truth, model="pcc")
+    gl.tl.grn_predict(adata, top_k=3)
+    assert "edges" in adata.uns["grn"] and "grn_scores" in adata.varp
+    gl.tl.grn_fit(adata, truth, model="genie3", n_estimators=2)
+    assert adata.uns["grn"]["model"] == "genie3"
+    assert "edges" not in adata.uns["grn"] and "grn_scores" not in adata.varp
+    assert lines == ["replaced the pcc model and adata.varp['grn_scores'] under key 'grn' with the new genie3 model"]
+
+
+@pytest.mark.parametrize("n_cells", [1, 4])
+def test_fit_on_fewer_than_a_handful_of_cells_says_so(adata, truth, n_cells):
+    with pytest.raises(gl.InputError, match=f"adata has {n_cells} cells"):
+        gl.tl.grn_fit(adata[:n_cells].copy(), truth, model="pcc")
+
+
+def test_fit_on_constant_expression_says_the_features_carry_nothing(adata, truth):
+    adata.layers["flat"] = np.ones(adata.shape, dtype=np.float32)
+    with pytest.raises(gl.InputError, match="every gene is constant"):
+        gl.tl.grn_fit(adata, truth, model="dual_encoder", layer="flat", max_epochs=2)
+    assert "grn" not in adata.uns
+
+
+def test_fit_refuses_a_groupby_column_with_one_group_per_cell(adata, truth):
+    adata.obs["umi_count"] = np.random.default_rng(0).normal(size=adata.n_obs)
+    with pytest.raises(gl.InputError, match="as many groups as cells"):
+        gl.tl.grn_fit(adata, truth, model="pcc", groupby="umi_count")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"copy": "yes"}, r"copy='yes' is not valid"), ({"calibration": 1}, r"calibration=1 is not valid")],
+)
+def test_fit_checks_copy_and_calibration_before_any_work(adata, truth, kwargs, match):
+    with pytest.raises(gl.InputError, match=match):
+        gl.tl.grn_fit(adata, truth, model="pcc", **kwargs)
+    assert "grn" not in adata.uns

@@ -129,3 +129,9 @@ def test_predict_inplace_false_returns_the_table_and_writes_nothing(fitted):
     assert "edges" not in fitted.uns["grn"] and "grn_scores" not in fitted.varp
     pd.testing.assert_frame_equal(edges, gl.tl.grn_predict(fitted, top_k=3))
     assert "edges" in fitted.uns["grn"]
+
+
+def test_predict_checks_inplace_before_scoring(fitted):
+    with pytest.raises(gl.InputError, match=r"inplace='no' is not valid"):
+        gl.tl.grn_predict(fitted, inplace="no")
+    assert "edges" not in fitted.uns["grn"] and "grn_scores" not in fitted.varp

@@ -10,7 +10,7 @@ import torch
 from anndata import AnnData
 from torch import nn
 
-from .._validation import InputError
+from .._validation import FRACTION, KEY, SEED, InputError, check_args, number_in, optional
 from ..models import NeuralPredictor
 from ..tl import grn_predict
 from ..tl._store import load_fitted
@@ -32,8 +32,7 @@ def add_label_noise(split: Split, fraction: float, seed: int = 0) -> Split:
     >>> s = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     >>> noisy = gl.bm.add_label_noise(s, 0.05, seed=0)
     """
-    if not 0 <= fraction <= 1:
-        raise InputError(f"fraction must be in [0, 1], got {fraction!r}.")
+    check_args(fraction=(fraction, number_in(0, 1, high_open=False)), seed=(seed, SEED))
     train = split.train.copy()
     rng = np.random.default_rng(seed)
     flipped = rng.choice(len(train), size=int(round(fraction * len(train))), replace=False)
@@ -156,8 +155,7 @@ def prune(adata: AnnData, fraction: float, *, key: str = "grn", key_added: str |
     >>> pruned_key = gl.bm.prune(adata, 0.5)
     >>> edges = gl.tl.grn_predict(adata, key=pruned_key)
     """
-    if not 0 <= fraction < 1:
-        raise InputError(f"fraction must be in [0, 1), got {fraction!r}.")
+    check_args(fraction=(fraction, FRACTION), key_added=(key_added, optional(KEY)))
     model = _neural_model(adata, key)
     if not _hidden_layers(model.members[0]):
         raise InputError(f"{model.name} has no fully connected hidden layers to prune.")

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
+from .._validation import POSITIVE_INT, check_args
+
 
 def per_tf_metrics(test: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
     """AUROC and AUPRC of each TF's test pairs (TFs with both classes only).
@@ -86,6 +88,7 @@ def evaluate(
     ``tf_auprc`` (per-TF macro averages over TFs with both classes in test),
     ``n_test_tfs``, ``n_test_pos``, ``n_test_neg``.
     """
+    check_args(k=(k, POSITIVE_INT))
     labels = test["label"].to_numpy().astype(int)
     scores = np.asarray(scores, dtype=np.float64)
     n_pos = int(labels.sum())

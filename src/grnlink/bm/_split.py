@@ -20,7 +20,17 @@ import numpy as np
 import pandas as pd
 
 from .._pairs import pair_keys, uniform_non_edges
-from .._validation import GeneIndex, InputError, check_edge_table
+from .._validation import (
+    FRACTION,
+    POSITIVE_NUMBER,
+    SEED,
+    GeneIndex,
+    InputError,
+    check_args,
+    check_edge_table,
+    check_tfs,
+    optional,
+)
 
 PROTOCOLS = ("genelink", "tf_matched", "random", "cold_start")
 COLD_START_SIDES = ("tf", "target")
@@ -205,12 +215,13 @@ def split(
         raise InputError(f"protocol={protocol!r} is not known; use one of {PROTOCOLS}.")
     if cold_start not in COLD_START_SIDES:
         raise InputError(f"cold_start={cold_start!r} is not known; use 'tf' or 'target'.")
-    if not negative_ratio > 0:
-        raise InputError(f"negative_ratio must be > 0, got {negative_ratio!r}.")
-    for name, value in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
-        if value is not None and not 0 <= value < 1:
-            raise InputError(f"{name} must be in [0, 1), got {value!r}.")
-    universe = _universe(truth, genes, tfs)
+    check_args(
+        seed=(seed, SEED),
+        negative_ratio=(negative_ratio, POSITIVE_NUMBER),
+        test_fraction=(test_fraction, optional(FRACTION)),
+        val_fraction=(val_fraction, optional(FRACTION)),
+    )
+    universe = _universe(truth, genes, check_tfs(tfs))
     rng = np.random.default_rng(seed)
     test_share = _or(test_fraction, 0.15 if protocol == "random" else 1 / 3)
     val_share = _or(val_fraction, 0.15 if protocol == "random" else 0.1)

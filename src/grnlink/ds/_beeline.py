@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from .._io import read_table
 from .._settings import info, warning
 from .._validation import InputError, _preview, check_finite
 
@@ -192,11 +193,8 @@ def _nested_layouts(folder: Path, max_depth: int = 3) -> list[str]:
 
 
 def _read_csv(file: Path, **kwargs) -> pd.DataFrame:
-    """``pd.read_csv`` that reports unreadable files as :class:`InputError`."""
-    try:
-        return pd.read_csv(file, **kwargs)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise InputError(f"{file} could not be read as CSV ({err}). {_LAYOUT}") from err
+    """A BEELINE CSV file; unreadable files raise :class:`InputError` naming the file and line."""
+    return read_table(file, what="BEELINE file", sep=",", **kwargs)
 
 
 def _read_expression(file: Path) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from .gnt import GNT  # noqa: E402
 from .pcc import PCC  # noqa: E402
 from .scregnet import ScRegNet  # noqa: E402
 from .sctransnet import ScTransNet  # noqa: E402
+from .stack import Stack  # noqa: E402
 from .two_tower import TwoTower  # noqa: E402
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "PCC",
     "ScRegNet",
     "ScTransNet",
+    "Stack",
     "TwoTower",
     "available_models",
     "get_model_class",

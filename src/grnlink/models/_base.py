@@ -4,6 +4,16 @@ A predictor is built from hyper-parameters, learns in :meth:`LinkPredictor.fit`
 and scores pairs in :meth:`LinkPredictor.score` without ever training there.
 Its learned state is a nested dict of numpy arrays so that it can live in
 ``adata.uns`` and survive ``write_h5ad``.
+
+Every option in :attr:`LinkPredictor.defaults` has a rule in
+:attr:`LinkPredictor.schema` (the rules live in :mod:`grnlink._validation`:
+``POSITIVE_INT``, ``number_in(...)``, ``one_of(...)``, ...). Options are checked
+against it when the predictor is built, i.e. before ``grn_fit`` does any work,
+and the test suite fails for a registered model whose schema does not cover
+its defaults. A new model declares both side by side::
+
+    defaults = {**NEURAL_DEFAULTS, "d": 64}
+    schema = {**NEURAL_SCHEMA, "d": POSITIVE_INT}
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .._pairs import PairSet
-from .._validation import InputError
+from .._validation import InputError, Rule
 
 FEATURE_GROUPS = ("expression", "celltype_means", "embedding", "gene_stats")
 
@@ -22,8 +32,17 @@ FEATURE_GROUPS = ("expression", "celltype_means", "embedding", "gene_stats")
 class LinkPredictor(ABC):
     """Base class: hyper-parameter handling, the fit/score contract and state I/O.
 
-    Subclasses set :attr:`name`, :attr:`paper`, :attr:`defaults` and implement
-    :meth:`fit`, :meth:`score`, :meth:`get_state` and :meth:`set_state`.
+    Subclasses set :attr:`name`, :attr:`paper`, :attr:`defaults` with its
+    :attr:`schema` (one :class:`~grnlink._validation.Rule` per option) and
+    implement :meth:`fit`, :meth:`score`, :meth:`get_state` and :meth:`set_state`.
+    A wrong option value raises :class:`~grnlink.InputError` naming the option,
+    the value and what is allowed.
+
+    :attr:`search_space` lists the options :func:`grnlink.tl.grn_tune` may
+    search, each as a small tuple: ``("float", low, high)`` or ``("int", low,
+    high)``, with a fourth entry ``"log"`` to search on a log scale, or
+    ``("categorical", [choice, ...])``. Every default must lie inside its
+    range; an empty space means there is nothing to tune.
     """
 
     name: ClassVar[str] = ""
@@ -31,6 +50,10 @@ class LinkPredictor(ABC):
     supervised: ClassVar[bool] = True
     requires: ClassVar[tuple[str, ...]] = ()
     defaults: ClassVar[dict[str, Any]] = {}
+    search_space: ClassVar[dict[str, tuple]] = {}
+    schema: ClassVar[dict[str, Rule]] = {}
+    #: state arrays holding gene positions (e.g. a graph; nested ones as "a/b"); a stored model must keep them in range
+    gene_positions: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: Any):
         unknown = sorted(set(params) - set(self.defaults))
@@ -40,6 +63,10 @@ class LinkPredictor(ABC):
                 f"Its options are {sorted(self.defaults)}; see help(gl.models.{type(self).__name__})."
             )
         self.params: dict[str, Any] = {**self.defaults, **params}
+        for option, value in self.params.items():
+            rule = self.schema.get(option)
+            if rule is not None:
+                rule.check(option, value, owner=f"model {self.name!r}")
         self.features: dict[str, np.ndarray] = {}
 
     def check_features(self, features: dict[str, np.ndarray]) -> None:

@@ -18,10 +18,12 @@ from scipy.special import expit
 from torch import nn
 
 from .._pairs import PairSet
+from .._validation import POSITIVE_INT, optional
 from ._base import LinkPredictor, stack_features
-from ._trainer import TRAINER_DEFAULTS, predict_logits, train_module
+from ._trainer import TRAINER_DEFAULTS, TRAINER_SCHEMA, predict_logits, train_module
 
 NEURAL_DEFAULTS: dict[str, Any] = {**TRAINER_DEFAULTS, "n_ensemble": 1, "expression_pcs": 50}
+NEURAL_SCHEMA = {**TRAINER_SCHEMA, "n_ensemble": POSITIVE_INT, "expression_pcs": optional(POSITIVE_INT)}
 _MEMBER_SEED_STRIDE = 1_000_003  # members get well-separated seeds
 
 
@@ -111,6 +113,7 @@ class NeuralPredictor(LinkPredictor):
     """
 
     defaults = NEURAL_DEFAULTS
+    schema = NEURAL_SCHEMA
     uses_graph: ClassVar[bool] = False
 
     def __init__(self, **params: Any):

@@ -18,7 +18,7 @@ def register(cls: type[LinkPredictor]) -> type[LinkPredictor]:
 
 def get_model_class(name: str) -> type[LinkPredictor]:
     """The predictor class registered as ``name``; an unknown name lists the valid ones."""
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise InputError(f"model={name!r} is not a grnlink model. Valid names: {sorted(MODELS)}.")
     return MODELS[name]
 

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from .._pairs import PairSet
 from .._settings import progress_disabled
+from .._validation import NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER, int_at_least
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "lr": 1e-3,
@@ -26,6 +27,19 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "batch_size": 256,
     "max_epochs": 100,
     "patience": 10,
+}
+TRAINER_SCHEMA = {
+    "lr": POSITIVE_NUMBER,
+    "weight_decay": NON_NEGATIVE_NUMBER,
+    "batch_size": int_at_least(2),  # batch norm cannot train on a single pair
+    "max_epochs": POSITIVE_INT,
+    "patience": POSITIVE_INT,
+}
+
+# ranges that hold every neural model's default learning rate and (non-zero) L2 penalty; see LinkPredictor.search_space
+TRAINER_SEARCH_SPACE: dict[str, tuple] = {
+    "lr": ("float", 1e-4, 1e-2, "log"),
+    "weight_decay": ("float", 1e-6, 1e-2, "log"),
 }
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import InputError
+from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, optional, subset_of
 from ._matching import match_widths
-from ._neural import NEURAL_DEFAULTS, NeuralPredictor, mlp
+from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, mlp
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 
 class CrossEncoderNet(nn.Module):
@@ -109,6 +110,22 @@ class CrossEncoder(NeuralPredictor):
         "interaction": True,
         "entities": ("tf",),
         "n_params": None,
+    }
+    schema = {
+        **NEURAL_SCHEMA,
+        "entity_dim": POSITIVE_INT,
+        "d": POSITIVE_INT,
+        "hidden": POSITIVE_INTS,
+        "dropout": FRACTION,
+        "interaction": BOOLEAN,
+        "entities": subset_of("tf", "gene"),
+        "n_params": optional(POSITIVE_INT),
+    }
+    search_space = {
+        **TRAINER_SEARCH_SPACE,
+        "dropout": ("float", 0.0, 0.5),
+        "d": ("categorical", [64, 128, 256]),
+        "hidden": ("categorical", [(128,), (256, 128), (512, 256)]),
     }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:

@@ -34,8 +34,13 @@ link prediction task"), this model separates the two:
      target's regulators to the regulators of the TF's known targets;
    - ``embedding_similarity`` and ``known_target_embedding``: the same two
      ideas on scFM gene embeddings (``embedding_key``), when given;
-3. **combination**: a logistic regression of the validation pairs' labels on
-   the two parts' log-odds; the score is its probability.
+3. **combination**: a logistic regression of the labels on the two parts'
+   log-odds; the score is its probability. By default
+   (``combine_on="out_of_fold"``) it is fitted on out-of-fold log-odds of the
+   training pairs (both parts refitted without each fold), thousands of pairs
+   rather than the few validation pairs, which stay an honest check
+   (``training["val_auroc_parts"]``); ``combine_on="validation"`` fits it on
+   the validation pairs instead.
 
 **No leak, by construction.** "Known" edges are training positives only:
 validation, test and excluded pairs never enter a feature, the graph or the
@@ -57,7 +62,7 @@ gene a unit vector), which keeps the stored state at genes x ``components``.
 Options and defaults: ``n_folds`` (5), ``components`` (50), ``n_neighbours``
 (15), ``activity`` (True: decoupler TF activities), ``activity_min_targets``
 (3: TFs with fewer known targets get activity 0), ``degree_bins`` (10),
-``n_trees`` (200), ``learning_rate`` (0.05), ``max_leaf_nodes`` (15),
+``combine_on`` ("out_of_fold"), ``n_trees`` (200), ``learning_rate`` (0.05), ``max_leaf_nodes`` (15),
 ``min_samples_leaf`` (20), ``l2_regularization`` (1.0).
 
 Examples
@@ -83,6 +88,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from .._pairs import PairSet, pair_keys
+from .._validation import (
+    BOOLEAN,
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    int_at_least,
+    one_of,
+)
 from ._base import LinkPredictor
 from ._boosting import boosted_logits, fit_boosted_trees
 from ._neural import leading_components
@@ -102,6 +116,7 @@ TF_SPECIFIC_FEATURES = (
     "embedding_similarity",
     "known_target_embedding",
 )
+COMBINE_ON = ("out_of_fold", "validation")
 _BOOSTING_OPTIONS = ("n_trees", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization")
 _CHUNK_TFS = 256  # TF rows of the dense TF x gene blocks built while scoring
 
@@ -425,12 +440,35 @@ class DegreeAdjusted(LinkPredictor):
         "activity": True,
         "activity_min_targets": 3,
         "degree_bins": 10,
+        "combine_on": "out_of_fold",
         "n_trees": 200,
         "learning_rate": 0.05,
         "max_leaf_nodes": 15,
         "min_samples_leaf": 20,
         "l2_regularization": 1.0,
     }
+    schema = {
+        "n_folds": int_at_least(2),
+        "components": POSITIVE_INT,
+        "n_neighbours": POSITIVE_INT,
+        "activity": BOOLEAN,
+        "activity_min_targets": NON_NEGATIVE_INT,
+        "degree_bins": POSITIVE_INT,
+        "combine_on": one_of(*COMBINE_ON),
+        "n_trees": POSITIVE_INT,
+        "learning_rate": POSITIVE_NUMBER,
+        "max_leaf_nodes": int_at_least(2),
+        "min_samples_leaf": POSITIVE_INT,
+        "l2_regularization": NON_NEGATIVE_NUMBER,
+    }
+    search_space: dict[str, tuple] = {
+        "n_neighbours": ("int", 5, 30),
+        "learning_rate": ("float", 0.02, 0.2, "log"),
+        "max_leaf_nodes": ("categorical", [7, 15, 31]),
+        "min_samples_leaf": ("int", 5, 50, "log"),
+        "l2_regularization": ("float", 0.1, 10.0, "log"),
+    }
+    gene_positions = ("known/source", "known/target")
 
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
@@ -449,14 +487,29 @@ class DegreeAdjusted(LinkPredictor):
         )
         label = train.label.astype(np.int64)
         self.graph = self._graph(space, z, positives, scale=1.0)
+        self.popularity_model, self.trees = self._fit_parts(popularity, specific, label, seed)
+        if self.params["combine_on"] == "out_of_fold":
+            out_of_fold = np.zeros((len(train), 2))
+            for fold in np.unique(folds):
+                held, rest = folds == fold, folds != fold
+                models = self._fit_parts(popularity[rest], specific[rest], label[rest], seed)
+                out_of_fold[held] = part_logits(*models, popularity[held], specific[held])
+            self.combiner = _logistic(out_of_fold, label, seed, standardise=False)
+        elif 0 < val.n_pos < len(val):
+            val_parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(val.tf, val.gene))
+            self.combiner = _logistic(val_parts, val.label.astype(np.int64), seed, standardise=False)
+        else:
+            self.combiner = {"mean": np.zeros(2), "scale": np.ones(2), "coef": np.ones(2), "intercept": np.zeros(1)}
+        return self._history(val)
 
-        self.popularity_model = _logistic(popularity, label, seed)
+    def _fit_parts(self, popularity: np.ndarray, specific: np.ndarray, label: np.ndarray, seed: int):
+        """The popularity part (logistic) and the TF-specific part (trees on degree-matched weights)."""
+        popularity_model = _logistic(popularity, label, seed)
         weights = degree_matched_weights(popularity[:, 0], label, int(self.params["degree_bins"]))
-        self.trees = fit_boosted_trees(
+        trees = fit_boosted_trees(
             specific, label, sample_weight=weights, seed=seed, **{k: self.params[k] for k in _BOOSTING_OPTIONS}
         )
-        self.combiner, history = self._combine(val, popularity, specific, label, seed)
-        return history
+        return popularity_model, trees
 
     def _graph(self, space: GeneSpace, z: np.ndarray, known: PairSet, *, scale: float) -> KnownGraph:
         activity = np.zeros_like(space.expression)
@@ -466,32 +519,19 @@ class DegreeAdjusted(LinkPredictor):
             )
         return KnownGraph(space, known.tf, known.gene, activity, scale)
 
-    def _parts(self, popularity: np.ndarray, specific: np.ndarray) -> np.ndarray:
-        """Log-odds of the popularity and the TF-specific parts (pairs x 2)."""
-        return np.column_stack(
-            [_logistic_logits(self.popularity_model, popularity), boosted_logits(self.trees, specific)]
-        )
-
-    def _combine(self, val: PairSet, popularity, specific, label, seed) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-        """Weights of the two parts, fitted on the validation pairs (equal weights when they lack a class)."""
-        history: dict[str, Any] = {}
+    def _history(self, val: PairSet) -> dict[str, Any]:
+        """The parts' weights and, with validation pairs of both classes, each part's and the score's AUROC there."""
+        history: dict[str, Any] = {"combiner_coef": np.asarray(self.combiner["coef"], dtype=np.float64)}
         if 0 < val.n_pos < len(val):
-            val_parts = self._parts(*self.graph.pair_features(val.tf, val.gene))
-            val_label = val.label.astype(np.int64)
-            combiner = _logistic(val_parts, val_label, seed, standardise=False)
-            combined = _logistic_logits(combiner, val_parts)
+            parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(val.tf, val.gene))
+            combined = _logistic_logits(self.combiner, parts)
             history["val_auroc_parts"] = np.array(
-                [roc_auc_score(val_label, val_parts[:, i]) for i in range(2)] + [roc_auc_score(val_label, combined)]
+                [roc_auc_score(val.label, parts[:, i]) for i in range(2)] + [roc_auc_score(val.label, combined)]
             )
-        else:
-            combiner = {"mean": np.zeros(2), "scale": np.ones(2), "coef": np.ones(2), "intercept": np.zeros(1)}
-        history["combiner_coef"] = np.asarray(combiner["coef"], dtype=np.float64)
-        train_parts = self._parts(popularity, specific)
-        history["train_auroc_parts"] = np.array([roc_auc_score(label, train_parts[:, i]) for i in range(2)])
-        return combiner, history
+        return history
 
     def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
-        parts = self._parts(*self.graph.pair_features(tf, gene))
+        parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(tf, gene))
         return expit(_logistic_logits(self.combiner, parts))
 
     def get_state(self) -> dict[str, Any]:
@@ -516,6 +556,11 @@ class DegreeAdjusted(LinkPredictor):
         self.popularity_model = {k: np.asarray(v, dtype=np.float64) for k, v in state["popularity"].items()}
         self.trees = {k: np.asarray(v) for k, v in state["trees"].items()}
         self.combiner = {k: np.asarray(v, dtype=np.float64) for k, v in state["combiner"].items()}
+
+
+def part_logits(popularity_model, trees, popularity: np.ndarray, specific: np.ndarray) -> np.ndarray:
+    """Log-odds of the popularity and the TF-specific parts (pairs x 2)."""
+    return np.column_stack([_logistic_logits(popularity_model, popularity), boosted_logits(trees, specific)])
 
 
 def _logistic(x: np.ndarray, y: np.ndarray, seed: int, *, standardise: bool = True) -> dict[str, np.ndarray]:

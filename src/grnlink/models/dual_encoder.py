@@ -51,10 +51,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import InputError
+from .._validation import (
+    BOOLEAN,
+    FRACTION,
+    POSITIVE_INT,
+    POSITIVE_INTS,
+    POSITIVE_NUMBER,
+    InputError,
+    optional,
+    subset_of,
+)
 from ._matching import match_widths
-from ._neural import NEURAL_DEFAULTS, NeuralPredictor, mlp
+from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, mlp
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 _MAX_SCALE = 100.0
 
@@ -173,6 +183,24 @@ class DualEncoder(NeuralPredictor):
         "tau": 0.1,
         "learn_tau": True,
         "n_params": None,
+    }
+    schema = {
+        **NEURAL_SCHEMA,
+        "entity_dim": POSITIVE_INT,
+        "d": POSITIVE_INT,
+        "hidden": POSITIVE_INTS,
+        "dropout": FRACTION,
+        "entities": subset_of("tf", "gene"),
+        "tau": POSITIVE_NUMBER,
+        "learn_tau": BOOLEAN,
+        "n_params": optional(POSITIVE_INT),
+    }
+    search_space = {
+        **TRAINER_SEARCH_SPACE,
+        "dropout": ("float", 0.0, 0.5),
+        "d": ("categorical", [64, 128, 256]),
+        "hidden": ("categorical", [(128,), (256, 128), (512, 256)]),
+        "tau": ("float", 0.02, 0.5, "log"),
     }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:

@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 
 from .._pairs import PairSet
 from .._settings import n_jobs, progress_disabled
-from .._validation import InputError
+from .._validation import POSITIVE_INT, InputError, any_of, number_in, one_of
 from ._base import LinkPredictor
 from ._registry import register
 
@@ -178,7 +178,20 @@ class GENIE3(LinkPredictor):
     paper = "Huynh-Thu et al. 2010, GENIE3 (PLoS ONE 5:e12776); baseline"
     supervised = False
     requires = ("expression",)
+    gene_positions = ("regulators",)
     defaults: dict[str, Any] = {"tree_method": "RF", "n_estimators": 40, "max_features": "sqrt"}
+    schema = {
+        "tree_method": one_of(*TREE_METHODS),
+        "n_estimators": POSITIVE_INT,
+        "max_features": any_of(
+            one_of("sqrt", "log2", None), POSITIVE_INT, number_in(0, 1, low_open=True, high_open=False)
+        ),
+    }
+    search_space: dict[str, tuple] = {
+        "tree_method": ("categorical", ["RF", "ET"]),
+        "n_estimators": ("int", 20, 100),
+        "max_features": ("categorical", ["sqrt", None]),
+    }
 
     def __init__(self, **params: Any):
         super().__init__(**params)

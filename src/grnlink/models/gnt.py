@@ -111,9 +111,10 @@ from sklearn.svm import SVC, LinearSVC
 from torch import nn
 
 from .._pairs import PairSet
-from .._validation import InputError
-from ._neural import _MEMBER_SEED_STRIDE, NEURAL_DEFAULTS, NeuralPredictor
+from .._validation import FRACTION, NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER, InputError, one_of
+from ._neural import _MEMBER_SEED_STRIDE, NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 SVM_KERNELS = ("rbf", "linear")
 _KERNEL_CHUNK_ELEMENTS = 1 << 22  # pairs x support vectors per block of the RBF decision function
@@ -235,22 +236,12 @@ def svm_decision(x: np.ndarray, state: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def check_options(params: dict[str, Any]) -> None:
-    """Raise :class:`InputError` for option values the model cannot use."""
-    if params["svm_kernel"] not in SVM_KERNELS:
-        raise InputError(f"svm_kernel must be one of {SVM_KERNELS}, got {params['svm_kernel']!r}.")
-    for name in ("d", "n_heads", "n_layers", "feedforward"):
-        value = params[name]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise InputError(f"{name} must be a positive integer, got {value!r}.")
+    """Raise :class:`InputError` for option combinations the model cannot use.
+
+    Each option's own type and range are checked by :attr:`GNT.schema`.
+    """
     if params["d"] % params["n_heads"]:
         raise InputError(f"d ({params['d']}) must be divisible by n_heads ({params['n_heads']}).")
-    for name in ("dropout", "attention_dropout"):
-        if not 0 <= params[name] < 1:
-            raise InputError(f"{name} must be in [0, 1), got {params[name]!r}.")
-    if not params["alpha"] >= 0:
-        raise InputError(f"alpha must be >= 0, got {params['alpha']!r}.")
-    if not params["svm_c"] > 0:
-        raise InputError(f"svm_c must be > 0, got {params['svm_c']!r}.")
 
 
 @register
@@ -305,6 +296,25 @@ class GNT(NeuralPredictor):
         "alpha": 1.0,
         "svm_kernel": "rbf",
         "svm_c": 1.0,
+    }
+    schema = {
+        **NEURAL_SCHEMA,
+        "d": POSITIVE_INT,
+        "n_heads": POSITIVE_INT,
+        "n_layers": POSITIVE_INT,
+        "feedforward": POSITIVE_INT,
+        "dropout": FRACTION,
+        "attention_dropout": FRACTION,
+        "alpha": NON_NEGATIVE_NUMBER,
+        "svm_kernel": one_of(*SVM_KERNELS),
+        "svm_c": POSITIVE_NUMBER,
+    }
+    search_space = {
+        "lr": TRAINER_SEARCH_SPACE["lr"],
+        "n_layers": ("int", 1, 3),
+        "dropout": ("float", 0.0, 0.3),
+        "alpha": ("float", 0.25, 4.0, "log"),
+        "svm_c": ("float", 0.1, 10.0, "log"),
     }
 
     def __init__(self, **params: Any):

@@ -25,6 +25,7 @@ class PCC(LinkPredictor):
     supervised = False
     requires = ("expression",)
     defaults: dict[str, Any] = {}
+    schema = {}
 
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int

@@ -84,10 +84,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv, GCNConv, SAGEConv
 
-from .._validation import InputError
+from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
 from ._graph import TrainingGraph
-from ._neural import NEURAL_DEFAULTS, NeuralPredictor
+from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 GNN_KINDS = ("gcn", "gat", "sage")
 PAIR_MODES = ("concat", "concat_product")
@@ -243,6 +244,7 @@ class ScRegNet(NeuralPredictor):
     name = "scregnet"
     paper = "003: scRegNet, joint single-cell foundation models and graph-based learning for GRN link prediction"
     uses_graph = True
+    gene_positions = ("graph",)
     defaults = {
         **NEURAL_DEFAULTS,
         "lr": 5e-4,
@@ -256,12 +258,24 @@ class ScRegNet(NeuralPredictor):
         "pair": "concat",
         "hide_batch_edges": True,
     }
-
-    def __init__(self, **params):
-        super().__init__(**params)
-        # fail before any features are built
-        check_choice("gnn", self.params["gnn"], GNN_KINDS)
-        check_choice("pair", self.params["pair"], PAIR_MODES)
+    schema = {
+        **NEURAL_SCHEMA,
+        "gnn": one_of(*GNN_KINDS),
+        "gnn_layers": POSITIVE_INT,
+        "gnn_hidden": POSITIVE_INT,
+        "heads": POSITIVE_INT,
+        "hidden": POSITIVE_INTS,
+        "dropout": FRACTION,
+        "pair": one_of(*PAIR_MODES),
+        "hide_batch_edges": BOOLEAN,
+    }
+    search_space = {
+        **TRAINER_SEARCH_SPACE,
+        "dropout": ("float", 0.0, 0.5),
+        "gnn": ("categorical", ["gcn", "gat", "sage"]),
+        "gnn_layers": ("int", 1, 3),
+        "gnn_hidden": ("categorical", [64, 128, 256]),
+    }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
         p = self.params

@@ -134,10 +134,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
 
-from .._validation import InputError
+from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
 from ._graph import TrainingGraph
-from ._neural import NEURAL_DEFAULTS, NeuralPredictor
+from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 CELL_GROUP = "expression"
 OTHER_GROUPS = ("celltype_means", "embedding")
@@ -321,19 +322,15 @@ class ScTransNetNet(nn.Module):
 
 
 def check_options(params: dict[str, Any]) -> None:
-    """Raise :class:`InputError` for option values the network cannot be built with."""
+    """Raise :class:`InputError` for option combinations the network cannot be built with.
+
+    Each option's own type and range are checked by :attr:`ScTransNet.schema`.
+    """
     if not (params["use_cells"] or params["use_gat"]):
         raise InputError(
             "sctransnet needs at least one branch: use_cells=True (attentive pooling over cells) "
             "and/or use_gat=True (graph attention over the training graph)."
         )
-    if params["pair"] not in PAIR_KINDS:
-        raise InputError(f"pair={params['pair']!r} is not known; use one of {PAIR_KINDS}.")
-    sizes = {k: params[k] for k in ("d", "cell_pcs", "pool_heads", "gat_layers", "gat_hidden", "heads")}
-    if any(int(v) < 1 for v in sizes.values()) or not params["hidden"] or min(params["hidden"]) < 1:
-        raise InputError(f"sizes must be >= 1 and hidden non-empty, got {sizes} and hidden={params['hidden']!r}.")
-    if not 0 <= params["dropout"] < 1:
-        raise InputError(f"dropout must be in [0, 1), got {params['dropout']!r}.")
 
 
 @register
@@ -383,6 +380,7 @@ class ScTransNet(NeuralPredictor):
     name = "sctransnet"
     paper = "002: scTransNet, GRN inference from a pre-trained single-cell transformer with joint graph learning"
     uses_graph = True
+    gene_positions = ("graph",)
     defaults = {
         **NEURAL_DEFAULTS,
         "lr": 3e-3,
@@ -400,6 +398,29 @@ class ScTransNet(NeuralPredictor):
         "dropout": 0.2,
         "pair": "dot",
         "hide_batch_edges": True,
+    }
+    schema = {
+        **NEURAL_SCHEMA,
+        "use_cells": BOOLEAN,
+        "use_attention": BOOLEAN,
+        "use_gat": BOOLEAN,
+        "d": POSITIVE_INT,
+        "cell_pcs": POSITIVE_INT,
+        "pool_heads": POSITIVE_INT,
+        "gat_layers": POSITIVE_INT,
+        "gat_hidden": POSITIVE_INT,
+        "heads": POSITIVE_INT,
+        "hidden": POSITIVE_INTS,
+        "dropout": FRACTION,
+        "pair": one_of(*PAIR_KINDS),
+        "hide_batch_edges": BOOLEAN,
+    }
+    search_space = {
+        **TRAINER_SEARCH_SPACE,
+        "dropout": ("float", 0.0, 0.5),
+        "d": ("categorical", [32, 64, 128]),
+        "gat_layers": ("int", 1, 3),
+        "pair": ("categorical", ["dot", "concat", "concat_product"]),
     }
 
     def __init__(self, **params: Any):

@@ -30,9 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import InputError
-from ._neural import NEURAL_DEFAULTS, NeuralPredictor, mlp
+from .._validation import FRACTION, POSITIVE_INT, POSITIVE_INTS, POSITIVE_NUMBER, InputError, one_of, subset_of
+from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, mlp
 from ._registry import register
+from ._trainer import TRAINER_SEARCH_SPACE
 
 
 class _Tower(nn.Module):
@@ -132,6 +133,22 @@ class TwoTower(NeuralPredictor):
         "tau": 0.05,
         "entities": ("tf",),
         "similarity": "cosine",
+    }
+    schema = {
+        **NEURAL_SCHEMA,
+        "entity_dim": POSITIVE_INT,
+        "hidden": POSITIVE_INTS,
+        "dropout": FRACTION,
+        "tau": POSITIVE_NUMBER,
+        "entities": subset_of("tf", "gene"),
+        "similarity": one_of("cosine", "abs_cosine"),
+    }
+    search_space = {
+        "lr": TRAINER_SEARCH_SPACE["lr"],
+        "weight_decay": ("float", 1e-4, 1e-1, "log"),
+        "dropout": ("float", 0.0, 0.5),
+        "tau": ("float", 0.02, 0.2, "log"),
+        "entity_dim": ("categorical", [128, 256, 512]),
     }
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:

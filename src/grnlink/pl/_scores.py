@@ -6,7 +6,7 @@ import numpy as np
 from anndata import AnnData
 from matplotlib.axes import Axes
 
-from .._validation import InputError
+from .._validation import POSITIVE_INT, InputError, check_args
 from ._utils import (
     DOC_AX_SHOW_SAVE,
     NOVEL_COLOR,
@@ -60,8 +60,7 @@ def scores(
     >>> edges = gl.tl.grn_predict(adata)
     >>> ax = gl.pl.scores(adata, show=False)
     """
-    if int(bins) != bins or bins < 1:
-        raise InputError(f"bins must be a positive integer, got {bins!r}.")
+    check_args(bins=(bins, POSITIVE_INT))
     edges = stored_edges(adata, key)
     values = np.asarray(edges["score"], dtype=np.float64)
     in_prior = np.asarray(edges["in_prior"], dtype=bool)

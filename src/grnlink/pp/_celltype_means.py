@@ -11,7 +11,7 @@ from anndata import AnnData
 
 from .._io import expression
 from .._settings import info
-from .._validation import InputError, check_finite, check_groupby
+from .._validation import KEY, InputError, check_args, check_finite, check_groupby
 
 
 def _group_codes(labels: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -175,6 +175,7 @@ def celltype_means(
     >>> len(adata.uns["celltype_means"]["groups"])  # group names, in column order
     4
     """
+    check_args(key_added=(key_added, KEY))
     X, what = expression(adata, layer)
     check_groupby(adata, groupby)
     if copy and adata.isbacked:

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
-from .._io import SEPARATORS, table_separator, table_suffix
+from .._io import SEPARATORS, read_table, table_suffix
 from .._settings import info, warning
-from .._validation import GeneIndex, InputError, _preview, check_finite, check_unique_var_names
+from .._validation import KEY, GeneIndex, InputError, _preview, check_args, check_finite, check_unique_var_names
 
 EmbeddingTable = pd.DataFrame | np.ndarray | AnnData | tuple | str | os.PathLike
 
@@ -28,9 +28,9 @@ def _read_genes(genes: Sequence[str] | str | os.PathLike) -> list[str]:
     return [str(g) for g in genes]
 
 
-def _has_header(path: Path, sep: str) -> bool:
+def _has_header(path: Path) -> bool:
     """A first row whose cells after the symbol are all numbers is data, not a header."""
-    first = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str).iloc[0, 1:]
+    first = read_table(path, what="embedding file", header=None, nrows=1, dtype=str).iloc[0, 1:]
     return pd.to_numeric(first, errors="coerce").isna().any()
 
 
@@ -46,15 +46,18 @@ def _read_file(path: str | os.PathLike, genes) -> tuple[pd.Index, np.ndarray | p
                 f"{what} is a .npy array without gene names. Pass genes= as a list of symbols "
                 "or a text file with one symbol per line, in the order of the array's rows."
             )
-        return pd.Index(_read_genes(genes)), np.load(path, allow_pickle=False), what
+        try:
+            values = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise InputError(f"{what} is not a readable .npy array ({err}). Save it with np.save.") from err
+        return pd.Index(_read_genes(genes)), values, what
     if suffix not in SEPARATORS:
         raise InputError(
             f"Cannot read {what}: use .csv (comma) or .tsv/.txt (tab), optionally gzipped, with the gene symbol "
             "in the first column, or a .npy array with genes=."
         )
     _no_genes(genes, "a .csv/.tsv table")
-    sep = table_separator(path)
-    table = pd.read_csv(path, sep=sep, header=0 if _has_header(path, sep) else None, index_col=0)
+    table = read_table(path, what="embedding file", header=0 if _has_header(path) else None, index_col=0)
     return table.index, table, what
 
 
@@ -200,6 +203,7 @@ def gene_embeddings(
     >>> adata.varm["X_scfm"].shape, int(adata.var["X_scfm_mask"].sum())
     ((200, 16), 150)
     """
+    check_args(key_added=(key_added, KEY))
     check_unique_var_names(adata)
     symbols, raw, what = _as_table(table, genes, key_added)
     symbols = pd.Index([str(s) for s in symbols])

@@ -15,12 +15,24 @@ import numpy as np
 import pandas as pd
 import scanpy as sc
 
-from .._io import SEPARATORS, table_separator
+from .._io import SEPARATORS, read_table
 from .._settings import info, verbosity, warning
-from .._validation import GeneIndex, InputError, _preview, check_edge_table
+from .._validation import (
+    BOOLEAN,
+    NAME,
+    GeneIndex,
+    InputError,
+    _preview,
+    check_args,
+    check_edge_table,
+    one_of,
+    optional,
+)
 
 PRIOR_NAMES = ("dorothea", "collectri")
 DOROTHEA_LEVELS = ("A", "B", "C", "D")
+#: The licenses decoupler's OmniPath resources know.
+LICENSES = ("academic", "commercial", "nonprofit")
 PRIOR_COLUMNS = ["source", "target", "weight", "confidence"]
 _MISSING = ["", "NA", "NaN", "nan", "None"]
 
@@ -57,14 +69,9 @@ def _looks_like_path(source: str | os.PathLike) -> bool:
 
 
 def _read_prior_file(path: str | os.PathLike) -> pd.DataFrame:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(
-            f"Prior file {str(path)!r} does not exist. Pass an existing .csv/.tsv(.gz) file or a DataFrame."
-        )
     # Gene symbols such as "NA" must stay strings: only weight/confidence know missing values.
     na_values = {"weight": _MISSING, "confidence": _MISSING}
-    return pd.read_csv(path, sep=table_separator(path), keep_default_na=False, na_values=na_values)
+    return read_table(path, what="prior file", keep_default_na=False, na_values=na_values)
 
 
 def _decoupler_options(name: str, organism: str, levels, license: str | None, verbose: bool | None, extra: dict):
@@ -360,6 +367,14 @@ def get_prior(
     >>> dorothea = gl.pp.get_prior("dorothea", organism="human", levels=("A", "B"))  # doctest: +SKIP
     >>> collectri = gl.pp.get_prior("collectri", license="commercial", remove_complexes=True)  # doctest: +SKIP
     """
+    check_args(
+        organism=(organism, NAME),
+        license=(license, optional(one_of(*LICENSES))),
+        verbose=(verbose, optional(BOOLEAN)),
+        cache=(cache, BOOLEAN),
+    )
+    if "remove_complexes" in decoupler_kwargs:
+        check_args(remove_complexes=(decoupler_kwargs["remove_complexes"], BOOLEAN))
     is_name = isinstance(source, str) and source.lower() in PRIOR_NAMES
     if not is_name and (license is not None or verbose is not None or decoupler_kwargs):
         named = {"license": license, "verbose": verbose}

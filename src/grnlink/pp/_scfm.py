@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .._io import expression
 from .._settings import info, progress_disabled, verbosity, warning
-from .._validation import InputError, _preview, check_groupby, check_unique_var_names
+from .._validation import KEY, InputError, _preview, check_args, check_groupby, check_unique_var_names
 from ._celltype_means import _check_chunk, _group_codes, _read_rows, _row_ranges
 
 TARGET_SUM = 10_000.0  # Geneformer scales every cell to this total before dividing by the gene medians
@@ -535,6 +535,7 @@ def scfm_embed(
     ... )
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="scregnet", embedding_key="X_scfm")  # doctest: +SKIP
     """
+    check_args(key_added=(key_added, KEY))
     check_unique_var_names(adata)
     X, what = expression(adata, layer)
     if X is None:

@@ -21,6 +21,8 @@ from .._validation import InputError, check_embedding, check_finite, check_group
 from ..models import FEATURE_GROUPS
 from ..pp._celltype_means import group_means, stored_celltype_means
 
+MIN_CELLS = 5  # fewer cells cannot describe a gene by its expression
+
 
 def resolve_feature_groups(
     features: Sequence[str] | None,
@@ -60,7 +62,9 @@ def cell_subsample(n_cells: int, max_cells: int | None, seed: int) -> np.ndarray
 def standardized_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> np.ndarray:
     """Genes x cells float32 matrix, each gene centred and scaled to unit variance over ``cells``.
 
-    Genes constant over the cells get zeros. Only the chosen cells are densified.
+    Genes constant over the cells get zeros; when every gene is constant the
+    features would carry nothing, which raises :class:`~grnlink.InputError`.
+    Only the chosen cells are densified.
     """
     return _standardize_genes(_dense_expression(adata, layer, cells))
 
@@ -78,9 +82,18 @@ def _dense_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> n
 
 
 def _standardize_genes(dense: np.ndarray) -> np.ndarray:
-    """Genes x cells float32: each column of the cells x genes ``dense`` centred and scaled to unit variance."""
+    """Genes x cells float32: each column of the cells x genes ``dense`` centred and scaled to unit variance.
+
+    Raises :class:`~grnlink.InputError` when every gene is constant: the result would carry nothing.
+    """
     centred = dense - dense.mean(axis=0)
     scale = dense.std(axis=0)
+    if not (scale > 0).any():
+        raise InputError(
+            f"every gene is constant over the {len(dense)} cells used: expression features would be "
+            "all zeros and the scores would not reflect expression at all. Pass the layer that holds expression "
+            "(layer=...), or leave 'expression' out of features= and use celltype_means or an embedding."
+        )
     z = np.divide(centred, scale, out=np.zeros_like(centred), where=scale > 0)
     return np.ascontiguousarray(z.T, dtype=np.float32)
 

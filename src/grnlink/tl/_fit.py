@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,14 +16,30 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
 from .._settings import info, thread_limit, warning
-from .._validation import GeneIndex, InputError, check_edge_table, check_unique_var_names
-from ..models import get_model_class
-from ..pp import align_prior, get_prior
+from .._validation import (
+    BOOLEAN,
+    FRACTION,
+    KEY,
+    NAME,
+    POSITIVE_NUMBER,
+    SEED,
+    GeneIndex,
+    InputError,
+    check_args,
+    check_edge_table,
+    check_unique_var_names,
+    int_at_least,
+    one_of,
+    optional,
+)
+from ..models import LinkPredictor, get_model_class
+from ..pp import AlignedPrior, align_prior, get_prior
 from ._calibration import CALIBRATION_METHODS, fit_calibration
-from ._features import build_features, cell_subsample, resolve_feature_groups, standardized_expression
-from ._store import store_fitted
+from ._features import MIN_CELLS, build_features, cell_subsample, resolve_feature_groups, standardized_expression
+from ._store import check_key_free, store_fitted
 
 _MIN_VAL_POSITIVES = 5
+DEFAULT_MODEL = "two_tower"
 
 
 @thread_limit()
@@ -30,7 +47,7 @@ def grn_fit(
     adata: AnnData,
     prior: pd.DataFrame | str | PathLike,
     *,
-    model: str = "two_tower",
+    model: str = DEFAULT_MODEL,
     groupby: str | None = None,
     embedding_key: str | None = None,
     layer: str | None = None,
@@ -44,6 +61,7 @@ def grn_fit(
     validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
     calibration: str = "platt",
+    overwrite: bool = False,
     copy: bool = False,
     **model_kwargs: Any,
 ) -> AnnData | None:
@@ -84,7 +102,10 @@ def grn_fit(
         Seeds the validation split, negatives, cell subsample and the network;
         the same seed gives the same scores.
     key_added
-        The fitted model goes to ``adata.uns[key_added]``.
+        The fitted model goes to ``adata.uns[key_added]`` (a non-empty string
+        without ``/``). A model fitted there before is replaced, and so are its
+        predictions (``edges``, ``adata.varp[f"{key_added}_scores"]``), with a
+        log line saying so; anything else already there is refused.
     features
         Feature groups among ``"expression"``, ``"celltype_means"``,
         ``"embedding"``, ``"gene_stats"``. Default: ``expression`` plus every group that
@@ -97,8 +118,8 @@ def grn_fit(
         stopping instead of a random hold-out (e.g. ``gl.bm.split(...).val``);
         they are kept out of training.
     max_cells
-        Cells (a seeded subsample) used for the ``expression`` features;
-        ``None`` uses all.
+        Cells (a seeded subsample, at least 5) used for the ``expression``
+        features; ``None`` uses all.
     calibration
         How raw scores become the ``probability`` that :func:`grnlink.tl.grn_predict`
         reports: ``"platt"`` (a logistic curve in the score; keeps the order of
@@ -106,6 +127,9 @@ def grn_fit(
         function), fitted on the validation pairs after training. Without
         validation pairs of both classes the training pairs are used, with a
         warning for supervised models (their probabilities are then optimistic).
+    overwrite
+        Replace an ``adata.uns[key_added]`` (or ``adata.varp[f"{key_added}_scores"]``)
+        entry that grn_fit did not write, e.g. ``key_added="true_network"``.
     copy
         Fit on a copy of ``adata`` and return it, leaving ``adata`` unchanged.
     **model_kwargs
@@ -113,13 +137,15 @@ def grn_fit(
 
     Returns
     -------
-    ``None``, or the fitted copy when ``copy=True``. Writes
-    ``adata.uns[key_added]``: ``model``, ``params``, the training summary
-    ``training`` (``loss``, ``val_loss``, ``val_auroc`` curves as members x
-    epochs arrays, ``best_epoch``, counts of pairs, ``val_metrics`` with the
-    fitted model's validation ``auroc`` and ``auprc``, ``fit_seconds``), the
-    prior ``coverage`` and edge weights, the ``calibration`` (method, the
-    calibration pairs' scores and labels, the fitted map) and the model state.
+    ``None``, or the fitted copy when ``copy=True``. Every argument is checked
+    before any work: a wrong one raises :class:`~grnlink.InputError` and leaves
+    ``adata`` as it was. Writes ``adata.uns[key_added]``: ``model``, ``params``,
+    the training summary ``training`` (``loss``, ``val_loss``, ``val_auroc``
+    curves as members x epochs arrays, ``best_epoch``, counts of pairs,
+    ``val_metrics`` with the fitted model's validation ``auroc`` and ``auprc``,
+    ``fit_seconds``), the prior ``coverage`` and edge weights, the
+    ``calibration`` (method, the calibration pairs' scores and labels, the
+    fitted map) and the model state.
 
     With ``groupby``, cell-type means that :func:`grnlink.pp.celltype_means`
     already wrote to ``adata.varm`` for the same ``groupby`` and ``layer`` are
@@ -137,19 +163,97 @@ def grn_fit(
     (True, False)
     """
     start = time.perf_counter()
+    check_args(
+        seed=(seed, SEED),
+        negative_ratio=(negative_ratio, POSITIVE_NUMBER),
+        val_fraction=(val_fraction, FRACTION),
+        max_cells=(max_cells, optional(int_at_least(MIN_CELLS))),
+        key_added=(key_added, KEY),
+        overwrite=(overwrite, BOOLEAN),
+        groupby=(groupby, optional(NAME)),
+        embedding_key=(embedding_key, optional(NAME)),
+        layer=(layer, optional(NAME)),
+        calibration=(calibration, one_of(*CALIBRATION_METHODS)),
+        copy=(copy, BOOLEAN),
+    )
     check_unique_var_names(adata)
+    if adata.n_obs < MIN_CELLS:
+        raise InputError(
+            f"adata has {adata.n_obs} cells; grn_fit needs at least {MIN_CELLS} to describe genes by their "
+            "expression (with fewer, every correlation and cell-type mean is noise). Use more cells."
+        )
+    check_key_free(adata, key_added, overwrite=overwrite)
     predictor = get_model_class(model)(**model_kwargs)
+    data = prepare_fit(
+        adata,
+        prior,
+        predictor,
+        groupby=groupby,
+        embedding_key=embedding_key,
+        layer=layer,
+        exclude=exclude,
+        negatives=negatives,
+        negative_ratio=negative_ratio,
+        seed=seed,
+        features=features,
+        val_fraction=val_fraction,
+        validation=validation,
+        max_cells=max_cells,
+        calibration=calibration,
+    )
+    out = adata.copy() if copy else adata
+    fit_and_store(out, predictor, data, key_added=key_added, start=start)
+    return out if copy else None
+
+
+@dataclass(frozen=True)
+class FitData:
+    """What a fit reads, built once by :func:`prepare_fit`: genes, aligned prior, features and labelled pairs.
+
+    Every predictor fitted on one ``FitData`` sees the same features, training
+    pairs and validation pairs; ``fit_params`` holds the ``grn_fit`` arguments
+    that produced them (without the model).
+    """
+
+    genes: np.ndarray
+    aligned: AlignedPrior
+    features: dict[str, np.ndarray]
+    train: PairSet
+    val: PairSet
+    seed: int
+    fit_params: dict[str, Any]
+
+
+def prepare_fit(
+    adata: AnnData,
+    prior: pd.DataFrame | str | PathLike,
+    predictor: LinkPredictor,
+    *,
+    groupby: str | None = None,
+    embedding_key: str | None = None,
+    layer: str | None = None,
+    exclude: pd.DataFrame | None = None,
+    negatives: str | pd.DataFrame = "tf_matched",
+    negative_ratio: float = 1.0,
+    seed: int = 0,
+    features: Sequence[str] | None = None,
+    val_fraction: float = 0.1,
+    validation: pd.DataFrame | None = None,
+    max_cells: int | None = 2000,
+    calibration: str = "platt",
+) -> FitData:
+    """Check the arguments of :func:`grn_fit`, build the gene features and draw the training and validation pairs.
+
+    Only reads ``adata``. Arguments mean what they mean in :func:`grn_fit`;
+    ``predictor`` is checked against the feature groups built.
+    """
+    check_args(calibration=(calibration, one_of(*CALIBRATION_METHODS)))
+    check_unique_var_names(adata)
     explicit_negatives = isinstance(negatives, pd.DataFrame)
-    if not explicit_negatives and negatives not in NEGATIVE_STRATEGIES:
+    if not explicit_negatives and not (isinstance(negatives, str) and negatives in NEGATIVE_STRATEGIES):
         raise InputError(
             f"negatives={negatives!r} is not known; use one of {NEGATIVE_STRATEGIES} or a table of non-edges."
         )
-    if not negative_ratio > 0:
-        raise InputError(f"negative_ratio must be > 0, got {negative_ratio!r}.")
-    if not 0 <= val_fraction < 1:
-        raise InputError(f"val_fraction must be in [0, 1), got {val_fraction!r}.")
-    if calibration not in CALIBRATION_METHODS:
-        raise InputError(f"calibration={calibration!r} is not known; use one of {CALIBRATION_METHODS}.")
     groups = resolve_feature_groups(features, groupby=groupby, embedding_key=embedding_key, required=predictor.requires)
 
     if isinstance(prior, str) and prior.lower() in ("dorothea", "collectri"):
@@ -176,20 +280,7 @@ def grn_fit(
     train, val = _training_pairs(
         aligned.source_idx, aligned.target_idx, len(genes), excluded, sampler, val_fraction, given_val, rng
     )
-    if predictor.supervised:
-        info(
-            f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
-            f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}"
-        )
-    else:
-        info(f"{model} is unsupervised: the prior only serves its validation metrics")
-    history = predictor.fit(gene_features, train, val, n_genes=len(genes), seed=seed)
-
-    val_scores = predictor.score(val.tf, val.gene) if len(val) else np.empty(0)
-    training = _training_summary(history, train, val, val_scores, time.perf_counter() - start)
-    calibrated = _calibration(predictor, train, val, val_scores, calibration)
     fit_params = {
-        "model": model,
         "groupby": groupby,
         "embedding_key": embedding_key,
         "layer": layer,
@@ -203,24 +294,47 @@ def grn_fit(
         "n_excluded": int(len(excluded)),
         "calibration": calibration,
     }
-    out = adata.copy() if copy else adata
+    return FitData(genes, aligned, gene_features, train, val, seed, fit_params)
+
+
+#: Keyword arguments of :func:`grn_fit` (besides ``model`` and ``key_added``) that shape the data, not the model.
+FIT_ARGUMENTS = tuple(
+    name for name in inspect.signature(prepare_fit).parameters if name not in ("adata", "prior", "predictor")
+)
+
+
+def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, key_added: str, start: float) -> None:
+    """Fit ``predictor`` on ``data`` and write it to ``adata.uns[key_added]``; ``start`` is when the fit began."""
+    train, val, groups = data.train, data.val, data.fit_params["features"]
+    model = predictor.name
+    if predictor.supervised:
+        info(
+            f"training {model} on {train.n_pos} positive and {len(train) - train.n_pos} negative pairs "
+            f"({val.n_pos} positives held out for validation), features: {', '.join(groups) or 'none'}"
+        )
+    else:
+        info(f"{model} is unsupervised: the prior only serves its validation metrics")
+    history = predictor.fit(data.features, train, val, n_genes=len(data.genes), seed=data.seed)
+
+    val_scores = predictor.score(val.tf, val.gene) if len(val) else np.empty(0)
+    training = _training_summary(history, train, val, val_scores, time.perf_counter() - start)
+    calibrated = _calibration(predictor, train, val, val_scores, data.fit_params["calibration"])
     store_fitted(
-        out,
+        adata,
         key_added,
         model=predictor,
-        genes=genes,
-        prior_source=aligned.source_idx,
-        prior_target=aligned.target_idx,
-        fit_params=fit_params,
+        genes=data.genes,
+        prior_source=data.aligned.source_idx,
+        prior_target=data.aligned.target_idx,
+        fit_params={"model": model, **data.fit_params},
         training=training,
-        coverage=aligned.coverage,
-        prior_weight=aligned.weight,
+        coverage=data.aligned.coverage,
+        prior_weight=data.aligned.weight,
         calibration=calibrated,
     )
     val_auroc = training["val_metrics"]["auroc"]
     val_note = f", validation AUROC {val_auroc:.3f}" if np.isfinite(val_auroc) else ""
     info(f"fitted {model} in {training['fit_seconds']:.1f} s{val_note}; stored in adata.uns[{key_added!r}]")
-    return out if copy else None
 
 
 def _exclude_keys(exclude: pd.DataFrame | None, genes: np.ndarray) -> np.ndarray:

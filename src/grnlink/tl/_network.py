@@ -10,9 +10,9 @@ from anndata import AnnData
 from .._io import expression
 from .._pairs import pair_keys
 from .._settings import info
-from .._validation import GeneIndex, InputError, _preview, check_finite
+from .._validation import POSITIVE_INT, InputError, check_args, check_finite, number_in, one_of, optional
 from ._features import cell_subsample
-from ._predict import DEFAULT_CHUNK_PAIRS, score_edges
+from ._predict import DEFAULT_CHUNK_PAIRS, _var_positions, score_edges
 from ._store import FittedGRN, load_fitted
 
 SIGNS = ("prior", "correlation")
@@ -85,19 +85,20 @@ def grn_network(
     >>> adata.obsm["score_ulm"].shape
     (400, 20)
     """
+    check_args(
+        top_k=(top_k, POSITIVE_INT),
+        min_score=(min_score, optional(number_in(0, 1, high_open=False))),
+        sign=(sign, one_of(*SIGNS)),
+        chunk_size=(chunk_size, POSITIVE_INT),
+    )
     fitted = load_fitted(adata, key)
-    if int(top_k) != top_k or top_k < 1:
-        raise InputError(f"top_k must be a positive integer, got {top_k!r}.")
-    if min_score is not None and not 0 <= min_score <= 1:
-        raise InputError(f"min_score is a calibrated probability and must be in [0, 1], got {min_score!r}.")
-    if sign not in SIGNS:
-        raise InputError(f"sign={sign!r} is not known; use one of {SIGNS}.")
     if fitted.calibration is None:
         raise InputError(
-            f"the model under key {key!r} was fitted without a probability calibration (by an older grnlink), "
+            f"the model under key {key!r} was fitted without a probability calibration (by an older grnlink, "
+            "or without labelled pairs of both classes), "
             "so its scores have no model-independent scale. Fit it again with gl.tl.grn_fit."
         )
-    gene_cols = _var_positions(adata, fitted)
+    gene_cols = _var_positions(adata, fitted, key)
     edges, (tf_pos, gene_pos, _) = score_edges(fitted, top_k=int(top_k), chunk_size=chunk_size)
     confidence = np.clip(edges["probability"].to_numpy(float), np.finfo(np.float64).tiny, 1.0)
     keep = confidence >= min_score if min_score is not None else np.ones(len(edges), dtype=bool)
@@ -125,18 +126,6 @@ def grn_network(
         f"{int((net['weight'] < 0).sum())} repressing), signs from {sign}"
     )
     return net
-
-
-def _var_positions(adata: AnnData, fitted: FittedGRN) -> np.ndarray:
-    """Column of each fitted gene in ``adata``; genes ``adata`` lacks raise."""
-    cols = GeneIndex(adata.var_names).positions(fitted.genes)
-    if (cols < 0).any():
-        missing = fitted.genes[cols < 0]
-        raise InputError(
-            f"adata lacks {len(missing)} gene(s) the model was fitted on ({_preview(missing)}); the edge signs need "
-            "their expression. Pass the AnnData the model was fitted on."
-        )
-    return cols
 
 
 def _prior_signs(fitted: FittedGRN, tf_pos: np.ndarray, gene_pos: np.ndarray) -> np.ndarray:

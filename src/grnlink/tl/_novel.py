@@ -9,7 +9,7 @@ import pandas as pd
 from anndata import AnnData
 
 from .._settings import thread_limit
-from .._validation import InputError
+from .._validation import POSITIVE_INT, check_args
 from ._predict import DEFAULT_CHUNK_PAIRS, rank_within, score_edges
 from ._store import load_fitted
 
@@ -65,9 +65,8 @@ def grn_novel(
     >>> novel.columns.tolist()
     ['source', 'target', 'score', 'probability', 'rank', 'rank_in_tf', 'n_prior_targets']
     """
+    check_args(top_k=(top_k, POSITIVE_INT))
     fitted = load_fitted(adata, key)
-    if int(top_k) != top_k or top_k < 1:
-        raise InputError(f"top_k must be a positive integer, got {top_k!r}.")
     prior_degree = pd.Series(fitted.prior_source).value_counts()
     # a TF's best novel pair ranks at most (its prior degree + top_k) among its scored genes
     keep_per_tf = int(top_k) + int(prior_degree.max() if len(prior_degree) else 0)

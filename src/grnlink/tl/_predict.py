@@ -12,7 +12,18 @@ from tqdm.auto import tqdm
 
 from .._pairs import pair_keys
 from .._settings import info, progress_disabled, thread_limit, warning
-from .._validation import GeneIndex, InputError, check_edge_table
+from .._validation import (
+    BOOLEAN,
+    POSITIVE_INT,
+    GeneIndex,
+    InputError,
+    _preview,
+    check_args,
+    check_edge_table,
+    check_tfs,
+    check_unique_var_names,
+    optional,
+)
 from ._store import FittedGRN, load_fitted
 
 DEFAULT_CHUNK_PAIRS = 16_384
@@ -41,13 +52,19 @@ def grn_predict(
     Parameters
     ----------
     adata
-        The AnnData the model was fitted on (or one with the same genes).
+        The AnnData the model was fitted on, or one holding every gene it was
+        fitted on. The model scores from the features stored at fit time;
+        ``adata`` only receives the scores, matched to ``var_names`` by name,
+        so gene order and extra genes do not matter. An AnnData lacking some
+        fitted genes raises :class:`~grnlink.InputError` naming them: their
+        scores would have no row or column in ``varp`` (mapping by name is
+        well defined, silently dropping scores is not).
     pairs
         Pairs to score, columns ``source`` and ``target`` (any order, any size,
         duplicates allowed). Rows of the result follow its order.
     tfs
-        TFs to score against every gene (default: the prior's TFs). Ignored
-        when ``pairs`` is given.
+        TFs to score against every gene (default: the prior's TFs); a string
+        is one TF. Ignored when ``pairs`` is given.
     top_k
         Keep only the ``top_k`` highest-scoring targets of each TF.
     key
@@ -66,12 +83,16 @@ def grn_predict(
     and fits) and ``in_prior`` (the pair is in the fitted prior). With
     ``inplace=True`` (default) it also writes ``adata.uns[key]["edges"]`` (the
     same table) and ``adata.varp[f"{key}_scores"]`` (CSR n_vars x n_vars, row =
-    TF, column = target, holding the raw scores of the scored pairs).
+    TF, column = target, holding the raw scores of the scored pairs). A damaged
+    stored model, or scores that are not finite, raise
+    :class:`~grnlink.InputError`: no NaN score is ever returned.
 
     The probability is that of a pair being a prior edge among pairs like the
     validation pairs, which hold ``negative_ratio`` non-edges per edge (one by
     default); it is a common scale for ranking and thresholding, not the
-    share of true edges among all TF-gene pairs, which is far lower.
+    share of true edges among all TF-gene pairs, which is far lower. A model
+    stored by an older grnlink has no calibration: its probability is NaN,
+    with a warning.
 
     Examples
     --------
@@ -84,14 +105,20 @@ def grn_predict(
     >>> bool(edges["probability"].between(0, 1).all())
     True
     """
+    check_score_args(top_k=top_k, chunk_size=chunk_size)
+    check_args(inplace=(inplace, BOOLEAN))
     fitted = load_fitted(adata, key)
+    var_pos = _var_positions(adata, fitted, key)
     edges, (tf_pos, gene_pos, scores) = score_edges(fitted, pairs=pairs, tfs=tfs, top_k=top_k, chunk_size=chunk_size)
     if fitted.calibration is None:
-        warning(f"the model under {key!r} has no calibration (fitted by an older grnlink): probability is NaN")
+        warning(
+            f"the model under {key!r} has no calibration (fitted by an older grnlink, or without labelled pairs "
+            "of both classes): probability is NaN"
+        )
     if not inplace:
         info(f"scored {len(edges)} pairs (not written to adata: inplace=False)")
         return edges
-    _write_back(adata, key, fitted, edges, tf_pos, gene_pos, scores)
+    _write_back(adata, key, edges, var_pos[tf_pos], var_pos[gene_pos], scores)
     info(f"scored {len(edges)} pairs; edges in adata.uns[{key!r}]['edges'], matrix in adata.varp['{key}_scores']")
     return edges
 
@@ -104,11 +131,12 @@ def score_edges(
     top_k: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_PAIRS,
 ) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """The edge table of :func:`grn_predict` and its (TF, gene, score) arrays, writing nothing."""
-    if top_k is not None and (int(top_k) != top_k or top_k < 1):
-        raise InputError(f"top_k must be a positive integer or None, got {top_k!r}.")
-    if chunk_size < 1:
-        raise InputError(f"chunk_size must be >= 1, got {chunk_size!r}.")
+    """The edge table of :func:`grn_predict` and its (TF, gene, score) arrays, writing nothing.
+
+    Raises :class:`~grnlink.InputError` when a score is NaN or infinite.
+    """
+    check_score_args(top_k=top_k, chunk_size=chunk_size)
+    tfs = check_tfs(tfs)
     model_index = GeneIndex(fitted.genes)
     if pairs is not None:
         check_edge_table(pairs, "pairs")
@@ -125,12 +153,36 @@ def score_edges(
     return _edge_table(fitted, tf_pos, gene_pos, scores), (tf_pos, gene_pos, scores)
 
 
+def check_score_args(*, top_k: int | None, chunk_size: int) -> None:
+    """Raise :class:`~grnlink.InputError` unless ``top_k`` is a positive int or None and ``chunk_size`` positive."""
+    check_args(top_k=(top_k, optional(POSITIVE_INT)), chunk_size=(chunk_size, POSITIVE_INT))
+
+
+def _var_positions(adata: AnnData, fitted: FittedGRN, key: str) -> np.ndarray:
+    """Position in ``adata.var_names`` of every fitted gene; raises naming the fitted genes ``adata`` lacks."""
+    check_unique_var_names(adata)
+    var_pos = GeneIndex(adata.var_names).positions(fitted.genes)
+    if (var_pos < 0).any():
+        absent = fitted.genes[var_pos < 0].tolist()
+        raise InputError(
+            f"adata lacks {len(absent)} of the {len(fitted.genes)} genes the model in adata.uns[{key!r}] was "
+            f"fitted on: {_preview(absent)}. Scores go to adata.varp by gene name, so adata must hold every "
+            "fitted gene (order and extra genes do not matter). Predict on the AnnData it was fitted on."
+        )
+    return var_pos
+
+
 def _score_in_chunks(fitted: FittedGRN, tf_pos, gene_pos, chunk_size: int) -> np.ndarray:
     scores = np.empty(len(tf_pos), dtype=np.float64)
     starts = range(0, len(tf_pos), chunk_size)
     for start in tqdm(starts, desc="scoring", disable=progress_disabled() or len(starts) < 2, leave=False):
         stop = start + chunk_size
         scores[start:stop] = fitted.model.score(tf_pos[start:stop], gene_pos[start:stop])
+    if not np.isfinite(scores).all():
+        raise InputError(
+            f"the {fitted.model.name} model gave {int((~np.isfinite(scores)).sum())} NaN or infinite scores out of "
+            f"{len(scores)}: its stored state is damaged or its training diverged (try a smaller lr). Refit it."
+        )
     return scores
 
 
@@ -187,12 +239,8 @@ def _edge_table(fitted: FittedGRN, tf_pos, gene_pos, scores) -> pd.DataFrame:
     )
 
 
-def _write_back(adata: AnnData, key: str, fitted: FittedGRN, edges: pd.DataFrame, tf_pos, gene_pos, scores) -> None:
-    """Store the edges in ``uns`` and the score matrix, in current var order, in ``varp``."""
-    var_pos = GeneIndex(adata.var_names).positions(fitted.genes)
-    rows, cols = var_pos[tf_pos], var_pos[gene_pos]
-    present = (rows >= 0) & (cols >= 0)
-    rows, cols, values = rows[present], cols[present], scores[present]
+def _write_back(adata: AnnData, key: str, edges: pd.DataFrame, rows, cols, values) -> None:
+    """Store the edges in ``uns`` and the score matrix (``rows``, ``cols``: positions in var_names) in ``varp``."""
     # duplicated pairs would be summed by the sparse constructor: keep one of each
     _, first = np.unique(pair_keys(rows, cols, adata.n_vars), return_index=True)
     matrix = sp.csr_matrix((values[first], (rows[first], cols[first])), shape=(adata.n_vars, adata.n_vars))

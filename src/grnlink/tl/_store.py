@@ -1,30 +1,60 @@
 """A fitted model as plain ``adata.uns`` entries, and back.
 
-Layout of ``adata.uns[key]``: ``model`` (name), ``params`` and ``fit_params``
-(JSON strings, so that every value, ``None`` included, round-trips exactly),
-``genes`` (the var_names it was fitted on), ``tfs`` (the prior's TFs),
-``prior`` (source/target positions of the aligned prior), ``features`` and
-``state`` (numpy arrays), ``training`` (curves and counts), ``coverage``.
+:func:`store_fitted` is the only writer and :func:`load_fitted` the only reader
+of a fitted model; the reader validates everything before the model is used.
 
-Beside these, ``prior["weight"]`` keeps each prior edge's weight (its sign is
-the mode of regulation that :func:`grnlink.tl.grn_network` hands on) and
-``calibration`` the score -> probability map fitted on the validation pairs
-(see :mod:`grnlink.tl._calibration`).
+Layout of ``adata.uns[key]`` (format version :data:`FORMAT_VERSION`):
+``format_version`` (int) and ``grnlink_version`` (the package that wrote it),
+``model`` (name), ``params`` and ``fit_params`` (JSON strings, so that every
+value, ``None`` included, round-trips exactly), ``genes`` (the var_names it was
+fitted on), ``tfs`` (the prior's TFs), ``prior`` (source/target positions of
+the aligned prior, and ``weight``: each prior edge's weight, whose sign is the
+mode of regulation that :func:`grnlink.tl.grn_network` hands on), ``features``
+and ``state`` (numpy arrays), ``calibration`` (the score -> probability map
+fitted on the validation pairs, see :mod:`grnlink.tl._calibration`; absent when
+the fit had no labelled pairs of both classes), ``schema`` (a JSON string: the
+dtype and shape of every array under ``features``, ``state``,
+``prior/weight`` and ``calibration``, taken at fit time), ``training`` (curves
+and counts), ``coverage``; after :func:`grnlink.tl.grn_predict` also ``edges``.
+
+Versions. Format 1 added ``format_version``, ``grnlink_version`` and
+``schema``. Format 2 added ``prior/weight`` and ``calibration`` (and their
+arrays to the schema). Entries of format 1, and entries without
+``format_version`` (written by grnlink 0.1.0 before the format had a version,
+read as format 0, "legacy"), are still valid: they lack the calibration, so
+:func:`grnlink.tl.grn_predict` reports a NaN ``probability`` with a warning and
+:func:`grnlink.tl.grn_network` asks for a refit; legacy entries also lack the
+schema, so every check below runs except the comparison with it.
+Entries from a newer format than this grnlink knows are refused with a message
+naming both versions, because their layout may mean something else.
+
+Checks on reading (each failure is an :class:`~grnlink.InputError` naming the
+damaged entry): required entries present; a known model name; parseable and
+valid options; a unique, non-empty gene list; TFs among the genes; prior
+positions in range; every feature array with one row per gene; every array
+finite; one prior weight per prior edge (format 2); a calibration of a
+known method with its numbers (when present); the arrays' names, dtypes and
+shapes as written at fit time; gene positions the model keeps in its state (e.g. a graph) in range.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
 from anndata import AnnData
 
-from .._validation import InputError
+from .._settings import info
+from .._validation import InputError, _preview
 from ..models import LinkPredictor, get_model_class
-from ._calibration import calibrated
+from ._calibration import CALIBRATION_METHODS, calibrated
 
+FORMAT_VERSION = 2
+LEGACY_VERSION = 0  # entries written before the format had a version
 _REQUIRED = ("model", "params", "genes", "tfs", "prior", "features", "state")
 
 
@@ -37,6 +67,13 @@ def _to_json(value: dict[str, Any]) -> str:
         raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
 
     return json.dumps(value, default=default, sort_keys=True)
+
+
+def _package_version() -> str:
+    try:
+        return version("grnlink")
+    except PackageNotFoundError:  # running from a source tree
+        return "0.0.0"
 
 
 @dataclass
@@ -59,6 +96,55 @@ class FittedGRN:
         return calibrated(self.calibration, scores)
 
 
+def _arrays(tree: Mapping, prefix: str) -> Iterator[tuple[str, Any]]:
+    """``(path, value)`` of every leaf of a nested mapping, paths joined by ``/``."""
+    for name, value in tree.items():
+        path = f"{prefix}/{name}"
+        if isinstance(value, Mapping):
+            yield from _arrays(value, path)
+        else:
+            yield path, value
+
+
+def array_schema(
+    features: Mapping,
+    state: Mapping,
+    *,
+    prior_weight: Any = None,
+    calibration: Mapping | None = None,
+) -> dict[str, list]:
+    """``{path: [dtype, shape]}`` of every array under ``features`` and ``state``, the prior weights and the
+    numbers of the calibration (its ``method`` and ``on`` are names, checked on their own)."""
+    leaves = [*_arrays(features, "features"), *_arrays(state, "state")]
+    if prior_weight is not None:
+        leaves.append(("prior/weight", prior_weight))
+    if calibration is not None:
+        leaves += [(path, v) for path, v in _arrays(calibration, "calibration") if not isinstance(v, str)]
+    return {path: [np.asarray(v).dtype.str, list(np.shape(v))] for path, v in leaves}
+
+
+def is_fitted_entry(entry: Any) -> bool:
+    """True when ``entry`` (an ``adata.uns`` value) was written by :func:`store_fitted`, of any version."""
+    return isinstance(entry, Mapping) and ("format_version" in entry or all(k in entry for k in _REQUIRED))
+
+
+def check_key_free(adata: AnnData, key: str, *, overwrite: bool) -> None:
+    """Raise unless ``adata.uns[key]`` and ``adata.varp[f"{key}_scores"]`` are free, grnlink's, or ``overwrite``."""
+    if overwrite:
+        return
+    ours = is_fitted_entry(adata.uns.get(key))
+    if key in adata.uns and not ours:
+        raise InputError(
+            f"adata.uns[{key!r}] already holds a {type(adata.uns[key]).__name__} that grn_fit did not write; "
+            f"grn_fit will not replace it. Pass another key_added=..., or overwrite=True to replace it."
+        )
+    if f"{key}_scores" in adata.varp and not ours:
+        raise InputError(
+            f"adata.varp[{key + '_scores'!r}] already exists and does not belong to a grnlink model under "
+            f"adata.uns[{key!r}]; grn_predict would replace it. Pass another key_added=..., or overwrite=True."
+        )
+
+
 def store_fitted(
     adata: AnnData,
     key: str,
@@ -70,50 +156,239 @@ def store_fitted(
     fit_params: dict[str, Any],
     training: dict[str, Any],
     coverage: dict[str, int],
-    prior_weight: np.ndarray | None = None,
-    calibration: dict[str, Any] | None = None,
+    prior_weight: np.ndarray,
+    calibration: dict[str, Any] | None,
 ) -> None:
-    """Write the fitted model to ``adata.uns[key]``, replacing what was there."""
+    """Write the fitted model to ``adata.uns[key]``, replacing what was there.
+
+    A model stored before under ``key`` goes with its predictions: its
+    ``edges`` and ``adata.varp[f"{key}_scores"]`` no longer match and are
+    removed, which one log line says.
+    """
+    replaced = []
+    if key in adata.uns:
+        old = adata.uns[key]
+        replaced.append(f"the {old['model']} model" if is_fitted_entry(old) else f"the {type(old).__name__}")
+    if f"{key}_scores" in adata.varp:
+        del adata.varp[f"{key}_scores"]
+        replaced.append(f"adata.varp[{key + '_scores'!r}]")
     tfs = genes[np.unique(prior_source)]
+    features = {k: np.asarray(v, dtype=np.float32) for k, v in model.features.items()}
+    state = model.get_state()
+    prior_weight = np.asarray(prior_weight, dtype=np.float64)
     adata.uns[key] = {
+        "format_version": FORMAT_VERSION,
+        "grnlink_version": _package_version(),
         "model": model.name,
         "params": _to_json(model.params),
         "fit_params": _to_json(fit_params),
         "genes": np.asarray(genes, dtype=str),
         "tfs": np.asarray(tfs, dtype=str),
-        "prior": {"source": prior_source.astype(np.int64), "target": prior_target.astype(np.int64)},
-        "features": {k: np.asarray(v, dtype=np.float32) for k, v in model.features.items()},
-        "state": model.get_state(),
+        "prior": {
+            "source": prior_source.astype(np.int64),
+            "target": prior_target.astype(np.int64),
+            "weight": prior_weight,
+        },
+        "features": features,
+        "state": state,
+        "schema": _to_json(array_schema(features, state, prior_weight=prior_weight, calibration=calibration)),
         "training": training,
         "coverage": coverage,
     }
-    # issue 12: the prior's edge weights (mode of regulation) and the probability calibration
-    if prior_weight is not None:
-        adata.uns[key]["prior"]["weight"] = np.asarray(prior_weight, dtype=np.float64)
     if calibration is not None:
         adata.uns[key]["calibration"] = calibration
+    if replaced:
+        info(f"replaced {' and '.join(replaced)} under key {key!r} with the new {model.name} model")
 
 
 def load_fitted(adata: AnnData, key: str) -> FittedGRN:
-    """Rebuild the predictor stored in ``adata.uns[key]`` by :func:`store_fitted`."""
-    entry = adata.uns.get(key)
-    if not isinstance(entry, dict) or any(k not in entry for k in _REQUIRED):
+    """Rebuild the predictor stored in ``adata.uns[key]`` by :func:`store_fitted`, after validating it."""
+    entry = adata.uns.get(key) if isinstance(key, str) else None
+    if not isinstance(entry, Mapping) or not ("model" in entry or "format_version" in entry):
         raise InputError(
             f"adata.uns has no fitted grnlink model under key {key!r}. "
             f"Run gl.tl.grn_fit(adata, prior, key_added={key!r}) first, or pass the key you fitted with."
         )
-    cls = get_model_class(str(entry["model"]))
-    model = cls(**json.loads(entry["params"]))
-    genes = np.asarray(entry["genes"]).astype(str)
-    features = {k: np.asarray(v, dtype=np.float32) for k, v in entry["features"].items()}
-    model.set_state(features, dict(entry["state"]), n_genes=len(genes))
+    where = f"the model stored in adata.uns[{key!r}]"
+    fmt = _format_version(entry, where)
+    missing = [k for k in _REQUIRED if k not in entry]
+    if missing:
+        raise InputError(f"{where} is damaged: it lacks {missing}. Refit it with gl.tl.grn_fit.")
+    try:
+        cls = get_model_class(str(entry["model"]))
+    except InputError as err:
+        writer = entry.get("grnlink_version", "an unknown version")
+        raise InputError(f"{where} (written by grnlink {writer}) is damaged or needs another grnlink: {err}") from err
+    params = _json(entry, "params", where)
+    fit_params = _json(entry, "fit_params", where) if "fit_params" in entry else {}
+    genes = _genes(entry, where)
+    n_genes = len(genes)
+    tfs = np.asarray(entry["tfs"]).astype(str).ravel()
+    if not np.isin(tfs, genes).all():
+        unknown = tfs[~np.isin(tfs, genes)].tolist()
+        raise InputError(f"{where} is damaged: its TFs {_preview(unknown)} are not among its genes.")
+    source, target = (_positions(entry["prior"], end, n_genes, f"{where}: prior {end}") for end in ("source", "target"))
+    if len(source) != len(target):
+        raise InputError(f"{where} is damaged: its prior has {len(source)} sources but {len(target)} targets.")
+    features, state = entry["features"], entry["state"]
+    if not isinstance(features, Mapping) or not isinstance(state, Mapping):
+        raise InputError(f"{where} is damaged: 'features' and 'state' must be dicts of arrays.")
+    _check_arrays(features, state, n_genes, where)
+    prior_weight = _prior_weight(entry["prior"], len(source), where, required=fmt >= 2)
+    calibration = _calibration(entry.get("calibration"), where)
+    if fmt >= 2:
+        found = array_schema(features, state, prior_weight=prior_weight, calibration=calibration)
+        _compare_schema(found, _json(entry, "schema", where), where)
+    elif fmt >= 1:
+        _compare_schema(array_schema(features, state), _json(entry, "schema", where), where)
+    try:
+        model = cls(**params)
+    except InputError as err:
+        raise InputError(f"{where} is damaged: its options are not valid ({err})") from err
+    for path in model.gene_positions:
+        *parents, name = path.split("/")
+        table = state
+        for parent in parents:
+            table = table.get(parent, {}) if isinstance(table, Mapping) else {}
+        _positions(table, name, n_genes, f"{where}: state {path}")
+    features = {k: np.asarray(v, dtype=np.float32) for k, v in features.items()}
+    try:
+        model.set_state(features, dict(state), n_genes=n_genes)
+    except (KeyError, ValueError, RuntimeError, IndexError, TypeError) as err:
+        raise InputError(f"{where} is damaged: its state does not fit a {cls.name} model ({err}).") from err
     return FittedGRN(
         model=model,
         genes=genes,
-        tfs=np.asarray(entry["tfs"]).astype(str),
-        prior_source=np.asarray(entry["prior"]["source"], dtype=np.int64),
-        prior_target=np.asarray(entry["prior"]["target"], dtype=np.int64),
-        fit_params=json.loads(entry["fit_params"]) if "fit_params" in entry else {},
-        prior_weight=np.asarray(entry["prior"]["weight"], dtype=np.float64) if "weight" in entry["prior"] else None,
-        calibration=dict(entry["calibration"]) if "calibration" in entry else None,
+        tfs=tfs,
+        prior_source=source,
+        prior_target=target,
+        fit_params=fit_params,
+        prior_weight=prior_weight,
+        calibration=calibration,
     )
+
+
+def _format_version(entry: Mapping, where: str) -> int:
+    fmt = entry.get("format_version", LEGACY_VERSION)
+    if isinstance(fmt, np.ndarray) and fmt.size == 1:
+        fmt = fmt.item()
+    if not isinstance(fmt, int | np.integer) or fmt < 0:
+        raise InputError(f"{where} is damaged: format_version is {fmt!r}, not a version number.")
+    if fmt > FORMAT_VERSION:
+        writer = entry.get("grnlink_version", "a newer version")
+        raise InputError(
+            f"{where} was written by grnlink {writer} in stored-model format {int(fmt)}; this grnlink "
+            f"({_package_version()}) reads formats up to {FORMAT_VERSION}. Upgrade grnlink, or refit with this one."
+        )
+    return int(fmt)
+
+
+def _prior_weight(prior: Mapping, n_edges: int, where: str, *, required: bool) -> np.ndarray | None:
+    """The prior edges' weights: finite numbers, one per edge; ``None`` for older formats that lack them."""
+    if "weight" not in prior:
+        if required:
+            raise InputError(f"{where} is damaged: its prior lacks 'weight' (format 2 keeps one per edge). Refit it.")
+        return None
+    weight = np.asarray(prior["weight"])
+    if weight.dtype.kind not in "biuf" or weight.shape != (n_edges,) or not np.isfinite(weight).all():
+        raise InputError(
+            f"{where} is damaged: its prior weights ({weight.dtype}, shape {weight.shape}) are not {n_edges} "
+            "finite numbers, one per prior edge. Refit the model."
+        )
+    return weight.astype(np.float64)
+
+
+#: The numbers each calibration method keeps besides the calibration pairs' ``scores`` and ``labels``.
+_CALIBRATION_NUMBERS = {"platt": ("coef", "intercept"), "isotonic": ("x", "y")}
+
+
+def _calibration(calibration: Any, where: str) -> dict[str, Any] | None:
+    """The stored score -> probability map, checked: a known method and finite numbers of matching lengths."""
+    if calibration is None:
+        return None
+    what = f"{where} is damaged: its calibration"
+    if not isinstance(calibration, Mapping) or str(calibration.get("method")) not in CALIBRATION_METHODS:
+        method = calibration.get("method") if isinstance(calibration, Mapping) else calibration
+        raise InputError(f"{what} has method {method!r}, not one of {CALIBRATION_METHODS}. Refit the model.")
+    names = ("scores", "labels", *_CALIBRATION_NUMBERS[str(calibration["method"])])
+    missing = [name for name in names if name not in calibration]
+    if missing:
+        raise InputError(f"{what} lacks {missing}. Refit the model.")
+    for name in names:
+        values = np.asarray(calibration[name])
+        if values.dtype.kind not in "biuf" or not np.isfinite(values).all():
+            raise InputError(f"{what} holds {name} that are not finite numbers. Refit the model.")
+    pairs = (("scores", "labels"), ("x", "y")) if calibration["method"] == "isotonic" else (("scores", "labels"),)
+    for a, b in pairs:
+        if np.shape(calibration[a]) != np.shape(calibration[b]):
+            raise InputError(f"{what} has {a} and {b} of different lengths. Refit the model.")
+    return dict(calibration)
+
+
+def _json(entry: Mapping, name: str, where: str) -> dict[str, Any]:
+    try:
+        value = json.loads(str(entry[name]))
+    except (KeyError, json.JSONDecodeError) as err:
+        raise InputError(f"{where} is damaged: its {name!r} entry is missing or not valid JSON ({err}).") from err
+    if not isinstance(value, dict):
+        raise InputError(f"{where} is damaged: its {name!r} entry is not a JSON object.")
+    return value
+
+
+def _genes(entry: Mapping, where: str) -> np.ndarray:
+    genes = np.asarray(entry["genes"])
+    if genes.ndim != 1 or len(genes) < 2 or genes.dtype.kind not in "OUS":
+        raise InputError(f"{where} is damaged: its gene list has shape {genes.shape} and dtype {genes.dtype}.")
+    genes = genes.astype(str)
+    if len(np.unique(genes)) != len(genes):
+        raise InputError(f"{where} is damaged: its gene list has duplicated names.")
+    return genes
+
+
+def _positions(table: Mapping, name: str, n_genes: int, what: str) -> np.ndarray:
+    """Integer gene positions ``table[name]``, raising when they are not integers in ``[0, n_genes)``."""
+    if name not in table:
+        raise InputError(f"{what} is missing.")
+    values = np.asarray(table[name])
+    if values.dtype.kind not in "iu":
+        raise InputError(f"{what} has dtype {values.dtype}; gene positions are integers. The stored model is damaged.")
+    if values.size and (values.min() < 0 or values.max() >= n_genes):
+        raise InputError(
+            f"{what} holds gene positions outside [0, {n_genes}) (range {values.min()}..{values.max()}): "
+            "the stored model is damaged or does not belong to its gene list. Refit it."
+        )
+    return values.astype(np.int64).ravel()
+
+
+def _check_arrays(features: Mapping, state: Mapping, n_genes: int, where: str) -> None:
+    """Numeric, finite arrays; every feature group with one row per gene."""
+    for path, value in [*_arrays(features, "features"), *_arrays(state, "state")]:
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise InputError(f"{where} is damaged: {path} has dtype {array.dtype}, not a number type.")
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            n_bad = int((~np.isfinite(array)).sum())
+            raise InputError(f"{where} is damaged: {path} holds {n_bad} NaN or infinite values. Refit the model.")
+        if path.startswith("features/") and (array.ndim != 2 or array.shape[0] != n_genes):
+            raise InputError(
+                f"{where} is damaged: {path} has shape {array.shape}, expected ({n_genes} genes, d) "
+                "to match its gene list."
+            )
+
+
+def _compare_schema(found: dict[str, list], written: dict[str, Any], where: str) -> None:
+    """Raise naming the first array whose name, dtype or shape differs from the fit-time schema."""
+    missing, extra = sorted(set(written) - set(found)), sorted(set(found) - set(written))
+    if missing or extra:
+        parts = [f"lacks {_preview(missing)}"] if missing else []
+        parts += [f"has unexpected {_preview(extra)}"] if extra else []
+        raise InputError(f"{where} is damaged: it {' and '.join(parts)} (compared with its fit-time schema).")
+    for path, (dtype, shape) in written.items():
+        now_dtype, now_shape = np.dtype(found[path][0]), found[path][1]
+        # a 0-d float32 comes back from h5ad as a Python float: for scalars, only the kind must match
+        same_dtype = now_dtype == np.dtype(dtype) or (not shape and now_dtype.kind == np.dtype(dtype).kind)
+        if list(now_shape) != list(shape) or not same_dtype:
+            raise InputError(
+                f"{where} is damaged: {path} is {now_dtype} with shape {tuple(now_shape)}, but was written as "
+                f"{np.dtype(dtype)} with shape {tuple(shape)}. Refit the model."
+            )

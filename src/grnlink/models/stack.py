@@ -1,0 +1,398 @@
+"""``stack``: registered models and the degree controls combined by a cross-fitted meta-learner.
+
+Stacking (stacked generalisation, Wolpert 1992) learns how much to trust
+each of several models, and the degree shortcut, from how they score pairs
+they were not trained on. The inputs of the meta-learner, per pair ``(tf, gene)``:
+
+- each base model's score: scores in [0, 1] (the neural models'
+  probabilities, ``pcc``'s ``|r|``, ``genie3``'s importances) enter as logits
+  (clipped at ``1e-7`` from either end), other scores (``gnt``'s SVM decision
+  function) as they are;
+- with ``use_controls``, the two shortcut controls of
+  :func:`grnlink.bm.degree_scores`, separately and as ``log1p``: the TF's
+  out-degree and the target's in-degree over the training positives.
+
+The meta-learner is a logistic regression (scikit-learn, L2, ``C=1``) on
+these inputs standardised to zero mean and unit variance; its coefficients
+say which input carries weight (they are in the training history). A pair's
+score is the meta-learner's probability.
+
+Why cross-fitting: a model scores its own training pairs better than new
+ones, and the degree of a training positive counts that very edge. A
+meta-learner fitted on such in-sample scores learns to trust whatever
+memorises best, which does not carry over to held-out pairs. So the training
+pairs are split into ``n_folds`` folds, stratified per TF and label (each TF's
+positives and negatives are spread over all folds, as far as its counts
+allow); for each fold, every supervised base model is fitted on the other
+folds (early-stopping on the fit's validation pairs) and scores the held-out
+fold, and the fold's degree features are counted over the other folds'
+positives only, rescaled to the full-data scale by about
+``n_folds / (n_folds - 1)`` (exactly: all training pairs over the other
+folds' pairs). Every training pair thus gets out-of-fold (OOF) inputs that
+no model trained on it produced, and the meta-learner is fitted on these
+OOF rows.
+Finally every base model is refitted on all training pairs (same validation
+pairs, the stack's seed), and new pairs are scored by these refitted models,
+with degrees over all training positives. Unsupervised base models (``pcc``,
+``genie3``) never see a label, so they are fitted once and used as they are.
+
+Options:
+
+``base_models`` (:data:`DEFAULT_BASE_MODELS`)
+    Registered model names to combine; at least one must be supervised, and
+    ``"stack"`` itself is refused.
+``base_options`` ({})
+    Options per base model, e.g. ``{"dual_encoder": {"n_ensemble": 1}}``.
+``n_folds`` (3)
+    Cross-fitting folds (at least 2).
+``use_controls`` (True)
+    Add the TF out-degree and target in-degree to the meta-learner's inputs.
+
+Cost: ``n_folds + 1`` fits per supervised base model (one per fold and the
+final refit), one per unsupervised base model; scoring costs what the base
+models' scoring costs.
+
+Examples
+--------
+>>> import grnlink as gl
+>>> adata = gl.ds.simulate(n_genes=160, n_tfs=16, n_cells=400, seed=0)
+>>> gl.tl.grn_fit(
+...     adata, adata.uns["true_network"], model="stack", groupby="cell_type",
+...     base_options={"degree_adjusted": {"n_trees": 30}, "sctransnet": {"max_epochs": 5}},
+... )
+>>> weights = adata.uns["grn"]["training"]["meta"]["coef"]
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
+from tqdm.auto import tqdm
+
+from .._pairs import PairSet
+from .._settings import info, progress_disabled
+from .._validation import BOOLEAN, InputError, Rule, int_at_least
+from ._base import LinkPredictor
+from ._registry import MODELS, get_model_class, register
+
+DEFAULT_BASE_MODELS: tuple[str, ...] = ("degree_adjusted", "sctransnet")
+CONTROL_FEATURES = ("log1p_tf_out_degree", "log1p_target_in_degree")
+_FOLD_SEED_STRIDE = 7_919  # fold k's base models get seed + (k + 1) * stride; the final refit gets seed
+_LOGIT_CLIP = 1e-7
+
+
+def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
+    """Check how the stack's options fit together and return the base model names.
+
+    Each option's own type and range are checked by :attr:`Stack.schema`; bad combinations raise :class:`InputError`.
+    """
+    names = tuple(params["base_models"])
+    if len(set(names)) < len(names):
+        raise InputError(f"base_models lists a model twice ({names!r}); name each model once.")
+    if Stack.name in names:
+        raise InputError("base_models cannot include 'stack' itself; list the models to combine, e.g. 'dual_encoder'.")
+    unregistered = [n for n in names if n not in MODELS]
+    if unregistered:
+        raise InputError(
+            f"base_models names {unregistered}, which are not grnlink models. Valid names: {sorted(MODELS)}."
+        )
+    classes = [get_model_class(n) for n in names]
+    if not any(cls.supervised for cls in classes):
+        raise InputError(
+            f"base_models {names!r} are all unsupervised: there is nothing to cross-fit. "
+            f"Add a supervised model, e.g. base_models={(*names, DEFAULT_BASE_MODELS[0])!r}."
+        )
+    options = params["base_options"]
+    if not isinstance(options, Mapping):
+        raise InputError(f"base_options must be a dict of model name -> options dict, got {options!r}.")
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        raise InputError(f"base_options names {unknown}, not in base_models {names!r}; add them there or drop them.")
+    for name, opts in options.items():
+        if not isinstance(opts, Mapping):
+            raise InputError(f"base_options[{name!r}] must be a dict of options, got {opts!r}.")
+    return names
+
+
+def cross_fit_folds(pairs: PairSet, n_folds: int, seed: int) -> np.ndarray:
+    """Fold (0 .. ``n_folds - 1``) of each pair, stratified per TF and label.
+
+    Each TF's positives, and its negatives, are spread evenly over the folds
+    (a TF with fewer pairs than folds misses some folds). Raises
+    :class:`InputError` when some fold's complement lacks positives or negatives.
+    """
+    strata = pairs.tf * 2 + pairs.label.astype(np.int64)
+    if len(pairs) < n_folds or np.unique(strata, return_counts=True)[1].max() < n_folds:
+        raise InputError(
+            f"n_folds={n_folds} is more than any TF has training positives or negatives; lower n_folds "
+            "or give a larger prior."
+        )
+    fold = np.empty(len(pairs), dtype=np.int64)
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():  # TFs with fewer pairs than folds are expected and handled
+        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+        for k, (_, held) in enumerate(splitter.split(np.zeros(len(pairs)), strata)):
+            fold[held] = k
+    for k in range(n_folds):
+        rest = pairs.label[fold != k]
+        if not 0 < rest.sum() < len(rest):
+            raise InputError(
+                f"with n_folds={n_folds}, fold {k}'s training part lacks positives or negatives; lower n_folds."
+            )
+    return fold
+
+
+def positive_degrees(pairs: PairSet, n_genes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per gene: out-degree as a TF and in-degree as a target over the positives of ``pairs`` (float64)."""
+    positive = pairs.label == 1
+    tf_out = np.bincount(pairs.tf[positive], minlength=n_genes).astype(np.float64)
+    target_in = np.bincount(pairs.gene[positive], minlength=n_genes).astype(np.float64)
+    return tf_out, target_in
+
+
+def out_of_fold_degrees(pairs: PairSet, fold: np.ndarray, n_genes: int) -> np.ndarray:
+    """TF out-degree and target in-degree (pairs x 2) of each pair, counted over the other folds' positives.
+
+    Counts are multiplied by ``len(pairs) / len(other folds' pairs)``, the
+    full-data scale that pairs scored after the fit see (folds are stratified
+    by label, so this is also the ratio of positives). A pair's own edge, and
+    every other label of its fold, never enters its row.
+    """
+    out = np.empty((len(pairs), 2), dtype=np.float64)
+    for k in np.unique(fold):
+        held = fold == k
+        rest = pairs.subset(~held)
+        tf_out, target_in = positive_degrees(rest, n_genes)
+        rescale = len(pairs) / len(rest)
+        out[held] = np.column_stack([tf_out[pairs.tf[held]], target_in[pairs.gene[held]]]) * rescale
+    return out
+
+
+def as_logits(scores: np.ndarray) -> np.ndarray:
+    """``log(p / (1 - p))`` of scores in [0, 1], clipped ``1e-7`` away from 0 and 1 (float64)."""
+    p = np.clip(np.asarray(scores, dtype=np.float64), _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+    return np.log(p) - np.log1p(-p)
+
+
+def mean_tf_auroc(pairs: PairSet, scores: np.ndarray) -> float:
+    """Mean over TFs (with both labels) of the AUROC of the TF's pairs; NaN when no TF qualifies."""
+    values = []
+    for tf in np.unique(pairs.tf):
+        mine = pairs.tf == tf
+        labels = pairs.label[mine]
+        if 0 < labels.sum() < len(labels):
+            values.append(roc_auc_score(labels, scores[mine]))
+    return float(np.mean(values)) if values else float("nan")
+
+
+def _ranking_metrics(pairs: PairSet, scores: np.ndarray) -> dict[str, float]:
+    both = 0 < pairs.n_pos < len(pairs)
+    return {
+        "auroc": float(roc_auc_score(pairs.label, scores)) if both else float("nan"),
+        "auprc": float(average_precision_score(pairs.label, scores)) if both else float("nan"),
+        "tf_auroc": mean_tf_auroc(pairs, scores) if both else float("nan"),
+    }
+
+
+@register
+class Stack(LinkPredictor):
+    """Stacking: base models' out-of-fold scores and the degree controls, combined by a logistic regression.
+
+    See the module docstring for the cross-fitting scheme. No base score the
+    meta-learner is fitted on comes from a model trained on that pair, and no
+    degree feature counts the pair's own edge.
+
+    Options (``gl.tl.grn_fit(..., model="stack", **options)``):
+
+    ``base_models`` (("degree_adjusted", "sctransnet"))
+        Registered model names to combine (at least one supervised; not ``"stack"``).
+    ``base_options`` ({})
+        Options per base model: ``{name: {option: value}}``, e.g.
+        ``{"sctransnet": {"n_ensemble": 1}}``.
+    ``n_folds`` (3)
+        Cross-fitting folds, stratified per TF and label.
+    ``use_controls`` (True)
+        Give the meta-learner ``log1p`` of the TF's out-degree and of the
+        target's in-degree over the training positives.
+
+    Cost: ``n_folds + 1`` fits per supervised base model, one per unsupervised one.
+
+    The training history (``adata.uns[key]["training"]``) holds, per base model,
+    its out-of-fold ``auroc``, ``auprc`` and mean per-TF ``tf_auroc`` over the
+    training pairs, each fold model's validation AUROC (``fold_val_auroc``), its
+    meta-learner weight (``coef``) and the final refit's own history
+    (``final``); ``controls`` the same OOF metrics for the degree control
+    (TF plus target degree); ``meta`` the meta-learner's inputs
+    (``features``), ``coef``, ``intercept`` and its in-sample OOF metrics.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(n_genes=160, n_tfs=16, n_cells=400, seed=0)
+    >>> gl.tl.grn_fit(
+    ...     adata, adata.uns["true_network"], model="stack", base_models=("dual_encoder", "pcc"),
+    ...     base_options={"dual_encoder": {"max_epochs": 5}}, n_folds=2,
+    ... )
+    >>> adata.uns["grn"]["training"]["meta"]["features"].tolist()
+    ['dual_encoder', 'pcc', 'log1p_tf_out_degree', 'log1p_target_in_degree']
+    """
+
+    name = "stack"
+    paper = "stacked generalisation (Wolpert 1992) over the registered models and the degree controls"
+    defaults: dict[str, Any] = {
+        "base_models": DEFAULT_BASE_MODELS,
+        "base_options": {},
+        "n_folds": 3,
+        "use_controls": True,
+    }
+    schema = {
+        "base_models": Rule(
+            f"a non-empty tuple of model names, e.g. {DEFAULT_BASE_MODELS}",
+            lambda v: isinstance(v, list | tuple) and len(v) > 0 and all(isinstance(n, str) for n in v),
+        ),
+        "base_options": Rule("a dict of model name -> options dict", lambda v: isinstance(v, Mapping)),
+        "n_folds": int_at_least(2),
+        "use_controls": BOOLEAN,
+    }
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self.base_names = check_stack_options(self.params)
+        self.bases: dict[str, LinkPredictor] = {name: self._new_base(name) for name in self.base_names}
+        # the feature groups grn_fit must build are those of the bases (it adds the ones it can, e.g. gene_stats)
+        self.requires = tuple(dict.fromkeys(g for base in self.bases.values() for g in base.requires))
+        self.gene_positions = tuple(
+            f"bases/{n}/{path}" for n, base in self.bases.items() for path in base.gene_positions
+        )
+        self.logit = np.zeros(len(self.base_names), dtype=bool)
+        self.coef = np.zeros(0, dtype=np.float64)
+        self.intercept = np.zeros(1, dtype=np.float64)
+        self.mean = np.zeros(0, dtype=np.float64)
+        self.scale = np.ones(0, dtype=np.float64)
+        self.tf_out = np.zeros(0, dtype=np.float64)
+        self.target_in = np.zeros(0, dtype=np.float64)
+
+    def _new_base(self, name: str) -> LinkPredictor:
+        return get_model_class(name)(**dict(self.params["base_options"].get(name, {})))
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The meta-learner's inputs, in order: the base models, then the controls when used."""
+        return [*self.base_names, *(CONTROL_FEATURES if self.params["use_controls"] else ())]
+
+    def check_features(self, features: dict[str, np.ndarray]) -> None:
+        """Raise when a feature group some base model needs is missing."""
+        for base in self.bases.values():
+            base.check_features(features)
+
+    def fit(
+        self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
+    ) -> dict[str, Any]:
+        self.check_features(features)
+        n_folds = int(self.params["n_folds"])
+        fold = cross_fit_folds(train, n_folds, seed)
+        self.features = features
+        n_fits = sum(n_folds + 1 if get_model_class(n).supervised else 1 for n in self.base_names)
+        bar = tqdm(total=n_fits, desc=self.name, disable=progress_disabled(), leave=False)
+        oof = np.empty((len(train), len(self.base_names)), dtype=np.float64)
+        histories: dict[str, dict[str, Any]] = {}
+        for j, name in enumerate(self.base_names):
+            fold_val_auroc = np.full(n_folds, np.nan)
+            if self.bases[name].supervised:
+                for k in range(n_folds):
+                    held = fold == k
+                    base = self._new_base(name)
+                    bar.set_postfix_str(f"{name}, fold {k + 1}/{n_folds} held out")
+                    fold_seed = seed + (k + 1) * _FOLD_SEED_STRIDE
+                    base.fit(features, train.subset(~held), val, n_genes=n_genes, seed=fold_seed)
+                    oof[held, j] = base.score(train.tf[held], train.gene[held])
+                    if 0 < val.n_pos < len(val):
+                        fold_val_auroc[k] = roc_auc_score(val.label, base.score(val.tf, val.gene))
+                    bar.update()
+            bar.set_postfix_str(f"{name}, all training pairs")
+            final = self._new_base(name)
+            final_history = final.fit(features, train, val, n_genes=n_genes, seed=seed)
+            bar.update()
+            if not final.supervised:  # never saw a label: its scores of the training pairs are out-of-sample
+                oof[:, j] = final.score(train.tf, train.gene)
+            self.bases[name] = final
+            histories[name] = {**_ranking_metrics(train, oof[:, j]), "fold_val_auroc": fold_val_auroc}
+            histories[name]["final"] = dict(final_history)
+        bar.close()
+
+        self.logit = np.array([(col.min() >= 0) & (col.max() <= 1) for col in oof.T], dtype=bool)
+        self.tf_out, self.target_in = positive_degrees(train, n_genes)
+        controls = out_of_fold_degrees(train, fold, n_genes)
+        inputs = self._meta_inputs(oof, controls)
+        scaler = StandardScaler().fit(inputs)
+        meta = LogisticRegression(C=1.0, random_state=seed, max_iter=1000).fit(scaler.transform(inputs), train.label)
+        self.mean, self.scale = scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+        self.coef, self.intercept = meta.coef_.ravel().astype(np.float64), meta.intercept_.astype(np.float64)
+
+        for name, coef in zip(self.base_names, self.coef):
+            histories[name]["coef"] = float(coef)
+        weights = ", ".join(f"{n} {c:+.2f}" for n, c in zip(self.feature_names, self.coef))
+        info(f"stack: meta-learner weights (standardised inputs): {weights}")
+        return {
+            "n_folds": n_folds,
+            "bases": histories,
+            "controls": {"degree": _ranking_metrics(train, controls.sum(axis=1))},
+            "meta": {
+                "features": np.asarray(self.feature_names, dtype=str),
+                "coef": self.coef.copy(),
+                "intercept": float(self.intercept[0]),
+                **_ranking_metrics(train, self._combine(inputs)),
+            },
+        }
+
+    def _meta_inputs(self, base_scores: np.ndarray, degrees: np.ndarray) -> np.ndarray:
+        """Meta-learner inputs (pairs x features) from raw base scores and raw TF/target degrees."""
+        columns = [as_logits(s) if logit else s for s, logit in zip(base_scores.T, self.logit)]
+        if self.params["use_controls"]:
+            columns += [np.log1p(d) for d in degrees.T]
+        return np.column_stack(columns).astype(np.float64)
+
+    def _combine(self, inputs: np.ndarray) -> np.ndarray:
+        return expit(((inputs - self.mean) / self.scale) @ self.coef + self.intercept[0])
+
+    def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
+        tf, gene = np.asarray(tf, dtype=np.int64), np.asarray(gene, dtype=np.int64)
+        base_scores = np.column_stack([self.bases[n].score(tf, gene) for n in self.base_names])
+        degrees = np.column_stack([self.tf_out[tf], self.target_in[gene]])
+        return self._combine(self._meta_inputs(base_scores, degrees))
+
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "bases": {name: self.bases[name].get_state() for name in self.base_names},
+            "meta": {
+                "logit": self.logit,
+                "mean": self.mean,
+                "scale": self.scale,
+                "coef": self.coef,
+                "intercept": self.intercept,
+            },
+            "degrees": {"tf_out": self.tf_out, "target_in": self.target_in},
+        }
+
+    def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
+        self.features = features
+        for name in self.base_names:
+            base = self._new_base(name)
+            base.set_state(features, dict(state["bases"][name]), n_genes=n_genes)
+            self.bases[name] = base
+        meta = state["meta"]
+        self.logit = np.asarray(meta["logit"], dtype=bool).ravel()
+        self.mean = np.asarray(meta["mean"], dtype=np.float64).ravel()
+        self.scale = np.asarray(meta["scale"], dtype=np.float64).ravel()
+        self.coef = np.asarray(meta["coef"], dtype=np.float64).ravel()
+        self.intercept = np.asarray(meta["intercept"], dtype=np.float64).ravel()
+        self.tf_out = np.asarray(state["degrees"]["tf_out"], dtype=np.float64).ravel()
+        self.target_in = np.asarray(state["degrees"]["target_in"], dtype=np.float64).ravel()
