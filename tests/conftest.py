@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 import scanpy as sc
 
 import grnlink as gl
+from grnlink._settings import _ScanpyFormatter
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -61,3 +63,46 @@ def beeline_dir():
 def beeline_specific_dir():
     """BEELINE mDC with the cell-type-specific ground truth (skips without ../shared)."""
     return _beeline_folder("Specific")
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(_ScanpyFormatter())  # lines as they are printed ("WARNING: ..." for warnings)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def log_lines():
+    """Messages grnlink logs during the test, at scanpy verbosity info."""
+    verbosity = sc.settings.verbosity
+    sc.settings.verbosity = 2
+    handler = _Collect()
+    logger = logging.getLogger("grnlink")
+    logger.addHandler(handler)
+    try:
+        yield handler.lines
+    finally:
+        logger.removeHandler(handler)
+        sc.settings.verbosity = verbosity
+
+
+def _as_format_1(entry) -> None:
+    """Turn a fitted ``adata.uns[key]`` into what grnlink wrote in stored-model format 1: no prior weights,
+    no calibration, and the format-1 schema (features and state only)."""
+    from grnlink.tl import _store
+
+    entry.pop("calibration", None)
+    entry.pop("edges", None)
+    del entry["prior"]["weight"]
+    entry["format_version"] = 1
+    entry["schema"] = _store._to_json(_store.array_schema(entry["features"], entry["state"]))
+
+
+@pytest.fixture
+def as_format_1():
+    """A function that rewrites a fitted entry in place as stored-model format 1 wrote it."""
+    return _as_format_1

@@ -8,7 +8,7 @@ import pytest
 
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 SHARED_DATA = TUTORIALS.parents[1] / "shared" / "data"
-NEEDS_SHARED_DATA = {"beeline_mdc.ipynb"}
+NEEDS_SHARED_DATA = {"beeline_mdc.ipynb", "beeline_hhep.ipynb"}
 
 
 def _notebooks() -> list[Path]:
@@ -16,7 +16,12 @@ def _notebooks() -> list[Path]:
 
 
 def test_there_are_tutorials_to_run():
-    assert {p.name for p in _notebooks()} >= {"quickstart.ipynb", "beeline_mdc.ipynb", "scfm_embeddings.ipynb"}
+    assert {p.name for p in _notebooks()} >= {
+        "quickstart.ipynb",
+        "beeline_mdc.ipynb",
+        "beeline_hhep.ipynb",
+        "scfm_embeddings.ipynb",
+    }
 
 
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
@@ -24,7 +29,7 @@ def test_tutorial_runs_top_to_bottom(path, tmp_path, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     if path.name in NEEDS_SHARED_DATA and not SHARED_DATA.is_dir():
-        pytest.skip(f"{path.name} reads BEELINE mDC from {SHARED_DATA}, which is absent")
+        pytest.skip(f"{path.name} reads BEELINE data and DoRothEA from {SHARED_DATA}, which is absent")
     monkeypatch.setenv("GRNLINK_DATA", str(SHARED_DATA))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)

@@ -1,10 +1,11 @@
-"""Reading delimited text tables (priors, pairs, embeddings, BEELINE files) with errors that name file and line.
+"""Reading tables and expression: the one place that knows file separators, reads delimited tables and finds a layer.
 
 Every table file grnlink reads goes through :func:`read_table`, so a file that
 pandas cannot parse (ragged rows, binary content, no content, a quote that is
 never closed) raises :class:`~grnlink.InputError` naming the file and the
 line, and a file that parses to fewer rows than it has lines (a stray quote
 swallowing the rows after it) is refused instead of being used in part.
+:func:`expression` is the one accessor of a cells x genes layer.
 """
 
 from __future__ import annotations
@@ -16,23 +17,43 @@ import zlib
 from pathlib import Path
 
 import pandas as pd
+from anndata import AnnData
 
-from ._validation import InputError
+from ._validation import InputError, _preview
 
+#: Column separator of each table extension grnlink reads (optionally followed by ``.gz``).
 SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 _SEPARATOR_NAMES = {",": "comma", "\t": "tab"}
 
 
 def table_suffix(path: str | os.PathLike) -> str:
-    """The lower-case suffix that says the format (``.csv``, ``.tsv``, ...), ignoring a final ``.gz``."""
+    """The lower-case extension that names a table's format, ignoring a final ``.gz``.
+
+    Examples
+    --------
+    >>> table_suffix("prior.TSV.gz")
+    '.tsv'
+    >>> table_suffix("embedding.npy")
+    '.npy'
+    """
     suffixes = [s.lower() for s in Path(path).suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
     return suffixes[-1] if suffixes else ""
 
 
-def separator(path: str | os.PathLike) -> str:
-    """Column separator of a ``.csv`` (comma) or ``.tsv``/``.txt`` (tab) file, optionally gzipped."""
+def table_separator(path: str | os.PathLike) -> str:
+    """Column separator of a ``.csv`` (comma) or ``.tsv``/``.txt`` (tab) file, optionally gzipped.
+
+    Raises :class:`~grnlink.InputError` for any other extension.
+
+    Examples
+    --------
+    >>> table_separator("edges.csv")
+    ','
+    >>> table_separator("dorothea_hs.tsv.gz") == "\\t"
+    True
+    """
     sep = SEPARATORS.get(table_suffix(path))
     if sep is None:
         raise InputError(
@@ -87,7 +108,7 @@ def read_table(path: str | os.PathLike, *, what: str, sep: str | None = None, **
     what
         What the file is, for messages (e.g. ``"prior file"``).
     sep
-        Column separator; default from the extension (:func:`separator`).
+        Column separator; default from the extension (:func:`table_separator`).
     **read_csv
         Passed to :func:`pandas.read_csv`.
 
@@ -109,7 +130,7 @@ def read_table(path: str | os.PathLike, *, what: str, sep: str | None = None, **
     name = f"{what} {str(path)!r}"
     if not path.is_file():
         raise InputError(f"{name} does not exist (or is a folder). Pass an existing .csv/.tsv(.gz) file.")
-    sep = sep or separator(path)
+    sep = sep or table_separator(path)
     try:
         table = pd.read_csv(path, sep=sep, **read_csv)
     except pd.errors.EmptyDataError as err:
@@ -145,3 +166,28 @@ def _check_rows(path: Path, table: pd.DataFrame, name: str, *, header: bool) -> 
             f"{name} has {expected} data lines but parses to {len(table)} rows{where}. "
             "Close or remove the stray quote character so that every line is one row."
         )
+
+
+def expression(adata: AnnData, layer: str | None):
+    """The cells x genes matrix of ``layer`` (``adata.X`` when ``None``) and its name for messages.
+
+    Raises :class:`~grnlink.InputError` when the layer is missing or ``X`` is empty.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(n_genes=60, n_tfs=6, n_cells=40, n_celltypes=2)
+    >>> matrix, what = expression(adata, "counts")
+    >>> what, matrix.shape
+    ("adata.layers['counts']", (40, 60))
+    """
+    if layer is None:
+        if adata.X is None:
+            raise InputError("adata.X is empty; pass layer='<name>' of a layer holding expression.")
+        return adata.X, "adata.X"
+    if layer not in adata.layers:
+        raise InputError(
+            f"layer={layer!r} is not in adata.layers (layers: {_preview(adata.layers.keys(), 10) or 'none'}). "
+            "Pass one of those names, or layer=None to use adata.X."
+        )
+    return adata.layers[layer], f"adata.layers[{layer!r}]"

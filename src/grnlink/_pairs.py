@@ -102,7 +102,7 @@ def sample_negatives(
     blocked = blocked.astype(np.int64)
     tfs, counts = np.unique(pos_tf, return_counts=True)
     if strategy == "uniform":
-        return _uniform_negatives(tfs, n_genes, _n_negatives(len(pos_tf), ratio), blocked, rng)
+        return uniform_non_edges(tfs, n_genes, _n_negatives(len(pos_tf), ratio), blocked, rng)
     out_tf, out_gene = [], []
     for tf, n_pos in zip(tfs, counts):
         candidates = _eligible_genes(tf, n_genes, blocked)
@@ -133,9 +133,15 @@ def _eligible_genes(tf: int, n_genes: int, blocked: np.ndarray) -> np.ndarray:
     return np.flatnonzero(mask)
 
 
-def _uniform_negatives(
+def uniform_non_edges(
     tfs: np.ndarray, n_genes: int, n_draw: int, blocked: np.ndarray, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
+    """``n_draw`` distinct pairs, TF uniform over ``tfs`` then gene uniform, avoiding ``blocked`` keys and self-pairs.
+
+    Fewer are returned when fewer are free. Pairs come in draw order, so the result
+    depends only on the generator's state (the same seed gives the same pairs).
+    Shared by :func:`sample_negatives` and the benchmark splits.
+    """
     blocked_tf = blocked // n_genes
     # blocked self-pairs are not among the n_genes - 1 candidates of their TF: do not subtract them twice
     n_free = len(tfs) * (n_genes - 1) - (np.isin(blocked_tf, tfs) & (blocked_tf != blocked % n_genes)).sum()

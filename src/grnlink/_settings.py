@@ -1,27 +1,57 @@
 """One logger and the run-time settings grnlink borrows from scanpy.
 
 grnlink follows ``scanpy.settings``: ``verbosity`` decides what is logged and
-whether progress bars show, ``n_jobs`` how many threads tree ensembles and
-data loaders use. Nothing here is hard-coded per call site.
+whether progress bars show, ``logfile`` (or ``logpath``) where log lines go,
+``n_jobs`` how many threads tree ensembles and data loaders use. Nothing here
+is hard-coded per call site.
+
+Messages go through the standard-library logger ``"grnlink"``, which has
+exactly one handler of its own: it writes each line to whatever
+``scanpy.settings.logfile`` is at that moment (so ``sc.settings.logfile =
+"run.log"`` sends grnlink's lines to the same file as scanpy's), formatted as
+scanpy formats its own. The logger does not propagate to the root logger, so a
+``logging.basicConfig`` in user code does not print every line twice, and
+importing (or reloading) grnlink never adds a second handler.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
 from contextlib import ContextDecorator
 
 import scanpy as sc
 import torch
 from threadpoolctl import threadpool_limits
 
+
+class ScanpyLogfileHandler(logging.Handler):
+    """Writes records to ``scanpy.settings.logfile`` as it is when each record is emitted."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            stream = sc.settings.logfile
+            stream.write(self.format(record) + "\n")
+            stream.flush()
+        except Exception:  # noqa: BLE001 - logging must never raise into the caller
+            self.handleError(record)
+
+
+class _ScanpyFormatter(logging.Formatter):
+    """``"WARNING: message"`` for warnings and errors, the bare message otherwise (as scanpy prints)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        return f"{record.levelname}: {message}" if record.levelno >= logging.WARNING else message
+
+
 _logger = logging.getLogger("grnlink")
-if not _logger.handlers:
-    _handler = logging.StreamHandler(sys.stderr)
-    _handler.setFormatter(logging.Formatter("%(message)s"))
-    _logger.addHandler(_handler)
-    _logger.propagate = False
+for _old in [h for h in _logger.handlers if type(h).__name__ == ScanpyLogfileHandler.__name__]:
+    _logger.removeHandler(_old)  # a reloaded module replaces its handler instead of adding one
+_handler = ScanpyLogfileHandler()
+_handler.setFormatter(_ScanpyFormatter())
+_logger.addHandler(_handler)
+_logger.propagate = False
 
 # scanpy verbosity levels: 0 error, 1 warning, 2 info, 3 hint, 4 debug
 _LEVELS = {0: logging.ERROR, 1: logging.WARNING, 2: logging.INFO, 3: logging.INFO, 4: logging.DEBUG}
@@ -52,7 +82,7 @@ def hint(msg: str) -> None:
 def warning(msg: str) -> None:
     """Log a warning when scanpy's verbosity is ``warning`` (1) or higher."""
     _sync_level()
-    _logger.warning("WARNING: " + msg)
+    _logger.warning(msg)
 
 
 def debug(msg: str) -> None:

@@ -40,7 +40,7 @@ def test_prune_stores_a_copy_and_degrades_gracefully(adata, truth, fast, model):
     assert curve["auroc"].iloc[0] != curve["auroc"].iloc[2]
     for name, value in adata.uns["grn"]["state"]["members"]["member0"].items():
         np.testing.assert_array_equal(value, state_before[name])
-    assert set(adata.uns) == {"true_network", "simulate", "grn"}
+    assert set(adata.uns) == {"true_network", "simulate", "log1p", "grn"}
     key = gl.bm.prune(adata, 0.5)
     reloaded = gl.tl.grn_predict(adata, key=key, pairs=split.test)["score"]
     assert reloaded.notna().all() and key == "grn_pruned50"

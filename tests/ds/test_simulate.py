@@ -2,6 +2,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
+import scanpy as sc
 import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
@@ -187,3 +188,11 @@ def test_simulate_targets_share_a_learnable_signal(adata):
 def test_simulate_rejects_bad_arguments_with_a_fix(kwargs, match):
     with pytest.raises(InputError, match=match):
         simulate(**kwargs)
+
+
+def test_simulate_normalises_with_scanpy_so_log1p_is_recorded(adata):
+    assert adata.uns["log1p"] == {"base": None}
+    again = ad.AnnData(adata.layers["counts"].copy())
+    sc.pp.normalize_total(again, target_sum=1e4)
+    sc.pp.log1p(again)
+    assert (again.X != adata.X).nnz == 0  # exactly scanpy's result

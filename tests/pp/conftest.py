@@ -1,14 +1,12 @@
-"""Fixtures shared by the gl.pp tests: untouched-AnnData checks and captured log lines."""
+"""Fixtures shared by the gl.pp tests: untouched-AnnData checks (captured log lines are in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import logging
 
 import numpy as np
 import pytest
-import scanpy as sc
 import scipy.sparse as sp
 
 
@@ -48,27 +46,3 @@ def untouched():
         assert _state(adata) == before
 
     return check
-
-
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record):
-        self.lines.append(record.getMessage())
-
-
-@pytest.fixture
-def log_lines():
-    """Messages grnlink logs during the test, at scanpy verbosity info."""
-    verbosity = sc.settings.verbosity
-    sc.settings.verbosity = 2
-    handler = _Collect()
-    logger = logging.getLogger("grnlink")
-    logger.addHandler(handler)
-    try:
-        yield handler.lines
-    finally:
-        logger.removeHandler(handler)
-        sc.settings.verbosity = verbosity

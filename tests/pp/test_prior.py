@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+import scanpy as sc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,6 +66,15 @@ def _fake_download(calls: list[str]):
         raise AssertionError(f"unexpected download {url}")
 
     return download_chunks
+
+
+@pytest.fixture(autouse=True)
+def cachedir(tmp_path):
+    """grnlink keeps fetched priors in scanpy's cachedir: a fresh, empty one per test."""
+    old = sc.settings.cachedir
+    sc.settings.cachedir = tmp_path / "cache"
+    yield tmp_path / "cache"
+    sc.settings.cachedir = old
 
 
 @pytest.fixture
@@ -279,6 +289,63 @@ def test_get_prior_with_adata_without_overlap_warns(log_lines):
     assert any(line.startswith("WARNING: The prior shares no gene") for line in log_lines)
 
 
+def _recording(monkeypatch, name: str, table: pd.DataFrame) -> list[dict]:
+    """Replace dc.op.<name> by a stand-in with decoupler's signature that records its keyword arguments."""
+    import inspect
+
+    import decoupler as dc
+
+    calls: list[dict] = []
+    real = getattr(dc.op, name)
+
+    def fake(*args, **kwargs):
+        calls.append(inspect.signature(real).bind(*args, **kwargs).arguments)
+        return table.copy()
+
+    fake.__signature__ = inspect.signature(real)
+    monkeypatch.setattr(dc.op, name, fake)
+    return calls
+
+
+def test_get_prior_passes_license_verbose_and_other_decoupler_options(monkeypatch):
+    calls = _recording(monkeypatch, "collectri", COLLECTRI[["source", "target", "weight"]])
+    get_prior("collectri", license="commercial", verbose=True, remove_complexes=True, cache=False)
+    assert calls == [{"organism": "human", "license": "commercial", "verbose": True, "remove_complexes": True}]
+    calls = _recording(monkeypatch, "dorothea", COLLECTRI[["source", "target", "weight"]])
+    get_prior("dorothea", levels=("A",), dict_weights={"A": 2}, cache=False)
+    assert calls[0]["dict_weights"] == {"A": 2} and calls[0]["levels"] == ["A"]
+    assert calls[0]["verbose"] is False  # follows scanpy's verbosity (warning in the tests)
+    assert "license" not in calls[0]  # decoupler's own default
+
+
+def test_get_prior_refuses_options_the_resource_does_not_take_before_downloading(downloads):
+    with pytest.raises(InputError, match="remove_complexes"):
+        get_prior("dorothea", remove_complexes=True)
+    with pytest.raises(InputError, match="no option"):
+        get_prior("collectri", colour="blue")
+    assert downloads == []
+
+
+def test_get_prior_refuses_decoupler_options_for_a_table():
+    with pytest.raises(InputError, match="only apply to a name"):
+        get_prior(_prior(), license="commercial")
+
+
+def test_second_call_reads_the_cache_and_works_offline(downloads, monkeypatch, cachedir):
+    first = get_prior("dorothea", levels=("A", "B"))
+    assert len(downloads) == 1 and len(list(cachedir.glob("grnlink/dorothea_human_*.tsv.gz"))) == 1
+
+    def offline(url, verbose=False):
+        raise requests.exceptions.ConnectionError("no network")
+
+    monkeypatch.setattr(DOWNLOAD, offline)
+    pd.testing.assert_frame_equal(get_prior("dorothea", levels=("A", "B")), first)
+    with pytest.raises(RuntimeError, match="failed"):
+        get_prior("dorothea", levels=("A", "B"), cache=False)
+    with pytest.raises(RuntimeError, match="failed"):  # other options are another file
+        get_prior("dorothea", levels=("A",))
+
+
 # --- property tests ------------------------------------------------------------------------------------------------
 
 _GENES = [f"Gene{letter}{i}" for letter in "ab" for i in range(6)]  # mixed case, unique ignoring case
@@ -320,3 +387,18 @@ def align_prior_quietly(prior):
     except InputError as err:
         assert "shares no gene" in str(err)
         return None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"license": "free"}, "license='free' is not valid"),
+        ({"verbose": "loud"}, "verbose='loud' is not valid"),
+        ({"cache": None}, "cache=None is not valid"),
+        ({"remove_complexes": "yes"}, "remove_complexes='yes' is not valid"),
+    ],
+)
+def test_get_prior_checks_decoupler_options_before_downloading(downloads, kwargs, match):
+    with pytest.raises(InputError, match=match):
+        get_prior("collectri", **kwargs)
+    assert downloads == []

@@ -150,6 +150,36 @@ def test_fit_with_a_split_records_its_tables(adata, truth, fast):
     assert (training["n_val_pos"], training["n_val_neg"]) == (sizes["val_pos"], sizes["val_neg"])
 
 
+def test_fit_copy_returns_the_fitted_copy_and_leaves_adata_alone(adata, truth, fast):
+    keys_before = set(adata.uns)
+    fitted = gl.tl.grn_fit(adata, truth, copy=True, **fast)
+    assert "grn" in fitted.uns and set(adata.uns) == keys_before
+    assert fitted is not adata
+    assert gl.tl.grn_fit(adata, truth, model="pcc") is None
+
+
+def test_fit_reuses_celltype_means_written_by_pp_for_the_same_groupby(adata, truth, monkeypatch):
+    gl.pp.celltype_means(adata, "cell_type", key_added="ct_means")
+    adata.varm["ct_means"] = adata.varm["ct_means"] * 2.0 + 1.0  # proves the stored matrix is what is read
+    expected = gl.tl._features.standardize_columns(adata.varm["ct_means"])
+
+    def no_recompute(*args, **kwargs):
+        raise AssertionError("cell-type means were computed again")
+
+    monkeypatch.setattr(gl.tl._features, "group_means", no_recompute)
+    gl.tl.grn_fit(adata, truth, groupby="cell_type", features=["celltype_means"], n_ensemble=1, max_epochs=1)
+    np.testing.assert_array_equal(adata.uns["grn"]["features"]["celltype_means"], expected)
+
+
+def test_fit_recomputes_celltype_means_for_another_layer_or_changed_groups(adata, truth):
+    gl.pp.celltype_means(adata, "cell_type")
+    stored = gl.pp._celltype_means.stored_celltype_means
+    assert stored(adata, "cell_type", None)[0] == "celltype_means"
+    assert stored(adata, "cell_type", "counts") is None
+    adata.obs["cell_type"] = adata.obs["cell_type"].cat.rename_categories(lambda c: c + "_renamed")
+    assert stored(adata, "cell_type", None) is None
+
+
 @pytest.mark.parametrize("key", ["true_network", "mine"])
 def test_fit_refuses_a_key_holding_something_it_did_not_write(adata, truth, key):
     adata.uns["mine"] = {"note": "my own results"}
@@ -201,3 +231,13 @@ def test_fit_refuses_a_groupby_column_with_one_group_per_cell(adata, truth):
     adata.obs["umi_count"] = np.random.default_rng(0).normal(size=adata.n_obs)
     with pytest.raises(gl.InputError, match="as many groups as cells"):
         gl.tl.grn_fit(adata, truth, model="pcc", groupby="umi_count")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"copy": "yes"}, r"copy='yes' is not valid"), ({"calibration": 1}, r"calibration=1 is not valid")],
+)
+def test_fit_checks_copy_and_calibration_before_any_work(adata, truth, kwargs, match):
+    with pytest.raises(gl.InputError, match=match):
+        gl.tl.grn_fit(adata, truth, model="pcc", **kwargs)
+    assert "grn" not in adata.uns

@@ -17,7 +17,7 @@ def test_predict_default_scores_every_prior_tf_against_every_gene(fitted, truth)
     edges = gl.tl.grn_predict(fitted)
     n_tfs = truth["source"].nunique()
     assert len(edges) == n_tfs * (fitted.n_vars - 1)
-    assert list(edges.columns) == ["source", "target", "score", "in_prior"]
+    assert list(edges.columns) == ["source", "target", "score", "probability", "in_prior"]
     assert edges["in_prior"].sum() == len(truth)
     assert not (edges["source"].astype(str) == edges["target"].astype(str)).any()
 
@@ -91,32 +91,10 @@ def test_predict_for_chosen_tfs(fitted, truth):
     assert len(edges) == fitted.n_vars - 1
 
 
-def test_network_is_decoupler_ready(fitted):
-    net = gl.tl.grn_network(fitted, top_k=5)
-    assert list(net.columns[:3]) == ["source", "target", "weight"]
-    assert net.groupby("source").size().le(5).all()
-    assert net["source"].map(type).eq(str).all()
-    assert (net.groupby("source")["weight"].apply(lambda w: w.is_monotonic_decreasing)).all()
-
-
-def test_network_runs_in_decoupler_ulm_and_mlm(fitted):
-    dc = pytest.importorskip("decoupler")
-    net = gl.tl.grn_network(fitted, top_k=20)
-    data = fitted.copy()
-    data.X = np.log1p(np.asarray(data.X.toarray() if sp.issparse(data.X) else data.X))
-    dc.mt.ulm(data, net, tmin=5)
-    dc.mt.mlm(data, net, tmin=5)
-    for method in ("ulm", "mlm"):
-        activity = data.obsm[f"score_{method}"]
-        assert activity.shape == (data.n_obs, net["source"].nunique())
-        assert set(activity.columns) == set(net["source"])
-        assert np.isfinite(activity.to_numpy()).all()
-
-
 def test_novel_lists_the_best_pairs_outside_the_prior(fitted, truth):
     all_edges = gl.tl.grn_predict(fitted)
     novel = gl.tl.grn_novel(fitted, top_k=15)
-    assert list(novel.columns) == ["source", "target", "score", "rank", "rank_in_tf", "n_prior_targets"]
+    assert list(novel.columns) == ["source", "target", "score", "probability", "rank", "rank_in_tf", "n_prior_targets"]
     assert novel["rank"].tolist() == list(range(1, 16))
     prior_pairs = set(zip(truth["source"], truth["target"], strict=True))
     assert not any(pair in prior_pairs for pair in zip(novel["source"], novel["target"], strict=True))
@@ -143,3 +121,17 @@ def test_novel_for_chosen_tfs(fitted, truth):
     novel = gl.tl.grn_novel(fitted, top_k=4, tfs=[tf])
     assert set(novel["source"]) == {tf}
     assert len(novel) == 4
+
+
+def test_predict_inplace_false_returns_the_table_and_writes_nothing(fitted):
+    edges = gl.tl.grn_predict(fitted, top_k=3, inplace=False)
+    assert len(edges) == 3 * fitted.uns["grn"]["tfs"].size
+    assert "edges" not in fitted.uns["grn"] and "grn_scores" not in fitted.varp
+    pd.testing.assert_frame_equal(edges, gl.tl.grn_predict(fitted, top_k=3))
+    assert "edges" in fitted.uns["grn"]
+
+
+def test_predict_checks_inplace_before_scoring(fitted):
+    with pytest.raises(gl.InputError, match=r"inplace='no' is not valid"):
+        gl.tl.grn_predict(fitted, inplace="no")
+    assert "edges" not in fitted.uns["grn"] and "grn_scores" not in fitted.varp

@@ -54,13 +54,38 @@ def test_a_stored_model_round_trips_through_h5ad_with_its_schema(fitted, tmp_pat
     np.testing.assert_array_equal(gl.tl.grn_predict(reread)["score"].to_numpy(), before)
 
 
-def test_a_legacy_entry_without_format_version_is_read_and_predicts_the_same(fitted, tmp_path):
+def test_a_legacy_entry_without_format_version_is_read_and_predicts_the_same(fitted, tmp_path, as_format_1):
     before = gl.tl.grn_predict(fitted)["score"].to_numpy()
-    for name in ("format_version", "grnlink_version", "schema", "edges"):
+    as_format_1(fitted.uns["grn"])
+    for name in ("format_version", "grnlink_version", "schema"):
         del fitted.uns["grn"][name]
     fitted.write_h5ad(tmp_path / "legacy.h5ad")
     legacy = ad.read_h5ad(tmp_path / "legacy.h5ad")
     np.testing.assert_array_equal(gl.tl.grn_predict(legacy)["score"].to_numpy(), before)
+
+
+def test_a_format_1_entry_predicts_the_same_scores_with_nan_probability_and_a_warning(
+    fitted, tmp_path, as_format_1, log_lines
+):
+    before = gl.tl.grn_predict(fitted)["score"].to_numpy()
+    as_format_1(fitted.uns["grn"])
+    fitted.write_h5ad(tmp_path / "format1.h5ad")
+    old = ad.read_h5ad(tmp_path / "format1.h5ad")
+    assert old.uns["grn"]["format_version"] == 1 and FORMAT_VERSION == 2
+    edges = gl.tl.grn_predict(old)
+    np.testing.assert_array_equal(edges["score"].to_numpy(), before)
+    assert edges["probability"].isna().all()
+    assert any("has no calibration" in line for line in log_lines)
+    with pytest.raises(gl.InputError, match="without a probability calibration"):
+        gl.tl.grn_network(old)
+
+
+def test_fit_stores_prior_weights_and_calibration_in_the_schema(fitted):
+    entry = fitted.uns["grn"]
+    schema = json.loads(entry["schema"])
+    assert schema["prior/weight"] == ["<f8", [len(entry["prior"]["source"])]]
+    assert schema["calibration/scores"][1] == [entry["training"]["n_val_pos"] + entry["training"]["n_val_neg"]]
+    assert {"calibration/coef", "calibration/intercept", "calibration/labels"} <= set(schema)
 
 
 def test_a_model_from_a_newer_format_is_refused_naming_both_versions(fitted):
@@ -99,6 +124,17 @@ DAMAGE = {
     "a lost state entry": (lambda e: e.pop("state"), r"lacks \['state'\]"),
     "features without a row per gene (legacy)": (_legacy_short_features, "features/expression has shape"),
     "a format version that is not a number": (lambda e: e.__setitem__("format_version", "one"), "format_version"),
+    "no prior weights in format 2": (lambda e: e["prior"].pop("weight"), "lacks 'weight'"),
+    "prior weights of another length": (
+        lambda e: e["prior"].__setitem__("weight", e["prior"]["weight"][:-1]),
+        "one per prior edge",
+    ),
+    "a calibration of an unknown method": (lambda e: e["calibration"].__setitem__("method", "beta"), "method 'beta'"),
+    "a calibration with NaN": (
+        lambda e: e["calibration"].__setitem__("intercept", float("nan")),
+        "not finite numbers",
+    ),
+    "a calibration lost from a format-2 entry": (lambda e: e.pop("calibration"), "lacks"),
 }
 
 

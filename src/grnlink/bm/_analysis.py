@@ -28,7 +28,7 @@ def add_label_noise(split: Split, fraction: float, seed: int = 0) -> Split:
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> s = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     >>> noisy = gl.bm.add_label_noise(s, 0.05, seed=0)
     """
@@ -150,8 +150,8 @@ def prune(adata: AnnData, fraction: float, *, key: str = "grn", key_added: str |
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="cross_encoder")
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="cross_encoder", max_epochs=5)
     >>> pruned_key = gl.bm.prune(adata, 0.5)
     >>> edges = gl.tl.grn_predict(adata, key=pruned_key)
     """

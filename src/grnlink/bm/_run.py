@@ -127,7 +127,7 @@ def run(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> results = gl.bm.run(adata, adata.uns["true_network"], ["pcc"], seeds=[0, 1], groupby="cell_type")
     >>> sorted(results["model"].unique())
     ['degree', 'pcc', 'random']

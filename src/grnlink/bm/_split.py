@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._pairs import pair_keys
+from .._pairs import pair_keys, uniform_non_edges
 from .._validation import (
     FRACTION,
     POSITIVE_NUMBER,
@@ -206,7 +206,7 @@ def split(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> s = gl.bm.split(adata.uns["true_network"], adata.var_names, protocol="genelink", seed=0)
     >>> gl.tl.grn_fit(adata, s.prior, **s.fit_kwargs(), n_ensemble=1, max_epochs=5)
     >>> scores = gl.tl.grn_predict(adata, pairs=s.test)["score"]
@@ -322,20 +322,10 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _uniform_non_edges(universe: _Universe, tfs: np.ndarray, n_draw: int, used: np.ndarray, rng) -> np.ndarray:
-    """``n_draw`` distinct non-edges, TF uniform over ``tfs`` then gene uniform, avoiding ``used``."""
+    """Sorted keys of ``n_draw`` distinct non-edges, TF uniform over ``tfs`` then gene uniform, avoiding ``used``."""
     n = universe.n_genes
-    blocked = np.union1d(universe.edge_keys, used)
-    chosen = np.empty(0, np.int64)
-    n_free = len(tfs) * (n - 1) - np.isin(blocked // n, tfs).sum()
-    n_draw = int(min(n_draw, n_free))
-    while len(chosen) < n_draw:
-        batch = 2 * (n_draw - len(chosen)) + 16
-        tf, gene = rng.choice(tfs, size=batch), rng.integers(0, n, size=batch)
-        keys = pair_keys(tf, gene, n)[tf != gene]
-        keys = np.concatenate([chosen, keys[~np.isin(keys, blocked)]])
-        _, first = np.unique(keys, return_index=True)
-        chosen = keys[np.sort(first)][:n_draw]
-    return np.sort(chosen)
+    tf, gene = uniform_non_edges(tfs, n, n_draw, np.union1d(universe.edge_keys, used), rng)
+    return np.sort(pair_keys(tf, gene, n))
 
 
 def _split_keys(keys: np.ndarray, fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:

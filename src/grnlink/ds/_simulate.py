@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scanpy as sc
 import scipy.sparse as sp
 from anndata import AnnData
 
@@ -122,7 +123,9 @@ def simulate(
     -------
     AnnData (cells x genes) with
 
-    - ``X``: log1p of counts normalised to 1e4 per cell (CSR, float32),
+    - ``X``: log1p of counts normalised to 1e4 per cell (CSR, float32), made by
+      :func:`scanpy.pp.normalize_total` and :func:`scanpy.pp.log1p`, which leave
+      ``uns["log1p"]`` for scanpy functions downstream,
     - ``layers["counts"]``: the integer counts (CSR, float32),
     - ``obs["cell_type"]``: categorical ``ct0``, ``ct1``, ...,
     - ``var["is_tf"]``: whether a gene is a TF,
@@ -170,7 +173,7 @@ def simulate(
     counts = _counts(rng, log_rate, noise, dispersion, dropout, library_size, library_size_sd)
 
     adata = AnnData(
-        X=_log_normalize(counts),
+        X=counts.copy(),
         obs=pd.DataFrame(
             {"cell_type": pd.Categorical.from_codes(celltype, [f"ct{k}" for k in range(n_celltypes)])},
             index=_numbered("cell", n_cells, start=0, width=4),
@@ -178,6 +181,10 @@ def simulate(
         var=pd.DataFrame({"is_tf": np.arange(n_genes) < n_tfs}, index=names),
     )
     adata.layers["counts"] = counts
+    # scanpy's own progress lines would only repeat the summary logged below
+    with sc.settings.verbosity.override(min(int(sc.settings.verbosity), 1)):
+        sc.pp.normalize_total(adata, target_sum=1e4)
+        sc.pp.log1p(adata)
     adata.uns["true_network"] = pd.DataFrame(
         {
             "source": names[edges["source"]].astype(object),
@@ -386,12 +393,3 @@ def _counts(
     p_drop = np.minimum(1.0, 2.0 * dropout / (1.0 + rate / np.median(rate)))
     counts[rng.random(counts.shape) < p_drop] = 0
     return sp.csr_matrix(counts.astype(np.float32))
-
-
-def _log_normalize(counts: sp.csr_matrix, target_sum: float = 1e4) -> sp.csr_matrix:
-    """log1p of counts scaled to ``target_sum`` per cell (empty cells stay zero)."""
-    totals = np.asarray(counts.sum(axis=1)).ravel()
-    scale = np.divide(target_sum, totals, out=np.zeros_like(totals), where=totals > 0)
-    out = sp.csr_matrix(sp.diags(scale.astype(np.float32)) @ counts, dtype=np.float32)
-    np.log1p(out.data, out=out.data)
-    return out

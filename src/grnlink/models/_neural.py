@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.linalg
 import torch
+from scipy.special import expit
 from torch import nn
 
 from .._pairs import PairSet
@@ -99,17 +100,6 @@ def training_graph(train: PairSet) -> np.ndarray:
     return np.stack([train.tf[positive], train.gene[positive]]).astype(np.int64)
 
 
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic function in float64."""
-    logits = np.asarray(logits, dtype=np.float64)
-    out = np.empty_like(logits)
-    pos = logits >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-logits[pos]))
-    exp = np.exp(logits[~pos])
-    out[~pos] = exp / (1.0 + exp)
-    return out
-
-
 class NeuralPredictor(LinkPredictor):
     """A torch network trained by the shared trainer, optionally as an ensemble.
 
@@ -169,7 +159,7 @@ class NeuralPredictor(LinkPredictor):
         return _merge_histories(histories)
 
     def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
-        probs = [sigmoid(predict_logits(m, tf, gene)) for m in self.members]
+        probs = [expit(predict_logits(m, tf, gene).astype(np.float64)) for m in self.members]
         return np.mean(probs, axis=0)
 
     def get_state(self) -> dict[str, Any]:

@@ -83,6 +83,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
@@ -98,7 +99,7 @@ from .._validation import (
 )
 from ._base import LinkPredictor
 from ._boosting import boosted_logits, fit_boosted_trees
-from ._neural import leading_components, sigmoid
+from ._neural import leading_components
 from ._registry import register
 
 POPULARITY_FEATURES = ("log_target_degree", "log_tf_degree", "target_mean", "target_sd", "target_detection")
@@ -531,7 +532,7 @@ class DegreeAdjusted(LinkPredictor):
 
     def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
         parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(tf, gene))
-        return sigmoid(_logistic_logits(self.combiner, parts))
+        return expit(_logistic_logits(self.combiner, parts))
 
     def get_state(self) -> dict[str, Any]:
         return {

@@ -165,7 +165,7 @@ class DualEncoder(NeuralPredictor):
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="dual_encoder", groupby="cell_type", max_epochs=5)
     >>> edges = gl.tl.grn_predict(adata)
     """

@@ -95,8 +95,8 @@ Changes from the paper, and why:
 Examples
 --------
 >>> import grnlink as gl
->>> adata = gl.ds.simulate(seed=0)
->>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="gnt", groupby="cell_type")
+>>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
+>>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="gnt", groupby="cell_type", max_epochs=5)
 >>> edges = gl.tl.grn_predict(adata, top_k=20)
 """
 
@@ -273,9 +273,9 @@ class GNT(NeuralPredictor):
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
-    >>> gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="gnt", groupby="cell_type")
+    >>> gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="gnt", groupby="cell_type", max_epochs=5)
     >>> scores = gl.tl.grn_predict(adata, pairs=split.test)["score"]
     """
 

@@ -73,8 +73,8 @@ pairs only (``gl.bm.split`` and ``exclude=``).
 Examples
 --------
 >>> import grnlink as gl
->>> adata = gl.ds.simulate(seed=0)
->>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="scregnet", gnn="sage", groupby="cell_type")
+>>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
+>>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="scregnet", gnn="sage", groupby="cell_type", max_epochs=5)
 """
 
 from __future__ import annotations
@@ -235,8 +235,8 @@ class ScRegNet(NeuralPredictor):
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="scregnet", gnn="gat", groupby="cell_type")
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="scregnet", gnn="gat", groupby="cell_type", max_epochs=5)
     >>> adata.uns["grn"]["state"]["graph"].shape[0]
     2
     """

@@ -119,9 +119,9 @@ Changes from the paper, and why:
 Examples
 --------
 >>> import grnlink as gl
->>> adata = gl.ds.simulate(seed=0)
->>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="sctransnet", groupby="cell_type")
->>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="sctransnet", use_gat=False)  # ablation
+>>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
+>>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="sctransnet", groupby="cell_type", max_epochs=5)
+>>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="sctransnet", use_gat=False, max_epochs=5)  # ablation
 """
 
 from __future__ import annotations
@@ -371,8 +371,8 @@ class ScTransNet(NeuralPredictor):
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="sctransnet", use_attention=False)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="sctransnet", use_attention=False, max_epochs=5)
     >>> adata.uns["grn"]["state"]["graph"].shape[0]
     2
     """

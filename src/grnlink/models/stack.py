@@ -70,6 +70,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
@@ -80,7 +81,6 @@ from .._pairs import PairSet
 from .._settings import info, progress_disabled
 from .._validation import BOOLEAN, InputError, Rule, int_at_least
 from ._base import LinkPredictor
-from ._neural import sigmoid
 from ._registry import MODELS, get_model_class, register
 
 DEFAULT_BASE_MODELS: tuple[str, ...] = ("degree_adjusted", "sctransnet")
@@ -361,7 +361,7 @@ class Stack(LinkPredictor):
         return np.column_stack(columns).astype(np.float64)
 
     def _combine(self, inputs: np.ndarray) -> np.ndarray:
-        return sigmoid(((inputs - self.mean) / self.scale) @ self.coef + self.intercept[0])
+        return expit(((inputs - self.mean) / self.scale) @ self.coef + self.intercept[0])
 
     def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
         tf, gene = np.asarray(tf, dtype=np.int64), np.asarray(gene, dtype=np.int64)

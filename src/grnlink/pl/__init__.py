@@ -1,4 +1,5 @@
-"""Plotting: ROC and precision-recall curves, a TF's predicted targets, training curves, score histograms.
+"""Plotting: ROC and precision-recall curves, a TF's predicted targets, training curves, score histograms,
+the reliability of the calibrated probabilities.
 
 One private module per plot; this package re-exports the public names. Every
 plot follows scanpy: ``ax=`` draws into given Axes, ``show``/``save`` as in
@@ -6,9 +7,10 @@ plot follows scanpy: ``ax=`` draws into given Axes, ``show``/``save`` as in
 modifies the AnnData.
 """
 
+from ._calibration import calibration
 from ._curves import pr_curve, roc_curve
 from ._network import network
 from ._scores import scores
 from ._training import training
 
-__all__ = ["network", "pr_curve", "roc_curve", "scores", "training"]
+__all__ = ["calibration", "network", "pr_curve", "roc_curve", "scores", "training"]

@@ -83,21 +83,21 @@ def roc_curve(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     >>> gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), n_ensemble=1, max_epochs=5)
     >>> edges = gl.tl.grn_predict(adata)
     >>> ax = gl.pl.roc_curve(adata, split.test, show=False)
     """
     curves = _evaluated(adata, truth, key, pairs, include_prior, "ROC curve")
-    ax, created = axes_or_new(ax)
+    ax = axes_or_new(ax)
     for curve in curves:
         fpr, tpr, _ = metrics.roc_curve(curve.labels, curve.scores)
         auroc = metrics.roc_auc_score(curve.labels, curve.scores)
         ax.plot(fpr, tpr, label=f"{curve.key} (AUROC {auroc:.2f}, n={len(curve.labels):,})")
     ax.plot([0, 1], [0, 1], label="chance", **_CHANCE_STYLE)
     _decorate(ax, "false positive rate", "true positive rate", legend_loc="lower right")
-    return show_or_save(ax, "roc_curve", show=show, save=save, created=created)
+    return show_or_save(ax, "roc_curve", show=show, save=save)
 
 
 @doc_params(curve_inputs=_CURVE_INPUTS, ax_show_save=DOC_AX_SHOW_SAVE)
@@ -133,13 +133,13 @@ def pr_curve(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     >>> gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), n_ensemble=1, max_epochs=5)
     >>> ax = gl.pl.pr_curve(adata, split.test, pairs=split.test, show=False)
     """
     curves = _evaluated(adata, truth, key, pairs, include_prior, "precision-recall curve")
-    ax, created = axes_or_new(ax)
+    ax = axes_or_new(ax)
     lines = []
     for curve in curves:
         precision, recall, _ = metrics.precision_recall_curve(curve.labels, curve.scores)
@@ -154,7 +154,7 @@ def pr_curve(
             style = {**_CHANCE_STYLE, "color": line.get_color()}
             ax.axhline(share, label=f"chance, {curve.key} ({share:.2f})", **style)
     _decorate(ax, "recall", "precision", legend_loc="upper right")
-    return show_or_save(ax, "pr_curve", show=show, save=save, created=created)
+    return show_or_save(ax, "pr_curve", show=show, save=save)
 
 
 def _decorate(ax: Axes, xlabel: str, ylabel: str, *, legend_loc: str) -> None:

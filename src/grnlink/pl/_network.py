@@ -63,7 +63,7 @@ def network(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], n_ensemble=1, max_epochs=5)
     >>> ax = gl.pl.network(adata, "TF001", top_k=8, show=False)
     """
@@ -75,10 +75,10 @@ def network(
     edges, _ = score_edges(fitted, tfs=[str(tf)], top_k=top_k)
     edges = edges.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     tf_name = str(edges["source"].iloc[0]) if len(edges) else str(tf)
-    ax, created = axes_or_new(ax, figsize=(5.0, 5.0))
+    ax = axes_or_new(ax, figsize=(5.0, 5.0))
     _draw_star(ax, tf_name, edges)
     ax.set_title(f"{tf_name}: top {len(edges)} targets ({key})")
-    return show_or_save(ax, "network", show=show, save=save, created=created)
+    return show_or_save(ax, "network", show=show, save=save)
 
 
 def star_positions(n: int) -> np.ndarray:

@@ -55,7 +55,7 @@ def scores(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], n_ensemble=1, max_epochs=5)
     >>> edges = gl.tl.grn_predict(adata)
     >>> ax = gl.pl.scores(adata, show=False)
@@ -68,7 +68,7 @@ def scores(
     if not finite.any():
         raise InputError(f"adata.uns[{key!r}]['edges'] holds no finite score; run gl.tl.grn_predict again.")
     edges_of_bins = np.histogram_bin_edges(values[finite], bins=int(bins))
-    ax, created = axes_or_new(ax)
+    ax = axes_or_new(ax)
     for mask, color, label in ((in_prior, PRIOR_COLOR, PRIOR_LABEL), (~in_prior, NOVEL_COLOR, NOVEL_LABEL)):
         group = values[mask & finite]
         if len(group):
@@ -86,4 +86,4 @@ def scores(
     ax.set_ylabel("density")
     ax.set_title(f"edge scores ({key})")
     ax.legend(fontsize="small", frameon=False)
-    return show_or_save(ax, "scores", show=show, save=save, created=created)
+    return show_or_save(ax, "scores", show=show, save=save)

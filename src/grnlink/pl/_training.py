@@ -47,16 +47,16 @@ def training(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], n_ensemble=2, max_epochs=5)
     >>> ax = gl.pl.training(adata, show=False)
     """
     entry = fitted_entry(adata, key)
     curves = training_curves(entry.get("training", {}), model=str(entry["model"]), key=key)
-    ax, created = axes_or_new(ax, figsize=(6.0, 4.0))
+    ax = axes_or_new(ax, figsize=(6.0, 4.0))
     _draw(ax, curves)
     ax.set_title(f"{entry['model']} training ({key})")
-    return show_or_save(ax, "training", show=show, save=save, created=created)
+    return show_or_save(ax, "training", show=show, save=save)
 
 
 def training_curves(summary: dict[str, Any], *, model: str, key: str) -> dict[str, np.ndarray]:

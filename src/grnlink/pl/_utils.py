@@ -13,7 +13,7 @@ import scanpy as sc
 from anndata import AnnData
 from matplotlib.axes import Axes
 
-from .._settings import info
+from .._settings import warning
 from .._validation import GeneIndex, InputError
 from ..tl._store import load_fitted
 
@@ -27,11 +27,15 @@ DOC_AX_SHOW_SAVE = """ax
     show
         Show the figure; ``None`` follows ``scanpy.settings.autoshow``.
     save
-        ``True`` saves to ``scanpy.settings.figdir`` under the plot's name (e.g. ``roc_curve.pdf``,
-        in ``scanpy.settings.file_format_figs``); a string with an image extension is the file name
-        in ``figdir``, any other string a suffix of the default name."""
-# the file formats matplotlib writes (FigureCanvasBase.get_supported_filetypes)
-IMAGE_FORMATS = frozenset("avif eps gif jpeg jpg pdf pgf png ps raw rgba svg svgz tif tiff webp".split())
+        As in scanpy: ``True`` saves to ``scanpy.settings.figdir`` as
+        ``{plot name}{scanpy.settings.plot_suffix}.{scanpy.settings.file_format_figs}``
+        (e.g. ``roc_curve.pdf``); a string is appended to the plot name, and when it
+        ends in ``.pdf``, ``.png`` or ``.svg`` that ending sets the format
+        (``save="_held_out.png"`` writes ``roc_curve_held_out.png``); ``None``
+        follows ``scanpy.settings.autosave``. A saved figure is closed after it is
+        saved (and shown)."""
+# the endings scanpy's savefig_or_show reads as a file format in `save`
+SAVE_FORMATS = (".svg", ".pdf", ".png")
 
 
 def doc_params(**blocks: str) -> Callable:
@@ -45,54 +49,64 @@ def doc_params(**blocks: str) -> Callable:
     return fill
 
 
-def axes_or_new(ax: Axes | None, figsize: tuple[float, float] = (4.5, 4.0)) -> tuple[Axes, bool]:
-    """The given Axes, or a new figure's; the flag says whether the figure was made here."""
+def axes_or_new(ax: Axes | None, figsize: tuple[float, float] = (4.5, 4.0)) -> Axes:
+    """The given Axes, or the Axes of a new figure of ``figsize``."""
     if ax is not None:
-        return ax, False
-    _, new_ax = plt.subplots(figsize=figsize)
-    return new_ax, True
+        return ax
+    return plt.subplots(figsize=figsize)[1]
 
 
 def save_path(name: str, save: bool | str | None) -> Path | None:
-    """Where ``save`` asks a plot called ``name`` to go, scanpy's way; ``None`` when not saving.
+    """Where ``save`` asks a plot called ``name`` to go by scanpy's rules; ``None`` when not saving.
 
-    ``True`` gives ``figdir / f"{name}.{file_format_figs}"``; a string ending in an
-    image extension is the file name inside ``figdir``; any other string is a
-    suffix of the default name (``"_held_out"`` gives ``roc_curve_held_out.pdf``).
+    Follows :mod:`scanpy.plotting`'s ``savefig_or_show``: ``None`` means
+    ``scanpy.settings.autosave``; a string is appended to ``name`` after a
+    trailing ``.svg``, ``.pdf`` or ``.png`` is taken off it as the format; the
+    file is ``figdir / f"{name}{plot_suffix}.{format}"``, the format being
+    ``scanpy.settings.file_format_figs`` unless ``save`` named one.
+
+    Examples
+    --------
+    >>> import scanpy as sc
+    >>> from grnlink.pl._utils import save_path
+    >>> sc.settings.figdir, sc.settings.file_format_figs = "figures", "pdf"
+    >>> save_path("roc_curve", True).as_posix(), save_path("roc_curve", "_held_out.png").as_posix()
+    ('figures/roc_curve.pdf', 'figures/roc_curve_held_out.png')
     """
-    if save is None or save is False:
-        return None
-    figdir = Path(sc.settings.figdir)
-    fmt = str(sc.settings.file_format_figs).lstrip(".")
-    suffix = str(getattr(sc.settings, "plot_suffix", "") or "")
-    if save is True:
-        return figdir / f"{name}{suffix}.{fmt}"
-    if not isinstance(save, str):
+    save = sc.settings.autosave if save is None else save
+    if not isinstance(save, bool | str):
         raise InputError(f"save must be None, True, False or a string, got {type(save).__name__}.")
-    if Path(save).suffix.lstrip(".").lower() in IMAGE_FORMATS:
-        return figdir / save
-    return figdir / f"{name}{save}{suffix}.{fmt}"
+    if save is False:
+        return None
+    fmt = None
+    if isinstance(save, str):
+        for ending in SAVE_FORMATS:
+            if save.endswith(ending):
+                fmt, save = ending[1:], save.replace(ending, "")
+                break
+        name += save
+    fmt = fmt or str(sc.settings.file_format_figs)
+    return Path(sc.settings.figdir) / f"{name}{sc.settings.plot_suffix}.{fmt}"
 
 
-def show_or_save(ax: Axes, name: str, *, show: bool | None, save: bool | str | None, created: bool) -> Axes | None:
-    """Save and/or show the figure of ``ax``; return ``ax`` unless it was shown.
+def show_or_save(ax: Axes, name: str, *, show: bool | None, save: bool | str | None) -> Axes | None:
+    """Save and/or show the figure of ``ax`` as scanpy does; return ``ax`` unless it was shown.
 
-    ``show=None`` follows ``scanpy.settings.autoshow``. A figure this package
-    created is closed after saving when it is not shown; a figure passed in via
-    ``ax=`` is never closed.
+    Saving logs the file name as a warning (as scanpy does), then the figure
+    is shown when ``show`` (``None``: ``scanpy.settings.autoshow``) and closed
+    when it was saved, also when it was passed in via ``ax=``.
     """
     path = save_path(name, save)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        warning(f"saving figure to file {path}")
         ax.figure.savefig(path, bbox_inches="tight")
-        info(f"saved figure to {path}")
     show = sc.settings.autoshow if show is None else show
     if show:
         plt.show()
-        return None
-    if path is not None and created:
+    if path is not None:
         plt.close(ax.figure)
-    return ax
+    return None if show else ax
 
 
 def fitted_entry(adata: AnnData, key: str) -> dict[str, Any]:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from anndata import AnnData
 
+from .._io import expression
 from .._settings import info
-from .._validation import KEY, InputError, _preview, check_args, check_finite, check_groupby
+from .._validation import KEY, InputError, check_args, check_finite, check_groupby
 
 
 def _group_codes(labels: pd.Series | np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -129,17 +130,6 @@ def group_means(
     return (sums / counts[:, None]).T.astype(np.float32), names
 
 
-def _expression(adata: AnnData, layer: str | None):
-    if layer is None:
-        return adata.X, "adata.X"
-    if layer not in adata.layers:
-        raise InputError(
-            f"layer={layer!r} is not in adata.layers (layers: {_preview(adata.layers.keys(), 10) or 'none'}). "
-            "Pass one of those names, or layer=None to use adata.X."
-        )
-    return adata.layers[layer], f"adata.layers[{layer!r}]"
-
-
 def celltype_means(
     adata: AnnData,
     groupby: str,
@@ -186,7 +176,7 @@ def celltype_means(
     4
     """
     check_args(key_added=(key_added, KEY))
-    X, what = _expression(adata, layer)
+    X, what = expression(adata, layer)
     check_groupby(adata, groupby)
     if copy and adata.isbacked:
         raise InputError(
@@ -203,3 +193,23 @@ def celltype_means(
         f"-> adata.varm[{key_added!r}]"
     )
     return adata if copy else None
+
+
+def stored_celltype_means(adata: AnnData, groupby: str, layer: str | None) -> tuple[str, np.ndarray] | None:
+    """``(key, means)`` that :func:`celltype_means` wrote for this ``groupby`` and ``layer``, or ``None``.
+
+    An entry counts only when its groups are still the groups of
+    ``adata.obs[groupby]``, in the same order, and its ``varm`` matrix has one
+    row per gene and one column per group.
+    """
+    current = None
+    for key, entry in adata.uns.items():
+        if not isinstance(entry, Mapping) or key not in adata.varm or "groups" not in entry:
+            continue
+        if entry.get("groupby") != groupby or entry.get("layer") != (layer or "X"):
+            continue
+        groups = [str(g) for g in np.asarray(entry["groups"])]
+        current = _group_codes(adata.obs[groupby])[1] if current is None else current
+        if groups == current and adata.varm[key].shape == (adata.n_vars, len(groups)):
+            return str(key), np.asarray(adata.varm[key], dtype=np.float32)
+    return None

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import scanpy as sc
 
 from .._io import SEPARATORS, read_table
-from .._settings import info, warning
-from .._validation import GeneIndex, InputError, _preview, check_edge_table
+from .._settings import info, verbosity, warning
+from .._validation import (
+    BOOLEAN,
+    NAME,
+    GeneIndex,
+    InputError,
+    _preview,
+    check_args,
+    check_edge_table,
+    one_of,
+    optional,
+)
 
 PRIOR_NAMES = ("dorothea", "collectri")
 DOROTHEA_LEVELS = ("A", "B", "C", "D")
+#: The licenses decoupler's OmniPath resources know.
+LICENSES = ("academic", "commercial", "nonprofit")
 PRIOR_COLUMNS = ["source", "target", "weight", "confidence"]
 _MISSING = ["", "NA", "NaN", "nan", "None"]
 
@@ -57,14 +74,14 @@ def _read_prior_file(path: str | os.PathLike) -> pd.DataFrame:
     return read_table(path, what="prior file", keep_default_na=False, na_values=na_values)
 
 
-def _fetch_decoupler(name: str, organism: str, levels: Sequence[str] | str) -> pd.DataFrame:
+def _decoupler_options(name: str, organism: str, levels, license: str | None, verbose: bool | None, extra: dict):
+    """The keyword arguments for decoupler's ``dc.op.<name>``; unknown or misplaced options raise."""
     import decoupler as dc
-    import requests
 
     organisms = ["human", *dc.op.show_organisms()]
     if organism not in organisms:
         raise InputError(f"organism={organism!r} is not known to decoupler; use one of {organisms}.")
-    kwargs = {"organism": organism}
+    kwargs: dict = {"organism": organism, **extra}
     if name == "dorothea":
         levels = [levels] if isinstance(levels, str) else [str(lv).upper() for lv in levels]
         bad = [lv for lv in levels if lv not in DOROTHEA_LEVELS]
@@ -74,16 +91,48 @@ def _fetch_decoupler(name: str, organism: str, levels: Sequence[str] | str) -> p
                 "For level E, pass a local DoRothEA table (DataFrame or .tsv file) and filter its confidence column."
             )
         kwargs["levels"] = levels
-    fetch = dc.op.dorothea if name == "dorothea" else dc.op.collectri
+    if license is not None:
+        kwargs["license"] = license
+    kwargs["verbose"] = verbosity() >= 2 if verbose is None else bool(verbose)
+    accepted = set(inspect.signature(getattr(dc.op, name)).parameters)
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise InputError(
+            f"decoupler's dc.op.{name} has no option(s) {unknown}; its options are {sorted(accepted)} "
+            f"(remove_complexes is CollecTRI's, dict_weights DoRothEA's)."
+        )
+    return kwargs
+
+
+def _cache_file(name: str, kwargs: dict) -> Path:
+    """Where the table fetched with these options is kept: ``scanpy.settings.cachedir / "grnlink"``."""
+    options = {k: v for k, v in kwargs.items() if k != "verbose"}
+    digest = hashlib.sha1(json.dumps(options, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return Path(sc.settings.cachedir) / "grnlink" / f"{name}_{kwargs['organism']}_{digest}.tsv.gz"
+
+
+def _fetch_decoupler(name: str, kwargs: dict, cache: bool) -> pd.DataFrame:
+    import decoupler as dc
+    import requests
+
+    path = _cache_file(name, kwargs)
+    if cache and path.is_file():
+        info(f"{name}: read from grnlink's cache {path} (delete it, or pass cache=False, to fetch again)")
+        return _read_prior_file(path)
     try:
-        return fetch(**kwargs)
+        table = getattr(dc.op, name)(**kwargs)
     except (requests.exceptions.RequestException, OSError) as err:
         raise RuntimeError(
             f"Downloading the {name!r} prior through decoupler failed ({type(err).__name__}: {err}). "
             "Without network access, pass the prior as a DataFrame or a local file instead, e.g. the DoRothEA "
             "table saved as TSV with columns source, target, weight, confidence: "
-            "gl.pp.get_prior('dorothea_hs.tsv.gz')."
+            "gl.pp.get_prior('dorothea_hs.tsv.gz'). A table fetched once with cache=True is reused offline."
         ) from err
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, sep="\t", index=False)
+        info(f"{name}: kept a copy in {path}; the same call reads it from there, also offline")
+    return table
 
 
 def _tidy(table: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -238,7 +287,10 @@ def align_prior(prior: pd.DataFrame, var_names: Sequence[str]) -> AlignedPrior:
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=200, n_tfs=20, n_cells=500, seed=0)
     >>> aligned = gl.pp.align_prior(adata.uns["true_network"], adata.var_names)
-    >>> aligned.source_idx[:3], aligned.coverage["n_edges_mapped"]  # doctest: +SKIP
+    >>> int(aligned.coverage["n_edges_mapped"]) == len(adata.uns["true_network"])
+    True
+    >>> bool((adata.var_names[aligned.source_idx] == adata.uns["true_network"]["source"]).all())
+    True
     """
     aligned = _align(prior, var_names)
     if aligned.coverage["n_edges_mapped"] == 0:
@@ -252,7 +304,11 @@ def get_prior(
     *,
     organism: str = "human",
     levels: Sequence[str] = ("A", "B", "C"),
+    license: str | None = None,
+    verbose: bool | None = None,
+    cache: bool = True,
     adata=None,
+    **decoupler_kwargs: Any,
 ) -> pd.DataFrame:
     """A prior TF -> target network as a tidy DataFrame.
 
@@ -268,9 +324,26 @@ def get_prior(
         human symbols through orthologs).
     levels
         DoRothEA confidence levels to keep (subset of A-D); only used for ``"dorothea"``.
+    license
+        decoupler's ``license`` (``"academic"``, ``"commercial"`` or ``"nonprofit"``): which
+        OmniPath resources may be served. ``None`` keeps decoupler's default (``"academic"``);
+        non-academic users should pass theirs.
+    verbose
+        decoupler's ``verbose`` (its download progress and messages); ``None`` follows scanpy's
+        verbosity (on from ``info``).
+    cache
+        Keep the fetched table in ``scanpy.settings.cachedir / "grnlink"`` (one file per resource,
+        organism and options) and read it from there on later calls, so that a second call works
+        offline. decoupler 2.x itself downloads on every call and keeps no copy, so without this
+        every call needs the network. Delete the file, or pass ``cache=False`` (which neither reads
+        nor writes the cache), to fetch a fresh copy.
     adata
         If given, log how much of the prior maps to ``adata.var_names`` (case-insensitive).
         The returned table keeps the original symbols.
+    **decoupler_kwargs
+        Further options of ``dc.op.dorothea`` / ``dc.op.collectri``, passed through, e.g.
+        ``remove_complexes=True`` (CollecTRI) or ``dict_weights={"A": 1, "B": 2}`` (DoRothEA).
+        An option the resource does not take raises :class:`~grnlink.InputError`.
 
     Returns
     -------
@@ -292,11 +365,30 @@ def get_prior(
     >>> list(prior.columns)
     ['source', 'target', 'weight', 'confidence']
     >>> dorothea = gl.pp.get_prior("dorothea", organism="human", levels=("A", "B"))  # doctest: +SKIP
+    >>> collectri = gl.pp.get_prior("collectri", license="commercial", remove_complexes=True)  # doctest: +SKIP
     """
+    check_args(
+        organism=(organism, NAME),
+        license=(license, optional(one_of(*LICENSES))),
+        verbose=(verbose, optional(BOOLEAN)),
+        cache=(cache, BOOLEAN),
+    )
+    if "remove_complexes" in decoupler_kwargs:
+        check_args(remove_complexes=(decoupler_kwargs["remove_complexes"], BOOLEAN))
+    is_name = isinstance(source, str) and source.lower() in PRIOR_NAMES
+    if not is_name and (license is not None or verbose is not None or decoupler_kwargs):
+        named = {"license": license, "verbose": verbose}
+        given = sorted([*decoupler_kwargs, *(k for k, v in named.items() if v is not None)])
+        raise InputError(
+            f"{given} are options of decoupler's resources and only apply to a name in {list(PRIOR_NAMES)}; "
+            "a DataFrame or file is read as it is. Leave them out."
+        )
     if isinstance(source, pd.DataFrame):
         table, what = source, "the prior DataFrame"
-    elif isinstance(source, str) and source.lower() in PRIOR_NAMES:
-        table, what = _fetch_decoupler(source.lower(), organism, levels), f"decoupler's {source.lower()}"
+    elif is_name:
+        name = source.lower()
+        kwargs = _decoupler_options(name, organism, levels, license, verbose, decoupler_kwargs)
+        table, what = _fetch_decoupler(name, kwargs, cache), f"decoupler's {name}"
     elif isinstance(source, str | os.PathLike) and _looks_like_path(source):
         table, what = _read_prior_file(source), f"prior file {str(source)!r}"
     else:

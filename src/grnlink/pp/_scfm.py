@@ -17,9 +17,10 @@ import torch
 from anndata import AnnData
 from tqdm.auto import tqdm
 
+from .._io import expression
 from .._settings import info, progress_disabled, verbosity, warning
 from .._validation import KEY, InputError, _preview, check_args, check_groupby, check_unique_var_names
-from ._celltype_means import _check_chunk, _expression, _group_codes, _read_rows, _row_ranges
+from ._celltype_means import _check_chunk, _group_codes, _read_rows, _row_ranges
 
 TARGET_SUM = 10_000.0  # Geneformer scales every cell to this total before dividing by the gene medians
 _SPECIAL = re.compile(r"^<[^<>]+>$")  # "<pad>", "<mask>", "<cls>", "<eos>": tokens, not genes
@@ -536,7 +537,7 @@ def scfm_embed(
     """
     check_args(key_added=(key_added, KEY))
     check_unique_var_names(adata)
-    X, what = _expression(adata, layer)
+    X, what = expression(adata, layer)
     if X is None:
         raise InputError("adata.X is empty; pass layer='<name>' of the layer holding raw counts.")
     if adata.n_obs == 0:

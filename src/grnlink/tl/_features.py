@@ -15,9 +15,11 @@ import numpy as np
 import scipy.sparse as sp
 from anndata import AnnData
 
+from .._io import expression
+from .._settings import info
 from .._validation import InputError, check_embedding, check_finite, check_groupby
 from ..models import FEATURE_GROUPS
-from ..pp import group_means
+from ..pp._celltype_means import group_means, stored_celltype_means
 
 MIN_CELLS = 5  # fewer cells cannot describe a gene by its expression
 
@@ -50,17 +52,6 @@ def resolve_feature_groups(
     return groups
 
 
-def expression_matrix(adata: AnnData, layer: str | None):
-    """The expression matrix (cells x genes) of ``layer`` or ``X``, checked to exist."""
-    if layer is None:
-        if adata.X is None:
-            raise InputError("adata.X is empty; pass layer='<name>' of a layer holding expression.")
-        return adata.X
-    if layer not in adata.layers:
-        raise InputError(f"layer={layer!r} is not in adata.layers (layers: {list(adata.layers.keys())}).")
-    return adata.layers[layer]
-
-
 def cell_subsample(n_cells: int, max_cells: int | None, seed: int) -> np.ndarray:
     """Sorted positions of at most ``max_cells`` cells, the same for the same seed."""
     if max_cells is None or n_cells <= max_cells:
@@ -80,12 +71,13 @@ def standardized_expression(adata: AnnData, layer: str | None, cells: np.ndarray
 
 def _dense_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> np.ndarray:
     """Cells x genes float64 expression of the chosen cells, checked to be finite."""
-    matrix = expression_matrix(adata, layer)[cells]
+    matrix, what = expression(adata, layer)
+    matrix = matrix[cells]
     if hasattr(matrix, "compute"):
         matrix = matrix.compute()
     dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
     dense = dense.astype(np.float64, copy=False)
-    check_finite(dense, f"the expression in {'adata.X' if layer is None else f'adata.layers[{layer!r}]'}")
+    check_finite(dense, f"the expression in {what}")
     return dense
 
 
@@ -132,7 +124,13 @@ def build_features(
     features: dict[str, np.ndarray] = {}
     if "celltype_means" in groups:
         labels = check_groupby(adata, groupby)
-        means, _ = group_means(expression_matrix(adata, layer), labels)
+        stored = stored_celltype_means(adata, groupby, layer)
+        if stored is not None:
+            key, means = stored
+            info(f"using the cell-type means in adata.varm[{key!r}] (gl.pp.celltype_means, groupby={groupby!r})")
+        else:
+            matrix, what = expression(adata, layer)
+            means, _ = group_means(matrix, labels, what=what)
         features["celltype_means"] = standardize_columns(means)
     if "embedding" in groups:
         emb = check_embedding(adata, embedding_key)

@@ -15,7 +15,7 @@ from anndata import AnnData
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
-from .._settings import info, thread_limit
+from .._settings import info, thread_limit, warning
 from .._validation import (
     BOOLEAN,
     FRACTION,
@@ -29,10 +29,12 @@ from .._validation import (
     check_edge_table,
     check_unique_var_names,
     int_at_least,
+    one_of,
     optional,
 )
 from ..models import LinkPredictor, get_model_class
 from ..pp import AlignedPrior, align_prior, get_prior
+from ._calibration import CALIBRATION_METHODS, fit_calibration
 from ._features import MIN_CELLS, build_features, cell_subsample, resolve_feature_groups, standardized_expression
 from ._store import check_key_free, store_fitted
 
@@ -58,9 +60,11 @@ def grn_fit(
     val_fraction: float = 0.1,
     validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
+    calibration: str = "platt",
     overwrite: bool = False,
+    copy: bool = False,
     **model_kwargs: Any,
-) -> None:
+) -> AnnData | None:
     """Train a TF→target link predictor on a prior network.
 
     Prior edges whose TF and target are both in ``adata.var_names`` (matched
@@ -116,29 +120,47 @@ def grn_fit(
     max_cells
         Cells (a seeded subsample, at least 5) used for the ``expression``
         features; ``None`` uses all.
+    calibration
+        How raw scores become the ``probability`` that :func:`grnlink.tl.grn_predict`
+        reports: ``"platt"`` (a logistic curve in the score; keeps the order of
+        the scores and never reaches 0 or 1) or ``"isotonic"`` (a monotone step
+        function), fitted on the validation pairs after training. Without
+        validation pairs of both classes the training pairs are used, with a
+        warning for supervised models (their probabilities are then optimistic).
     overwrite
         Replace an ``adata.uns[key_added]`` (or ``adata.varp[f"{key_added}_scores"]``)
         entry that grn_fit did not write, e.g. ``key_added="true_network"``.
+    copy
+        Fit on a copy of ``adata`` and return it, leaving ``adata`` unchanged.
     **model_kwargs
         Options of the chosen model (e.g. ``n_ensemble=1``, ``max_epochs=50``).
 
     Returns
     -------
-    ``None``. Every argument is checked before any work: a wrong one raises
-    :class:`~grnlink.InputError` and leaves ``adata`` as it was.
-    Writes ``adata.uns[key_added]``: ``model``, ``params``, the
-    training summary ``training`` (``loss``, ``val_loss``, ``val_auroc`` curves
-    as members x epochs arrays, ``best_epoch``, counts of pairs, ``val_metrics``
-    with the fitted model's validation ``auroc`` and ``auprc``, ``fit_seconds``),
-    the prior ``coverage`` and the model state.
+    ``None``, or the fitted copy when ``copy=True``. Every argument is checked
+    before any work: a wrong one raises :class:`~grnlink.InputError` and leaves
+    ``adata`` as it was. Writes ``adata.uns[key_added]``: ``model``, ``params``,
+    the training summary ``training`` (``loss``, ``val_loss``, ``val_auroc``
+    curves as members x epochs arrays, ``best_epoch``, counts of pairs,
+    ``val_metrics`` with the fitted model's validation ``auroc`` and ``auprc``,
+    ``fit_seconds``), the prior ``coverage`` and edge weights, the
+    ``calibration`` (method, the calibration pairs' scores and labels, the
+    fitted map) and the model state.
+
+    With ``groupby``, cell-type means that :func:`grnlink.pp.celltype_means`
+    already wrote to ``adata.varm`` for the same ``groupby`` and ``layer`` are
+    used instead of being computed again.
 
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], groupby="cell_type", n_ensemble=1, max_epochs=5)
     >>> adata.uns["grn"]["model"]
     'two_tower'
+    >>> fitted = gl.tl.grn_fit(adata, adata.uns["true_network"], model="pcc", key_added="grn_pcc", copy=True)
+    >>> "grn_pcc" in fitted.uns, "grn_pcc" in adata.uns
+    (True, False)
     """
     start = time.perf_counter()
     check_args(
@@ -151,6 +173,8 @@ def grn_fit(
         groupby=(groupby, optional(NAME)),
         embedding_key=(embedding_key, optional(NAME)),
         layer=(layer, optional(NAME)),
+        calibration=(calibration, one_of(*CALIBRATION_METHODS)),
+        copy=(copy, BOOLEAN),
     )
     check_unique_var_names(adata)
     if adata.n_obs < MIN_CELLS:
@@ -175,8 +199,11 @@ def grn_fit(
         val_fraction=val_fraction,
         validation=validation,
         max_cells=max_cells,
+        calibration=calibration,
     )
-    fit_and_store(adata, predictor, data, key_added=key_added, start=start)
+    out = adata.copy() if copy else adata
+    fit_and_store(out, predictor, data, key_added=key_added, start=start)
+    return out if copy else None
 
 
 @dataclass(frozen=True)
@@ -213,12 +240,14 @@ def prepare_fit(
     val_fraction: float = 0.1,
     validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
+    calibration: str = "platt",
 ) -> FitData:
     """Check the arguments of :func:`grn_fit`, build the gene features and draw the training and validation pairs.
 
     Only reads ``adata``. Arguments mean what they mean in :func:`grn_fit`;
     ``predictor`` is checked against the feature groups built.
     """
+    check_args(calibration=(calibration, one_of(*CALIBRATION_METHODS)))
     check_unique_var_names(adata)
     explicit_negatives = isinstance(negatives, pd.DataFrame)
     if not explicit_negatives and not (isinstance(negatives, str) and negatives in NEGATIVE_STRATEGIES):
@@ -263,6 +292,7 @@ def prepare_fit(
         "val_fraction": val_fraction,
         "max_cells": max_cells,
         "n_excluded": int(len(excluded)),
+        "calibration": calibration,
     }
     return FitData(genes, aligned, gene_features, train, val, seed, fit_params)
 
@@ -286,7 +316,9 @@ def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, ke
         info(f"{model} is unsupervised: the prior only serves its validation metrics")
     history = predictor.fit(data.features, train, val, n_genes=len(data.genes), seed=data.seed)
 
-    training = _training_summary(history, predictor, train, val, time.perf_counter() - start)
+    val_scores = predictor.score(val.tf, val.gene) if len(val) else np.empty(0)
+    training = _training_summary(history, train, val, val_scores, time.perf_counter() - start)
+    calibrated = _calibration(predictor, train, val, val_scores, data.fit_params["calibration"])
     store_fitted(
         adata,
         key_added,
@@ -297,6 +329,8 @@ def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, ke
         fit_params={"model": model, **data.fit_params},
         training=training,
         coverage=data.aligned.coverage,
+        prior_weight=data.aligned.weight,
+        calibration=calibrated,
     )
     val_auroc = training["val_metrics"]["auroc"]
     val_note = f", validation AUROC {val_auroc:.3f}" if np.isfinite(val_auroc) else ""
@@ -412,7 +446,7 @@ def _training_pairs(source, target, n_genes, excluded, negatives, val_fraction, 
     return train, held_out if n_val and held_out is not None else PairSet([], [], [])
 
 
-def _training_summary(history, predictor, train: PairSet, val: PairSet, seconds: float) -> dict[str, Any]:
+def _training_summary(history, train: PairSet, val: PairSet, val_scores: np.ndarray, seconds: float) -> dict[str, Any]:
     summary: dict[str, Any] = dict(history)
     summary.update(
         n_train_pos=train.n_pos,
@@ -422,9 +456,23 @@ def _training_summary(history, predictor, train: PairSet, val: PairSet, seconds:
         fit_seconds=float(seconds),
     )
     both = 0 < val.n_pos < len(val)
-    scores = predictor.score(val.tf, val.gene) if both else None
     summary["val_metrics"] = {
-        "auroc": float(roc_auc_score(val.label, scores)) if both else float("nan"),
-        "auprc": float(average_precision_score(val.label, scores)) if both else float("nan"),
+        "auroc": float(roc_auc_score(val.label, val_scores)) if both else float("nan"),
+        "auprc": float(average_precision_score(val.label, val_scores)) if both else float("nan"),
     }
     return summary
+
+
+def _calibration(predictor, train: PairSet, val: PairSet, val_scores: np.ndarray, method: str) -> dict | None:
+    """The score -> probability map on the validation pairs, else on the training pairs, else ``None``."""
+    if 0 < val.n_pos < len(val):
+        return fit_calibration(val_scores, val.label, method, on="validation")
+    if not 0 < train.n_pos < len(train):
+        warning("no labelled pairs of both classes to calibrate on: grn_predict's probabilities will be NaN")
+        return None
+    if predictor.supervised:
+        warning(
+            "no validation pairs of both classes: probabilities are calibrated on the training pairs, which the "
+            "model has seen, so they are optimistic. Keep val_fraction > 0 or pass validation= to avoid this."
+        )
+    return fit_calibration(predictor.score(train.tf, train.gene), train.label, method, on="training")

@@ -50,7 +50,8 @@ def grn_novel(
 
     Returns
     -------
-    DataFrame with columns ``source``, ``target``, ``score``, ``rank`` (1 =
+    DataFrame with columns ``source``, ``target``, ``score`` (raw),
+    ``probability`` (calibrated, see :func:`grnlink.tl.grn_predict`), ``rank`` (1 =
     the best novel pair), ``rank_in_tf`` (the target's rank among all genes
     scored for that TF, prior targets included) and ``n_prior_targets`` (the
     TF's number of targets in the prior).
@@ -58,11 +59,11 @@ def grn_novel(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], n_ensemble=1, max_epochs=5)
     >>> novel = gl.tl.grn_novel(adata, top_k=10)
     >>> novel.columns.tolist()
-    ['source', 'target', 'score', 'rank', 'rank_in_tf', 'n_prior_targets']
+    ['source', 'target', 'score', 'probability', 'rank', 'rank_in_tf', 'n_prior_targets']
     """
     check_args(top_k=(top_k, POSITIVE_INT))
     fitted = load_fitted(adata, key)
@@ -75,7 +76,7 @@ def grn_novel(
     novel = novel.sort_values("score", ascending=False, kind="stable").head(int(top_k)).reset_index(drop=True)
     novel["source"] = novel["source"].astype(str)
     novel["target"] = novel["target"].astype(str)
-    novel.insert(3, "rank", np.arange(1, len(novel) + 1))
+    novel.insert(4, "rank", np.arange(1, len(novel) + 1))
     source_pos = pd.Index(fitted.genes).get_indexer(novel["source"])
     novel["n_prior_targets"] = prior_degree.reindex(source_pos, fill_value=0).to_numpy()
     return novel

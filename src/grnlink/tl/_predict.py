@@ -11,8 +11,9 @@ from anndata import AnnData
 from tqdm.auto import tqdm
 
 from .._pairs import pair_keys
-from .._settings import info, progress_disabled, thread_limit
+from .._settings import info, progress_disabled, thread_limit, warning
 from .._validation import (
+    BOOLEAN,
     POSITIVE_INT,
     GeneIndex,
     InputError,
@@ -37,6 +38,7 @@ def grn_predict(
     top_k: int | None = None,
     key: str = "grn",
     chunk_size: int = DEFAULT_CHUNK_PAIRS,
+    inplace: bool = True,
 ) -> pd.DataFrame:
     """Score TF→target pairs with the model fitted by :func:`grnlink.tl.grn_fit`.
 
@@ -69,30 +71,53 @@ def grn_predict(
         ``adata.uns`` key the model was fitted under.
     chunk_size
         Pairs scored at once.
+    inplace
+        Write the result into ``adata`` (below); ``False`` only returns it.
 
     Returns
     -------
-    DataFrame with columns ``source``, ``target``, ``score`` (higher = more
-    likely regulatory) and ``in_prior`` (the pair is in the fitted prior). Also
-    writes ``adata.uns[key]["edges"]`` (the same table) and
-    ``adata.varp[f"{key}_scores"]`` (CSR n_vars x n_vars, row = TF, column =
-    target, holding the scored pairs). A damaged stored model, or scores
-    that are not finite, raise :class:`~grnlink.InputError`: no NaN score is
-    ever returned.
+    DataFrame with columns ``source``, ``target``, ``score`` (the model's raw
+    score, higher = more likely regulatory, on the model's own scale),
+    ``probability`` (the score calibrated on the fit's validation pairs, see
+    ``calibration`` in :func:`grnlink.tl.grn_fit`: comparable between models
+    and fits) and ``in_prior`` (the pair is in the fitted prior). With
+    ``inplace=True`` (default) it also writes ``adata.uns[key]["edges"]`` (the
+    same table) and ``adata.varp[f"{key}_scores"]`` (CSR n_vars x n_vars, row =
+    TF, column = target, holding the raw scores of the scored pairs). A damaged
+    stored model, or scores that are not finite, raise
+    :class:`~grnlink.InputError`: no NaN score is ever returned.
+
+    The probability is that of a pair being a prior edge among pairs like the
+    validation pairs, which hold ``negative_ratio`` non-edges per edge (one by
+    default); it is a common scale for ranking and thresholding, not the
+    share of true edges among all TF-gene pairs, which is far lower. A model
+    stored by an older grnlink has no calibration: its probability is NaN,
+    with a warning.
 
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
+    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], n_ensemble=1, max_epochs=5)
     >>> edges = gl.tl.grn_predict(adata, top_k=20)
     >>> edges.columns.tolist()
-    ['source', 'target', 'score', 'in_prior']
+    ['source', 'target', 'score', 'probability', 'in_prior']
+    >>> bool(edges["probability"].between(0, 1).all())
+    True
     """
     check_score_args(top_k=top_k, chunk_size=chunk_size)
+    check_args(inplace=(inplace, BOOLEAN))
     fitted = load_fitted(adata, key)
     var_pos = _var_positions(adata, fitted, key)
     edges, (tf_pos, gene_pos, scores) = score_edges(fitted, pairs=pairs, tfs=tfs, top_k=top_k, chunk_size=chunk_size)
+    if fitted.calibration is None:
+        warning(
+            f"the model under {key!r} has no calibration (fitted by an older grnlink, or without labelled pairs "
+            "of both classes): probability is NaN"
+        )
+    if not inplace:
+        info(f"scored {len(edges)} pairs (not written to adata: inplace=False)")
+        return edges
     _write_back(adata, key, edges, var_pos[tf_pos], var_pos[gene_pos], scores)
     info(f"scored {len(edges)} pairs; edges in adata.uns[{key!r}]['edges'], matrix in adata.varp['{key}_scores']")
     return edges
@@ -208,6 +233,7 @@ def _edge_table(fitted: FittedGRN, tf_pos, gene_pos, scores) -> pd.DataFrame:
             "source": pd.Categorical.from_codes(tf_pos, categories=categories),
             "target": pd.Categorical.from_codes(gene_pos, categories=categories),
             "score": scores.astype(np.float64),
+            "probability": fitted.probability(scores),
             "in_prior": np.isin(pair_keys(tf_pos, gene_pos, n_genes), prior_keys),
         }
     )

@@ -8,16 +8,23 @@ Layout of ``adata.uns[key]`` (format version :data:`FORMAT_VERSION`):
 ``model`` (name), ``params`` and ``fit_params`` (JSON strings, so that every
 value, ``None`` included, round-trips exactly), ``genes`` (the var_names it was
 fitted on), ``tfs`` (the prior's TFs), ``prior`` (source/target positions of
-the aligned prior), ``features`` and ``state`` (numpy arrays), ``schema`` (a
-JSON string: the dtype and shape of every array under ``features`` and
-``state``, taken at fit time), ``training`` (curves and counts), ``coverage``;
-after :func:`grnlink.tl.grn_predict` also ``edges``.
+the aligned prior, and ``weight``: each prior edge's weight, whose sign is the
+mode of regulation that :func:`grnlink.tl.grn_network` hands on), ``features``
+and ``state`` (numpy arrays), ``calibration`` (the score -> probability map
+fitted on the validation pairs, see :mod:`grnlink.tl._calibration`; absent when
+the fit had no labelled pairs of both classes), ``schema`` (a JSON string: the
+dtype and shape of every array under ``features``, ``state``,
+``prior/weight`` and ``calibration``, taken at fit time), ``training`` (curves
+and counts), ``coverage``; after :func:`grnlink.tl.grn_predict` also ``edges``.
 
 Versions. Format 1 added ``format_version``, ``grnlink_version`` and
-``schema``. Entries without ``format_version`` were written by grnlink 0.1.0
-before the format had a version; their layout is otherwise the same and still
-valid, so they are read as format 0 ("legacy"): every check below runs except
-the comparison with the fit-time schema, which they lack (refit to get it).
+``schema``. Format 2 added ``prior/weight`` and ``calibration`` (and their
+arrays to the schema). Entries of format 1, and entries without
+``format_version`` (written by grnlink 0.1.0 before the format had a version,
+read as format 0, "legacy"), are still valid: they lack the calibration, so
+:func:`grnlink.tl.grn_predict` reports a NaN ``probability`` with a warning and
+:func:`grnlink.tl.grn_network` asks for a refit; legacy entries also lack the
+schema, so every check below runs except the comparison with it.
 Entries from a newer format than this grnlink knows are refused with a message
 naming both versions, because their layout may mean something else.
 
@@ -25,8 +32,9 @@ Checks on reading (each failure is an :class:`~grnlink.InputError` naming the
 damaged entry): required entries present; a known model name; parseable and
 valid options; a unique, non-empty gene list; TFs among the genes; prior
 positions in range; every feature array with one row per gene; every array
-finite; the state's array names, dtypes and shapes as written at fit time;
-gene positions the model keeps in its state (e.g. a graph) in range.
+finite; one prior weight per prior edge (format 2); a calibration of a
+known method with its numbers (when present); the arrays' names, dtypes and
+shapes as written at fit time; gene positions the model keeps in its state (e.g. a graph) in range.
 """
 
 from __future__ import annotations
@@ -43,8 +51,9 @@ from anndata import AnnData
 from .._settings import info
 from .._validation import InputError, _preview
 from ..models import LinkPredictor, get_model_class
+from ._calibration import CALIBRATION_METHODS, calibrated
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LEGACY_VERSION = 0  # entries written before the format had a version
 _REQUIRED = ("model", "params", "genes", "tfs", "prior", "features", "state")
 
@@ -77,6 +86,14 @@ class FittedGRN:
     prior_source: np.ndarray
     prior_target: np.ndarray
     fit_params: dict[str, Any]
+    prior_weight: np.ndarray | None = None
+    calibration: dict[str, Any] | None = None
+
+    def probability(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of raw ``scores``; NaN when the fit stored no calibration."""
+        if self.calibration is None:
+            return np.full(len(scores), np.nan)
+        return calibrated(self.calibration, scores)
 
 
 def _arrays(tree: Mapping, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -89,9 +106,20 @@ def _arrays(tree: Mapping, prefix: str) -> Iterator[tuple[str, Any]]:
             yield path, value
 
 
-def array_schema(features: Mapping, state: Mapping) -> dict[str, list]:
-    """``{path: [dtype, shape]}`` of every array under ``features`` and ``state``."""
+def array_schema(
+    features: Mapping,
+    state: Mapping,
+    *,
+    prior_weight: Any = None,
+    calibration: Mapping | None = None,
+) -> dict[str, list]:
+    """``{path: [dtype, shape]}`` of every array under ``features`` and ``state``, the prior weights and the
+    numbers of the calibration (its ``method`` and ``on`` are names, checked on their own)."""
     leaves = [*_arrays(features, "features"), *_arrays(state, "state")]
+    if prior_weight is not None:
+        leaves.append(("prior/weight", prior_weight))
+    if calibration is not None:
+        leaves += [(path, v) for path, v in _arrays(calibration, "calibration") if not isinstance(v, str)]
     return {path: [np.asarray(v).dtype.str, list(np.shape(v))] for path, v in leaves}
 
 
@@ -128,6 +156,8 @@ def store_fitted(
     fit_params: dict[str, Any],
     training: dict[str, Any],
     coverage: dict[str, int],
+    prior_weight: np.ndarray,
+    calibration: dict[str, Any] | None,
 ) -> None:
     """Write the fitted model to ``adata.uns[key]``, replacing what was there.
 
@@ -145,6 +175,7 @@ def store_fitted(
     tfs = genes[np.unique(prior_source)]
     features = {k: np.asarray(v, dtype=np.float32) for k, v in model.features.items()}
     state = model.get_state()
+    prior_weight = np.asarray(prior_weight, dtype=np.float64)
     adata.uns[key] = {
         "format_version": FORMAT_VERSION,
         "grnlink_version": _package_version(),
@@ -153,13 +184,19 @@ def store_fitted(
         "fit_params": _to_json(fit_params),
         "genes": np.asarray(genes, dtype=str),
         "tfs": np.asarray(tfs, dtype=str),
-        "prior": {"source": prior_source.astype(np.int64), "target": prior_target.astype(np.int64)},
+        "prior": {
+            "source": prior_source.astype(np.int64),
+            "target": prior_target.astype(np.int64),
+            "weight": prior_weight,
+        },
         "features": features,
         "state": state,
-        "schema": _to_json(array_schema(features, state)),
+        "schema": _to_json(array_schema(features, state, prior_weight=prior_weight, calibration=calibration)),
         "training": training,
         "coverage": coverage,
     }
+    if calibration is not None:
+        adata.uns[key]["calibration"] = calibration
     if replaced:
         info(f"replaced {' and '.join(replaced)} under key {key!r} with the new {model.name} model")
 
@@ -197,7 +234,12 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
     if not isinstance(features, Mapping) or not isinstance(state, Mapping):
         raise InputError(f"{where} is damaged: 'features' and 'state' must be dicts of arrays.")
     _check_arrays(features, state, n_genes, where)
-    if fmt >= 1:
+    prior_weight = _prior_weight(entry["prior"], len(source), where, required=fmt >= 2)
+    calibration = _calibration(entry.get("calibration"), where)
+    if fmt >= 2:
+        found = array_schema(features, state, prior_weight=prior_weight, calibration=calibration)
+        _compare_schema(found, _json(entry, "schema", where), where)
+    elif fmt >= 1:
         _compare_schema(array_schema(features, state), _json(entry, "schema", where), where)
     try:
         model = cls(**params)
@@ -214,7 +256,16 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
         model.set_state(features, dict(state), n_genes=n_genes)
     except (KeyError, ValueError, RuntimeError, IndexError, TypeError) as err:
         raise InputError(f"{where} is damaged: its state does not fit a {cls.name} model ({err}).") from err
-    return FittedGRN(model=model, genes=genes, tfs=tfs, prior_source=source, prior_target=target, fit_params=fit_params)
+    return FittedGRN(
+        model=model,
+        genes=genes,
+        tfs=tfs,
+        prior_source=source,
+        prior_target=target,
+        fit_params=fit_params,
+        prior_weight=prior_weight,
+        calibration=calibration,
+    )
 
 
 def _format_version(entry: Mapping, where: str) -> int:
@@ -230,6 +281,48 @@ def _format_version(entry: Mapping, where: str) -> int:
             f"({_package_version()}) reads formats up to {FORMAT_VERSION}. Upgrade grnlink, or refit with this one."
         )
     return int(fmt)
+
+
+def _prior_weight(prior: Mapping, n_edges: int, where: str, *, required: bool) -> np.ndarray | None:
+    """The prior edges' weights: finite numbers, one per edge; ``None`` for older formats that lack them."""
+    if "weight" not in prior:
+        if required:
+            raise InputError(f"{where} is damaged: its prior lacks 'weight' (format 2 keeps one per edge). Refit it.")
+        return None
+    weight = np.asarray(prior["weight"])
+    if weight.dtype.kind not in "biuf" or weight.shape != (n_edges,) or not np.isfinite(weight).all():
+        raise InputError(
+            f"{where} is damaged: its prior weights ({weight.dtype}, shape {weight.shape}) are not {n_edges} "
+            "finite numbers, one per prior edge. Refit the model."
+        )
+    return weight.astype(np.float64)
+
+
+#: The numbers each calibration method keeps besides the calibration pairs' ``scores`` and ``labels``.
+_CALIBRATION_NUMBERS = {"platt": ("coef", "intercept"), "isotonic": ("x", "y")}
+
+
+def _calibration(calibration: Any, where: str) -> dict[str, Any] | None:
+    """The stored score -> probability map, checked: a known method and finite numbers of matching lengths."""
+    if calibration is None:
+        return None
+    what = f"{where} is damaged: its calibration"
+    if not isinstance(calibration, Mapping) or str(calibration.get("method")) not in CALIBRATION_METHODS:
+        method = calibration.get("method") if isinstance(calibration, Mapping) else calibration
+        raise InputError(f"{what} has method {method!r}, not one of {CALIBRATION_METHODS}. Refit the model.")
+    names = ("scores", "labels", *_CALIBRATION_NUMBERS[str(calibration["method"])])
+    missing = [name for name in names if name not in calibration]
+    if missing:
+        raise InputError(f"{what} lacks {missing}. Refit the model.")
+    for name in names:
+        values = np.asarray(calibration[name])
+        if values.dtype.kind not in "biuf" or not np.isfinite(values).all():
+            raise InputError(f"{what} holds {name} that are not finite numbers. Refit the model.")
+    pairs = (("scores", "labels"), ("x", "y")) if calibration["method"] == "isotonic" else (("scores", "labels"),)
+    for a, b in pairs:
+        if np.shape(calibration[a]) != np.shape(calibration[b]):
+            raise InputError(f"{what} has {a} and {b} of different lengths. Refit the model.")
+    return dict(calibration)
 
 
 def _json(entry: Mapping, name: str, where: str) -> dict[str, Any]:
