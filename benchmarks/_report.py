@@ -50,10 +50,10 @@ def environment(workers: int = 1) -> str:
     )
 
 
-def start_run(workers: int = 1) -> str:
-    """Log at scanpy's info level, let tree ensembles use every core, and return the environment line."""
+def start_run(workers: int = 1, threads: int | None = None) -> str:
+    """Log at scanpy's info level, use ``threads`` threads (default: every core), and return the environment line."""
     sc.settings.verbosity = 2
-    sc.settings.n_jobs = os.cpu_count() or 1
+    sc.settings.n_jobs = threads or os.cpu_count() or 1
     return environment(workers)
 
 

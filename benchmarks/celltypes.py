@@ -379,6 +379,11 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (1 torch/BLAS thread each) when > 1")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="with --jobs 1: threads of the one process (default: every core; 1 on a shared machine)",
+    )
     parser.add_argument("--default-model", default=default_model(), help="model checked against the targets")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument(
@@ -417,12 +422,13 @@ def main() -> None:
         args.datasets = [d for d in DATASETS if d in set(results["dataset"])]
         args.tasks = [t for t in TASKS if t in set(results["task"])]
     else:
-        machine = start_run(args.jobs)
+        machine = start_run(args.jobs, threads=args.threads)
         units = [Unit(dataset, task, seed) for dataset in args.datasets for task in args.tasks for seed in args.seeds]
         results = run_units(units, args.models, args.data, args.priors, args.jobs).assign(commit=commit())
         command = (
             f"python benchmarks/celltypes.py --models {' '.join(args.models)} --datasets {' '.join(args.datasets)} "
             f"--tasks {' '.join(args.tasks)} --seeds {' '.join(map(str, args.seeds))} --jobs {args.jobs}"
+            + (f" --threads {args.threads}" if args.threads else "")
             + (" --merge" if args.merge else "")
         )
     if args.merge and not args.combine and (args.out / "celltypes.csv").is_file():
