@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from grnlink._cli import main
+from grnlink.tl._fit import DEFAULT_MODEL
 
 
 @pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"]])
@@ -64,7 +65,7 @@ def test_demo_runs_offline_and_writes_outputs(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "two_tower" in result.stdout and "pcc" in result.stdout and "degree control" in result.stdout
+    assert DEFAULT_MODEL in result.stdout and "pcc" in result.stdout and "degree control" in result.stdout
     assert (tmp_path / "grnlink_demo.h5ad").exists() and (tmp_path / "grnlink_demo_pr.png").exists()
 
 

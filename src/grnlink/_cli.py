@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from .tl._fit import DEFAULT_MODEL
+
 _EXIT_USAGE = 2
 
 
@@ -112,7 +114,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         f"per-TF split: {int(split.train.label.sum())} training and {int(split.test.label.sum())} test edges"
     )
     rows, curves = [], {}
-    for model in ("two_tower", "pcc"):
+    default = DEFAULT_MODEL
+    for model in (default, "pcc"):
         key = f"grn_{model}"
         t0 = time.perf_counter()
         gl.tl.grn_fit(
@@ -126,7 +129,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     rows.append({"model": "degree control", **gl.bm.evaluate(split.test, degree), "fit_s": 0.0})
     curves["degree control"] = precision_recall_curve(split.test["label"], degree)
     # score every prior TF against every gene with the default model, as a user would
-    gl.tl.grn_predict(adata, key="grn_two_tower", top_k=50)
+    gl.tl.grn_predict(adata, key=f"grn_{default}", top_k=50)
 
     table = pd.DataFrame(rows).set_index("model")
     print("\nheld-out test pairs (TF-matched: each TF's test targets ranked against its own non-targets)")
@@ -143,7 +146,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     fig.tight_layout()
     _write_atomically((h5ad_path, adata.write_h5ad), (fig_path, lambda path: fig.savefig(path, dpi=120, format="png")))
     plt.close(fig)
-    print(f"\nwrote {h5ad_path.resolve()} (fitted models in uns['grn_two_tower'], uns['grn_pcc'])")
+    print(f"\nwrote {h5ad_path.resolve()} (fitted models in uns['grn_{default}'], uns['grn_pcc'])")
     print(f"wrote {fig_path.resolve()} (precision-recall curves)")
     print(f"done in {time.perf_counter() - start:.0f} s")
     return 0
@@ -206,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser(
         "demo",
-        help="simulate data, fit two_tower and pcc, print held-out metrics",
+        help="simulate data, fit the default model and pcc, print held-out metrics",
         description="Simulates data with a known network, splits its edges per TF, fits the "
         "default model and the pcc baseline, prints held-out AUROC/AUPRC beside a degree-only "
         "control, and writes grnlink_demo.h5ad and a precision-recall figure. Runs offline.",
@@ -223,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("input", help="input .h5ad (cells x genes)")
     fit.add_argument("--prior", required=True, help="CSV/TSV(.gz) with source,target columns, or dorothea/collectri")
     fit.add_argument("--organism", default="human", help="organism for dorothea/collectri (human, mouse)")
-    fit.add_argument("--model", default="two_tower")
+    fit.add_argument("--model", default=DEFAULT_MODEL, help=f"a registered model (default {DEFAULT_MODEL})")
     fit.add_argument("--groupby", default=None, help="obs column for cell-type mean features")
     fit.add_argument("--embedding-key", default=None, help="varm key of scFM gene embeddings")
     fit.add_argument("--layer", default=None)
