@@ -79,7 +79,7 @@ def test_exclude_naming_unknown_genes(adata, truth):
 
 
 def test_pairs_naming_unknown_genes(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", **fast)
     pairs = pd.DataFrame({"source": ["NOT_A_TF"], "target": [truth["target"].iloc[0]]})
     _expect(adata, "NOT_A_TF", lambda: gl.tl.grn_predict(adata, pairs=pairs))
 
@@ -91,7 +91,7 @@ def test_predict_before_fit(adata):
 
 
 def test_novel_with_bad_top_k(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", **fast)
     _expect(adata, "top_k must be a positive integer", lambda: gl.tl.grn_novel(adata, top_k=0))
 
 

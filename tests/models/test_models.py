@@ -54,7 +54,7 @@ def test_model_state_survives_h5ad(adata, truth, fast, model, tmp_path):
 
 
 def test_two_tower_ensemble_averages_members_and_reports_cv(adata, truth):
-    gl.tl.grn_fit(adata, truth, n_ensemble=3, max_epochs=6)
+    gl.tl.grn_fit(adata, truth, model="two_tower", n_ensemble=3, max_epochs=6)
     training = adata.uns["grn"]["training"]
     assert training["loss"].shape[0] == 3
     assert len(training["member_val_auroc"]) == 3

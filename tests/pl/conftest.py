@@ -24,10 +24,12 @@ def _plot_data():
     """``grn``: fitted on the whole true network; ``held``: fitted on a tf_matched split's training part."""
     adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, seed=0)
     truth = adata.uns["true_network"]
-    gl.tl.grn_fit(adata, truth, n_ensemble=2, max_epochs=5)
+    gl.tl.grn_fit(adata, truth, model="two_tower", n_ensemble=2, max_epochs=5)
     gl.tl.grn_predict(adata)
     split = gl.bm.split(truth, adata.var_names, protocol="tf_matched", seed=0)
-    gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), n_ensemble=2, max_epochs=5, key_added="held")
+    gl.tl.grn_fit(
+        adata, split.prior, model="two_tower", **split.fit_kwargs(), n_ensemble=2, max_epochs=5, key_added="held"
+    )
     gl.tl.grn_predict(adata, key="held")
     return adata, split
 

@@ -11,7 +11,7 @@ from grnlink.tl._calibration import calibrated, fit_calibration
 
 
 def test_predict_probability_is_the_stored_calibration_of_the_score(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, groupby="cell_type", **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", groupby="cell_type", **fast)
     cal = adata.uns["grn"]["calibration"]
     training = adata.uns["grn"]["training"]
     assert cal["method"] == "platt" and cal["on"] == "validation"
@@ -56,7 +56,7 @@ def test_platt_separates_better_scores_on_clear_data():
 
 
 def test_probabilities_survive_h5ad_bit_for_bit(adata, truth, fast, tmp_path):
-    gl.tl.grn_fit(adata, truth, groupby="cell_type", **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", groupby="cell_type", **fast)
     before = gl.tl.grn_predict(adata)["probability"].to_numpy()
     adata.write_h5ad(tmp_path / "cal.h5ad")
     after = gl.tl.grn_predict(ad.read_h5ad(tmp_path / "cal.h5ad"))["probability"].to_numpy()
@@ -64,7 +64,7 @@ def test_probabilities_survive_h5ad_bit_for_bit(adata, truth, fast, tmp_path):
 
 
 def test_without_validation_pairs_the_training_pairs_calibrate_with_a_warning(adata, truth, fast, log_lines):
-    gl.tl.grn_fit(adata, truth, val_fraction=0.0, **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", val_fraction=0.0, **fast)
     assert adata.uns["grn"]["calibration"]["on"] == "training"
     assert any(line.startswith("WARNING: no validation pairs") for line in log_lines)
 

@@ -8,7 +8,7 @@ from grnlink.tl._fit import _NegativeSampler, _training_pairs
 
 
 def test_fit_stores_model_training_curves_and_coverage(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, groupby="cell_type", key_added="mygrn", **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", groupby="cell_type", key_added="mygrn", **fast)
     entry = adata.uns["mygrn"]
     assert entry["model"] == "two_tower"
     training = entry["training"]
@@ -24,7 +24,7 @@ def test_fit_leaves_inputs_unchanged(adata, truth, fast):
     prior = truth.copy()
     x_before = adata.X.copy()
     obs_before, var_before = adata.obs.copy(), adata.var.copy()
-    gl.tl.grn_fit(adata, prior, groupby="cell_type", **fast)
+    gl.tl.grn_fit(adata, prior, model="two_tower", groupby="cell_type", **fast)
     pd.testing.assert_frame_equal(prior, truth)
     assert (adata.X != x_before).nnz == 0
     pd.testing.assert_frame_equal(adata.obs, obs_before)
@@ -87,13 +87,13 @@ def test_hard_negatives_are_the_most_coexpressed_non_targets():
 
 
 def test_negative_ratio_sets_the_number_of_negatives(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, negative_ratio=3, val_fraction=0.0, **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", negative_ratio=3, val_fraction=0.0, **fast)
     training = adata.uns["grn"]["training"]
     assert training["n_train_neg"] == pytest.approx(3 * training["n_train_pos"], rel=0.05)
 
 
 def test_exclude_removes_prior_edges_from_training(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, exclude=truth.iloc[:10], val_fraction=0.0, **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", exclude=truth.iloc[:10], val_fraction=0.0, **fast)
     assert adata.uns["grn"]["training"]["n_train_pos"] == len(truth) - 10
 
 
@@ -152,7 +152,7 @@ def test_fit_with_a_split_records_its_tables(adata, truth, fast):
 
 def test_fit_copy_returns_the_fitted_copy_and_leaves_adata_alone(adata, truth, fast):
     keys_before = set(adata.uns)
-    fitted = gl.tl.grn_fit(adata, truth, copy=True, **fast)
+    fitted = gl.tl.grn_fit(adata, truth, model="two_tower", copy=True, **fast)
     assert "grn" in fitted.uns and set(adata.uns) == keys_before
     assert fitted is not adata
     assert gl.tl.grn_fit(adata, truth, model="pcc") is None
@@ -167,7 +167,9 @@ def test_fit_reuses_celltype_means_written_by_pp_for_the_same_groupby(adata, tru
         raise AssertionError("cell-type means were computed again")
 
     monkeypatch.setattr(gl.tl._features, "group_means", no_recompute)
-    gl.tl.grn_fit(adata, truth, groupby="cell_type", features=["celltype_means"], n_ensemble=1, max_epochs=1)
+    gl.tl.grn_fit(
+        adata, truth, model="two_tower", groupby="cell_type", features=["celltype_means"], n_ensemble=1, max_epochs=1
+    )
     np.testing.assert_array_equal(adata.uns["grn"]["features"]["celltype_means"], expected)
 
 

@@ -32,7 +32,7 @@ MODEL_OPTIONS = {
 
 @pytest.fixture
 def fitted(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, groupby="cell_type", **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", groupby="cell_type", **fast)
     return adata
 
 

@@ -9,7 +9,7 @@ import grnlink as gl
 
 @pytest.fixture
 def fitted(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, groupby="cell_type", **fast)
+    gl.tl.grn_fit(adata, truth, model="two_tower", groupby="cell_type", **fast)
     return adata
 
 
@@ -79,8 +79,8 @@ def test_same_seed_same_scores(adata, truth, fast, model):
 
 def test_different_seeds_give_different_models(adata, truth, fast):
     first, second = adata.copy(), adata.copy()
-    gl.tl.grn_fit(first, truth, seed=0, **fast)
-    gl.tl.grn_fit(second, truth, seed=1, **fast)
+    gl.tl.grn_fit(first, truth, model="two_tower", seed=0, **fast)
+    gl.tl.grn_fit(second, truth, model="two_tower", seed=1, **fast)
     assert not np.array_equal(gl.tl.grn_predict(first)["score"], gl.tl.grn_predict(second)["score"])
 
 

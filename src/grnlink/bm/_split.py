@@ -208,7 +208,7 @@ def split(
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> s = gl.bm.split(adata.uns["true_network"], adata.var_names, protocol="genelink", seed=0)
-    >>> gl.tl.grn_fit(adata, s.prior, **s.fit_kwargs(), n_ensemble=1, max_epochs=5)
+    >>> gl.tl.grn_fit(adata, s.prior, model="two_tower", **s.fit_kwargs(), n_ensemble=1, max_epochs=5)
     >>> scores = gl.tl.grn_predict(adata, pairs=s.test)["score"]
     """
     if protocol not in PROTOCOLS:

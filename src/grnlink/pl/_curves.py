@@ -85,7 +85,7 @@ def roc_curve(
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
-    >>> gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), n_ensemble=1, max_epochs=5)
+    >>> gl.tl.grn_fit(adata, split.prior, model="two_tower", **split.fit_kwargs(), n_ensemble=1, max_epochs=5)
     >>> edges = gl.tl.grn_predict(adata)
     >>> ax = gl.pl.roc_curve(adata, split.test, show=False)
     """
@@ -135,7 +135,7 @@ def pr_curve(
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
     >>> split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
-    >>> gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), n_ensemble=1, max_epochs=5)
+    >>> gl.tl.grn_fit(adata, split.prior, model="two_tower", **split.fit_kwargs(), n_ensemble=1, max_epochs=5)
     >>> ax = gl.pl.pr_curve(adata, split.test, pairs=split.test, show=False)
     """
     curves = _evaluated(adata, truth, key, pairs, include_prior, "precision-recall curve")

@@ -56,7 +56,7 @@ def scores(
     --------
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], n_ensemble=1, max_epochs=5)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="two_tower", n_ensemble=1, max_epochs=5)
     >>> edges = gl.tl.grn_predict(adata)
     >>> ax = gl.pl.scores(adata, show=False)
     """

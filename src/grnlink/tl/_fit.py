@@ -155,7 +155,8 @@ def grn_fit(
     --------
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], groupby="cell_type", n_ensemble=1, max_epochs=5)
+    >>> prior = adata.uns["true_network"]
+    >>> gl.tl.grn_fit(adata, prior, model="two_tower", groupby="cell_type", n_ensemble=1, max_epochs=5)
     >>> adata.uns["grn"]["model"]
     'two_tower'
     >>> fitted = gl.tl.grn_fit(adata, adata.uns["true_network"], model="pcc", key_added="grn_pcc", copy=True)

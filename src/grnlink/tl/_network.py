@@ -75,7 +75,8 @@ def grn_network(
     >>> import decoupler as dc
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=200, n_tfs=20, n_cells=400, n_celltypes=4, seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], groupby="cell_type", n_ensemble=1, max_epochs=5)
+    >>> prior = adata.uns["true_network"]
+    >>> gl.tl.grn_fit(adata, prior, model="two_tower", groupby="cell_type", n_ensemble=1, max_epochs=5)
     >>> net = gl.tl.grn_network(adata, top_k=20)
     >>> net.columns.tolist()
     ['source', 'target', 'weight', 'score', 'in_prior']

@@ -60,7 +60,7 @@ def grn_novel(
     --------
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], n_ensemble=1, max_epochs=5)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="two_tower", n_ensemble=1, max_epochs=5)
     >>> novel = gl.tl.grn_novel(adata, top_k=10)
     >>> novel.columns.tolist()
     ['source', 'target', 'score', 'probability', 'rank', 'rank_in_tf', 'n_prior_targets']

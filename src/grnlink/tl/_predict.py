@@ -98,7 +98,7 @@ def grn_predict(
     --------
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], n_ensemble=1, max_epochs=5)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="two_tower", n_ensemble=1, max_epochs=5)
     >>> edges = gl.tl.grn_predict(adata, top_k=20)
     >>> edges.columns.tolist()
     ['source', 'target', 'score', 'probability', 'in_prior']
