@@ -472,7 +472,8 @@ def main() -> None:
         + "; ".join(f"`{m}` {c}" for m, c in provenance.items())
         + ".\n",
         DESCRIPTION + "\n",
-        "![model minus degree control, per-TF AUROC](celltypes.png)\n",
+        "Figure `celltypes.png`: per-TF AUROC of every model minus the degree control, mean over seeds, per "
+        "data set, task and truth.\n",
         f"## Targets (default model `{model}`)\n",
         targets(results, model) + "\n",
         "## Ranking\n",
