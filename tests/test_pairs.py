@@ -25,12 +25,11 @@ def _free_genes(tf, n_genes, blocked):
     return {g for g in range(n_genes) if g != tf and tf * n_genes + g not in blocked}
 
 
-@settings(max_examples=150, deadline=None)
-@given(_sampling_problem(), st.sampled_from(["tf_matched", "uniform", "hard"]))
-def test_sampled_negatives_avoid_positives_excluded_pairs_and_self_loops(problem, strategy):
+def _draw(problem, strategy):
+    """The negatives ``sample_negatives`` draws for a generated problem (co-expression from random profiles)."""
     n_genes, pos_tf, pos_gene, forbidden, ratio, seed = problem
     z = np.random.default_rng(seed).normal(size=(n_genes, 4))
-    neg_tf, neg_gene = sample_negatives(
+    return sample_negatives(
         pos_tf,
         pos_gene,
         n_genes,
@@ -40,6 +39,13 @@ def test_sampled_negatives_avoid_positives_excluded_pairs_and_self_loops(problem
         coexpression=lambda tf: z @ z[tf],
         rng=np.random.default_rng(seed),
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(_sampling_problem(), st.sampled_from(["tf_matched", "uniform", "hard"]))
+def test_sampled_negatives_avoid_positives_excluded_pairs_and_self_loops(problem, strategy):
+    n_genes, pos_tf, pos_gene, forbidden, ratio, seed = problem
+    neg_tf, neg_gene = _draw(problem, strategy)
     keys = pair_keys(neg_tf, neg_gene, n_genes)
     assert not np.isin(keys, forbidden).any()
     assert not np.isin(keys, pair_keys(pos_tf, pos_gene, n_genes)).any()
@@ -52,17 +58,7 @@ def test_sampled_negatives_avoid_positives_excluded_pairs_and_self_loops(problem
 @given(_sampling_problem(), st.sampled_from(["tf_matched", "hard"]))
 def test_per_tf_negative_counts_are_exact(problem, strategy):
     n_genes, pos_tf, pos_gene, forbidden, ratio, seed = problem
-    z = np.random.default_rng(seed).normal(size=(n_genes, 4))
-    neg_tf, _ = sample_negatives(
-        pos_tf,
-        pos_gene,
-        n_genes,
-        strategy=strategy,
-        ratio=ratio,
-        forbidden=forbidden,
-        coexpression=lambda tf: z @ z[tf],
-        rng=np.random.default_rng(seed),
-    )
+    neg_tf, _ = _draw(problem, strategy)
     blocked = set(pair_keys(pos_tf, pos_gene, n_genes)) | set(forbidden)
     for tf in np.unique(pos_tf):
         wanted = int(round((pos_tf == tf).sum() * ratio))
