@@ -24,7 +24,10 @@ from .._validation import InputError
 from ..bm._metrics import per_tf_metrics
 from ..models import MODELS, LinkPredictor, get_model_class
 from ..models._search import check_search_space, suggest_options, trial_params
-from ._fit import DEFAULT_MODEL, FIT_ARGUMENTS, FitData, fit_and_store, prepare_fit
+from ._fit import FIT_ARGUMENTS, FitData, fit_and_store, prepare_fit
+
+# grn_fit's default, stack, has no options worth searching (its bases are tuned on their own): tune its main base
+DEFAULT_TUNED_MODEL = "degree_adjusted"
 
 if TYPE_CHECKING:
     import optuna
@@ -39,7 +42,7 @@ def grn_tune(
     adata: AnnData,
     prior: pd.DataFrame | str | PathLike,
     *,
-    model: str = DEFAULT_MODEL,
+    model: str = DEFAULT_TUNED_MODEL,
     n_trials: int = 20,
     storage: str | optuna.storages.BaseStorage | None = None,
     study_name: str | None = None,
@@ -75,7 +78,8 @@ def grn_tune(
     prior
         TF→target table (``source``, ``target``) or a CSV/TSV path to one.
     model
-        Name of a registered predictor with a non-empty search space.
+        Name of a registered predictor with a non-empty search space (default
+        ``"degree_adjusted"``: ``grn_fit``'s default, ``"stack"``, has none).
     n_trials
         Trials this call runs (in a shared study, other processes add theirs).
     storage
