@@ -86,7 +86,10 @@ FAILING_CALLS = {
     "output folder missing": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "-o", "{d}/no/o.h5ad"], "not exist"),
     "output folder is a file": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "-o", "{d}/a_file/o.h5ad"], "file"),
     "output is a folder": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "-o", "{d}"], "is a folder"),
-    "option value": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "--option", "max_epochs=x"], "max_epochs='x'"),
+    "option value": (
+        ["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "--model", "two_tower", "--option", "max_epochs=x"],
+        "max_epochs='x'",
+    ),
     "option syntax": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "--option", "max_epochs"], "NAME=VALUE"),
     "seed": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "--seed", "-1"], "seed=-1"),
     "ragged prior": (["fit", "{d}/in.h5ad", "--prior", "{d}/ragged.csv"], "line 3"),
