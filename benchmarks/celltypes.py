@@ -446,7 +446,10 @@ def main() -> None:
     if unknown:
         parser.error(f"--models: {unknown} are not registered; choose from {gl.models.available_models()}")
     if args.combine:
-        machine = "no fits in this step: each run's command, commit and machine load head its own report in `benchmarks/results/celltypes_runs/`"
+        machine = (
+            "no fits in this step: each run's command, commit and machine load head its own report "
+            "in `benchmarks/results/celltypes_runs/`"
+        )
         results = read_results(args.combine[0])
         for path in args.combine[1:]:
             extra = read_results(path)
