@@ -17,6 +17,34 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FAST = {"n_ensemble": 1, "max_epochs": 12, "patience": 5}
 
 
+# fast options per model (the model_options fixture): enough to fit on the small simulated data in a second or two
+MODEL_OPTIONS = {
+    "two_tower": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
+    "cross_encoder": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
+    "dual_encoder": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
+    "scregnet": {"max_epochs": 6},
+    "sctransnet": {"max_epochs": 6},
+    "gnt": {"max_epochs": 4},
+    "genie3": {"n_estimators": 10},
+    "pcc": {},
+    "degree_adjusted": {"n_trees": 30, "n_folds": 3},
+    "stack": {
+        "base_options": {
+            "degree_adjusted": {"n_trees": 30, "n_folds": 3},
+            "sctransnet": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
+        }
+    },
+}
+
+
+@pytest.fixture
+def model_options():
+    """Fast options of every registered model (a test fails when a model has none)."""
+    missing = set(gl.models.available_models()) - set(MODEL_OPTIONS)
+    assert not missing, f"add fast options for {sorted(missing)} to MODEL_OPTIONS in tests/conftest.py"
+    return {name: dict(options) for name, options in MODEL_OPTIONS.items()}
+
+
 @pytest.fixture(autouse=True)
 def _quiet():
     old = sc.settings.verbosity
@@ -97,6 +125,7 @@ def _as_format_1(entry) -> None:
 
     entry.pop("calibration", None)
     entry.pop("edges", None)
+    entry.pop("rebuilt_features", None)
     del entry["prior"]["weight"]
     entry["format_version"] = 1
     entry["schema"] = _store._to_json(_store.array_schema(entry["features"], entry["state"]))

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +19,8 @@ def test_fit_stores_model_training_curves_and_coverage(adata, truth, fast):
     assert training["val_auroc"].shape == training["loss"].shape
     assert training["n_train_pos"] + training["n_val_pos"] == len(truth)
     assert entry["coverage"]["n_edges_mapped"] == len(truth)
-    assert set(entry["features"]) == {"expression", "celltype_means"}
+    assert json.loads(entry["fit_params"])["features"] == ["expression", "celltype_means"]
+    assert len(entry["features"]) == 0  # two_tower scores from the network inputs in its state
 
 
 def test_fit_leaves_inputs_unchanged(adata, truth, fast):
@@ -112,7 +115,7 @@ def test_each_feature_group_alone_trains(adata, truth, fast, features):
         entities=entities,
         **fast,
     )
-    assert set(adata.uns["grn"]["features"]) == set(features)
+    assert set(json.loads(adata.uns["grn"]["fit_params"])["features"]) == set(features)
     assert np.isfinite(gl.tl.grn_predict(adata, tfs=[truth["source"].iloc[0]])["score"]).all()
 
 
@@ -170,7 +173,7 @@ def test_fit_reuses_celltype_means_written_by_pp_for_the_same_groupby(adata, tru
     gl.tl.grn_fit(
         adata, truth, model="two_tower", groupby="cell_type", features=["celltype_means"], n_ensemble=1, max_epochs=1
     )
-    np.testing.assert_array_equal(adata.uns["grn"]["features"]["celltype_means"], expected)
+    np.testing.assert_array_equal(adata.uns["grn"]["state"]["inputs"], expected)  # the only feature group
 
 
 def test_fit_recomputes_celltype_means_for_another_layer_or_changed_groups(adata, truth):

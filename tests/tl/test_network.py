@@ -10,25 +10,6 @@ import grnlink as gl
 
 dc = pytest.importorskip("decoupler")
 
-# fast options per model: enough to fit on the small simulated data in a second or two
-MODEL_OPTIONS = {
-    "two_tower": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
-    "cross_encoder": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
-    "dual_encoder": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
-    "scregnet": {"max_epochs": 6},
-    "sctransnet": {"max_epochs": 6},
-    "gnt": {"max_epochs": 4},
-    "genie3": {"n_estimators": 10},
-    "pcc": {},
-    "degree_adjusted": {"n_trees": 30, "n_folds": 3},
-    "stack": {
-        "base_options": {
-            "degree_adjusted": {"n_trees": 30, "n_folds": 3},
-            "sctransnet": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
-        }
-    },
-}
-
 
 @pytest.fixture
 def fitted(adata, truth, fast):
@@ -47,13 +28,9 @@ def _median_tf_correlation(a: pd.DataFrame, b: pd.DataFrame) -> float:
     return float(np.median([np.corrcoef(a[tf], b[tf])[0, 1] for tf in shared]))
 
 
-def test_every_model_is_covered_here():
-    assert set(MODEL_OPTIONS) >= set(gl.models.available_models())
-
-
-@pytest.mark.parametrize("model", sorted(MODEL_OPTIONS))
-def test_ulm_and_viper_accept_the_network_of_every_model(adata, truth, model):
-    gl.tl.grn_fit(adata, truth, model=model, groupby="cell_type", **MODEL_OPTIONS[model])
+@pytest.mark.parametrize("model", gl.models.available_models())
+def test_ulm_and_viper_accept_the_network_of_every_model(adata, truth, model, model_options):
+    gl.tl.grn_fit(adata, truth, model=model, groupby="cell_type", **model_options[model])
     net = gl.tl.grn_network(adata, top_k=12)
     assert not net.duplicated(["source", "target"]).any()
     assert (net["weight"].abs() > 0).all() and (net["weight"].abs() <= 1).all()

@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import grnlink as gl
 from grnlink.tl import _store
+from grnlink.tl._features import build_features
 from grnlink.tl._store import FORMAT_VERSION, _compare_schema, array_schema
 
 
@@ -44,7 +45,9 @@ def test_fit_writes_the_format_version_and_the_array_schema(fitted):
     schema = json.loads(entry["schema"])
     weight = _first_weight(fitted)
     assert schema[f"state/members/member0/{weight}"] == ["<f4", list(_member(fitted)[weight].shape)]
-    assert schema["features/expression"][1] == list(entry["features"]["expression"].shape)
+    assert schema["state/inputs"][1] == list(entry["state"]["inputs"].shape)
+    # format 3: a neural model keeps its network inputs in the state and no feature group besides
+    assert len(entry["features"]) == 0 and json.loads(entry["rebuilt_features"]) == {}
 
 
 def test_a_stored_model_round_trips_through_h5ad_with_its_schema(fitted, tmp_path):
@@ -71,7 +74,7 @@ def test_a_format_1_entry_predicts_the_same_scores_with_nan_probability_and_a_wa
     as_format_1(fitted.uns["grn"])
     fitted.write_h5ad(tmp_path / "format1.h5ad")
     old = ad.read_h5ad(tmp_path / "format1.h5ad")
-    assert old.uns["grn"]["format_version"] == 1 and FORMAT_VERSION == 2
+    assert old.uns["grn"]["format_version"] == 1 and FORMAT_VERSION > 1
     edges = gl.tl.grn_predict(old)
     np.testing.assert_array_equal(edges["score"].to_numpy(), before)
     assert edges["probability"].isna().all()
@@ -109,7 +112,7 @@ def _cut_weight(entry):
 
 def _legacy_short_features(entry):
     del entry["schema"], entry["format_version"]
-    entry["features"]["expression"] = entry["features"]["expression"][:-3]
+    entry["features"]["expression"] = np.zeros((len(entry["genes"]) - 3, 4), dtype=np.float32)
 
 
 DAMAGE = {
@@ -240,3 +243,63 @@ def test_changing_any_array_shape_is_named(state, data):
     node[leaf] = np.concatenate([np.atleast_1d(node[leaf])] * 2)
     with pytest.raises(gl.InputError, match=path):
         _compare_schema(array_schema({}, state), written, "the model")
+
+
+@pytest.mark.parametrize("model", gl.models.available_models())
+def test_no_model_stores_the_genes_x_cells_expression_and_each_round_trips(
+    adata, truth, model, model_options, tmp_path
+):
+    gl.tl.grn_fit(adata, truth, model=model, groupby="cell_type", **model_options[model])
+    entry = adata.uns["grn"]
+    for path, value in _store._arrays({"features": entry["features"], "state": entry["state"]}, ""):
+        assert not {adata.n_vars, adata.n_obs} <= set(np.shape(value)), f"{model} stores {path} {np.shape(value)}"
+    before = gl.tl.grn_predict(adata)["score"].to_numpy()
+    adata.write_h5ad(tmp_path / "m.h5ad")
+    np.testing.assert_array_equal(gl.tl.grn_predict(ad.read_h5ad(tmp_path / "m.h5ad"))["score"].to_numpy(), before)
+
+
+@pytest.fixture
+def pcc_fitted(adata, truth):
+    gl.tl.grn_fit(adata, truth, model="pcc", max_cells=300)
+    return adata
+
+
+def test_expression_read_again_at_scoring_must_be_what_the_model_was_fitted_on(pcc_fitted):
+    entry = pcc_fitted.uns["grn"]
+    assert "expression" not in entry["features"] and set(json.loads(entry["rebuilt_features"])) == {"expression"}
+    before = gl.tl.grn_predict(pcc_fitted)["score"].to_numpy()
+    reordered = pcc_fitted[:, pcc_fitted.var_names[::-1]].copy()  # by name: gene order does not matter
+    after = gl.tl.grn_predict(reordered).set_index(["source", "target"])["score"]
+    expected = pd.Series(before, index=gl.tl.grn_predict(pcc_fitted).set_index(["source", "target"]).index)
+    np.testing.assert_allclose(after.loc[expected.index].to_numpy(), expected.to_numpy(), rtol=1e-12)
+    changed = pcc_fitted.copy()
+    changed.X = changed.X * 2.0
+    x_before = changed.X.copy()
+    with pytest.raises(gl.InputError, match="has changed since the fit"):
+        gl.tl.grn_predict(changed)
+    assert (changed.X != x_before).nnz == 0
+    with pytest.raises(gl.InputError, match="lacks 1 of its fitted genes"):
+        gl.tl.grn_predict(pcc_fitted[:, 1:].copy())
+
+
+def test_a_format_2_entry_that_stores_the_expression_still_predicts_the_same(pcc_fitted, tmp_path):
+    before = gl.tl.grn_predict(pcc_fitted)["score"].to_numpy()
+    entry = pcc_fitted.uns["grn"]
+    entry["features"]["expression"] = build_features(
+        pcc_fitted, ["expression"], layer=None, groupby=None, embedding_key=None, max_cells=300, seed=0
+    )[0]["expression"]
+    del entry["rebuilt_features"]
+    entry["format_version"] = 2
+    entry["schema"] = _store._to_json(
+        array_schema(
+            entry["features"],
+            entry["state"],
+            prior_weight=entry["prior"]["weight"],
+            calibration=entry.get("calibration"),
+        )
+    )
+    pcc_fitted.X = pcc_fitted.X * 0.0  # a format-2 model scores from what it stored, not from adata
+    pcc_fitted.write_h5ad(tmp_path / "format2.h5ad")
+    np.testing.assert_array_equal(
+        gl.tl.grn_predict(ad.read_h5ad(tmp_path / "format2.h5ad"))["score"].to_numpy(), before
+    )

@@ -78,6 +78,14 @@ class LinkPredictor(ABC):
                 f"Include them, e.g. features={tuple(sorted(set(features) | set(missing)))}."
             )
 
+    def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        """The feature groups, of the ``groups`` a fit built, that :meth:`score` reads after the fit.
+
+        Only these go into ``adata.uns`` with the model. The default is every
+        group; a model that keeps what it needs in its state returns ``()``.
+        """
+        return tuple(groups)
+
     @abstractmethod
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int

@@ -139,6 +139,9 @@ class NeuralPredictor(LinkPredictor):
             torch.manual_seed(seed)
             return self.build(x, n_genes)
 
+    def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        return ()  # the network inputs are part of the state
+
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
     ) -> dict[str, Any]:

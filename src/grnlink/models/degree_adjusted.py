@@ -534,6 +534,9 @@ class DegreeAdjusted(LinkPredictor):
         parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(tf, gene))
         return expit(_logistic_logits(self.combiner, parts))
 
+    def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        return ()  # the expression components it scores with are part of the state
+
     def get_state(self) -> dict[str, Any]:
         return {
             "space": self.graph.space.state(),

@@ -227,6 +227,9 @@ class GENIE3(LinkPredictor):
         out[known] = self.importance[row[known], gene[known]]
         return out
 
+    def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        return ()
+
     def get_state(self) -> dict[str, Any]:
         return {"importance": self.importance, "regulators": self.regulators}
 

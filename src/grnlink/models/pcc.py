@@ -37,6 +37,9 @@ class PCC(LinkPredictor):
         z = self._z
         return np.abs(np.einsum("ij,ij->i", z[tf], z[gene], dtype=np.float64)) / z.shape[1]
 
+    def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        return ("expression",)
+
     def get_state(self) -> dict[str, Any]:
         return {}
 

@@ -134,6 +134,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
 
+from .._pairs import PairSet
 from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
 from ._graph import TrainingGraph
 from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor
@@ -426,12 +427,29 @@ class ScTransNet(NeuralPredictor):
     def __init__(self, **params: Any):
         super().__init__(**params)
         check_options(self.params)
+        self.n_other = 0
+
+    def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        return (CELL_GROUP,) if self.params["use_cells"] and CELL_GROUP in groups else ()
+
+    def fit(
+        self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
+    ) -> dict[str, Any]:
+        self.n_other = _other_width(features)
+        return super().fit(features, train, val, n_genes=n_genes, seed=seed)
+
+    def get_state(self) -> dict[str, Any]:
+        # the other groups are stored inside the network inputs only: their width says where they start
+        return {**super().get_state(), "n_other": np.int64(self.n_other)}
+
+    def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
+        self.n_other = int(state["n_other"]) if "n_other" in state else _other_width(features)  # format < 3
+        super().set_state(features, state, n_genes=n_genes)
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
         p = self.params
         use_cells, use_gat = bool(p["use_cells"]), bool(p["use_gat"])
-        n_other = sum(self.features[g].shape[1] for g in OTHER_GROUPS if g in self.features)
-        other = features[:, features.shape[1] - n_other :]
+        other = features[:, features.shape[1] - self.n_other :]
         expression = None
         if use_cells:
             if CELL_GROUP not in self.features:
@@ -465,5 +483,10 @@ class ScTransNet(NeuralPredictor):
 
     def n_parameters(self, features: dict[str, np.ndarray], n_genes: int) -> int:
         """Number of trainable parameters of one member built on ``features``."""
-        self.features = features
+        self.features, self.n_other = features, _other_width(features)
         return super().n_parameters(features, n_genes)
+
+
+def _other_width(features: dict[str, np.ndarray]) -> int:
+    """Columns of the feature groups other than per-cell expression (they close the network inputs)."""
+    return sum(np.shape(features[g])[1] for g in OTHER_GROUPS if g in features)

@@ -369,6 +369,10 @@ class Stack(LinkPredictor):
         degrees = np.column_stack([self.tf_out[tf], self.target_in[gene]])
         return self._combine(self._meta_inputs(base_scores, degrees))
 
+    def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        needed = {g for name in self.base_names for g in self.bases[name].scoring_features(groups)}
+        return tuple(g for g in groups if g in needed)
+
     def get_state(self) -> dict[str, Any]:
         return {
             "bases": {name: self.bases[name].get_state() for name in self.base_names},

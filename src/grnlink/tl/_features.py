@@ -9,7 +9,8 @@ column across genes so that each dimension enters a network on one scale.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -119,9 +120,16 @@ def build_features(
     embedding_key: str | None,
     max_cells: int | None,
     seed: int,
-) -> dict[str, np.ndarray]:
-    """Every requested feature group as a genes x d float32 array. Reads ``adata`` only."""
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Every requested feature group as a genes x d float32 array, and the digests of the rebuildable ones.
+
+    Reads ``adata`` only. ``expression`` is not stored with a fitted model
+    (genes x cells is the data, not the model): its digest, that of the raw
+    expression read, lets :func:`rebuild_features` check that a later rebuild
+    reads the same numbers.
+    """
     features: dict[str, np.ndarray] = {}
+    digests: dict[str, str] = {}
     if "celltype_means" in groups:
         labels = check_groupby(adata, groupby)
         stored = stored_celltype_means(adata, groupby, layer)
@@ -142,8 +150,55 @@ def build_features(
         dense = _dense_expression(adata, layer, cells)
         if "expression" in groups:
             features["expression"] = _standardize_genes(dense)
+            digests["expression"] = expression_digest(dense)
         if "gene_stats" in groups:
             features["gene_stats"] = standardize_columns(gene_statistics(dense))
+    return features, digests
+
+
+#: Feature groups a fitted model does not store but rebuilds from ``adata`` when its scoring reads them.
+REBUILT_GROUPS = ("expression",)
+
+
+def expression_digest(dense: np.ndarray) -> str:
+    """Fingerprint of the raw cells x genes expression a fit read (before standardising: bit-stable across CPUs)."""
+    return hashlib.blake2b(np.ascontiguousarray(dense, dtype=np.float64).data, digest_size=16).hexdigest()
+
+
+def rebuild_features(
+    adata: AnnData, genes: np.ndarray, groups: Sequence[str], fit_params: Mapping, digests: Mapping, where: str
+) -> dict[str, np.ndarray]:
+    """The ``groups`` (of :data:`REBUILT_GROUPS`) of a stored fit, read again from ``adata`` and checked by digest.
+
+    ``genes`` are the fitted genes (``adata`` may order them differently or
+    hold more); the fit's ``layer``, ``max_cells`` and ``seed`` pick the same
+    cells. Raises :class:`~grnlink.InputError` when ``adata`` lacks a fitted
+    gene or its expression is no longer what the model was fitted on.
+    """
+    absent = ~np.isin(genes, np.asarray(adata.var_names, dtype=str))
+    if absent.any():
+        raise InputError(
+            f"{where} reads per-cell expression when it scores, and adata lacks {int(absent.sum())} of its "
+            f"fitted genes ({', '.join(genes[absent][:5])}...). Score with the AnnData it was fitted on."
+        )
+    same_order = len(genes) == adata.n_vars and np.array_equal(genes, np.asarray(adata.var_names, dtype=str))
+    source = adata if same_order else adata[:, genes]
+    features, found = build_features(
+        source,
+        groups,
+        layer=fit_params.get("layer"),
+        groupby=None,
+        embedding_key=None,
+        max_cells=fit_params.get("max_cells"),
+        seed=int(fit_params.get("seed", 0)),
+    )
+    for group in groups:
+        if found[group] != digests.get(group):
+            raise InputError(
+                f"{where} reads the per-cell expression it was fitted on when it scores ({group!r} of "
+                f"layer={fit_params.get('layer')!r}, {adata.n_obs} cells now), and that expression has changed "
+                "since the fit (cells, values or layer differ). Restore it, or refit with gl.tl.grn_fit."
+            )
     return features
 
 

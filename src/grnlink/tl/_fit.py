@@ -228,6 +228,7 @@ class FitData:
     val: PairSet
     seed: int
     fit_params: dict[str, Any]
+    digests: dict[str, str]
 
 
 def prepare_fit(
@@ -275,7 +276,7 @@ def prepare_fit(
     given_val = _labelled_pairs(validation, genes, "validation") if validation is not None else None
     given_neg = _negative_pairs(negatives, genes, aligned) if explicit_negatives else None
 
-    gene_features = build_features(
+    gene_features, digests = build_features(
         adata, groups, layer=layer, groupby=groupby, embedding_key=embedding_key, max_cells=max_cells, seed=seed
     )
     predictor.check_features(gene_features)
@@ -300,7 +301,7 @@ def prepare_fit(
         "n_excluded": int(len(excluded)),
         "calibration": calibration,
     }
-    return FitData(genes, aligned, gene_features, train, val, seed, fit_params)
+    return FitData(genes, aligned, gene_features, train, val, seed, fit_params, digests)
 
 
 #: Keyword arguments of :func:`grn_fit` (besides ``model`` and ``key_added``) that shape the data, not the model.
@@ -337,6 +338,7 @@ def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, ke
         coverage=data.aligned.coverage,
         prior_weight=data.aligned.weight,
         calibration=calibrated,
+        digests=data.digests,
     )
     val_auroc = training["val_metrics"]["auroc"]
     val_note = f", validation AUROC {val_auroc:.3f}" if np.isfinite(val_auroc) else ""

@@ -10,7 +10,10 @@ value, ``None`` included, round-trips exactly), ``genes`` (the var_names it was
 fitted on), ``tfs`` (the prior's TFs), ``prior`` (source/target positions of
 the aligned prior, and ``weight``: each prior edge's weight, whose sign is the
 mode of regulation that :func:`grnlink.tl.grn_network` hands on), ``features``
-and ``state`` (numpy arrays), ``calibration`` (the score -> probability map
+(the feature groups the model's scoring reads, genes x d; format 3 leaves out
+the genes x cells ``expression``), ``rebuilt_features`` (format 3, a JSON
+string: group -> digest of each group read again from ``adata`` when the model
+is loaded, see :func:`load_fitted`), ``state`` (numpy arrays), ``calibration`` (the score -> probability map
 fitted on the validation pairs, see :mod:`grnlink.tl._calibration`; absent when
 the fit had no labelled pairs of both classes), ``schema`` (a JSON string: the
 dtype and shape of every array under ``features``, ``state``,
@@ -19,7 +22,11 @@ and counts), ``coverage``; after :func:`grnlink.tl.grn_predict` also ``edges``.
 
 Versions. Format 1 added ``format_version``, ``grnlink_version`` and
 ``schema``. Format 2 added ``prior/weight`` and ``calibration`` (and their
-arrays to the schema). Entries of format 1, and entries without
+arrays to the schema). Format 3 stores only the feature groups the model
+scores from (earlier formats kept every group, the genes x cells expression
+included, which made a fit at 20,000 genes weigh hundreds of MB), and
+``rebuilt_features``; earlier entries still load as they are, since they hold
+everything. Entries of format 1, and entries without
 ``format_version`` (written by grnlink 0.1.0 before the format had a version,
 read as format 0, "legacy"), are still valid: they lack the calibration, so
 :func:`grnlink.tl.grn_predict` reports a NaN ``probability`` with a warning and
@@ -52,8 +59,9 @@ from .._settings import info
 from .._validation import InputError, _preview
 from ..models import LinkPredictor, get_model_class
 from ._calibration import CALIBRATION_METHODS, calibrated
+from ._features import REBUILT_GROUPS, rebuild_features
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 LEGACY_VERSION = 0  # entries written before the format had a version
 _REQUIRED = ("model", "params", "genes", "tfs", "prior", "features", "state")
 
@@ -158,8 +166,15 @@ def store_fitted(
     coverage: dict[str, int],
     prior_weight: np.ndarray,
     calibration: dict[str, Any] | None,
+    digests: Mapping[str, str],
 ) -> None:
     """Write the fitted model to ``adata.uns[key]``, replacing what was there.
+
+    Of the feature groups the fit built, only those the model's scoring reads
+    (:meth:`~grnlink.models.LinkPredictor.scoring_features`) are kept; of
+    those, the per-cell ``expression`` (genes x cells: the data, not the
+    model) is kept as the digest that :func:`load_fitted` checks when it reads
+    it from ``adata`` again (``digests``, from the fit's feature building).
 
     A model stored before under ``key`` goes with its predictions: its
     ``edges`` and ``adata.varp[f"{key}_scores"]`` no longer match and are
@@ -173,7 +188,9 @@ def store_fitted(
         del adata.varp[f"{key}_scores"]
         replaced.append(f"adata.varp[{key + '_scores'!r}]")
     tfs = genes[np.unique(prior_source)]
-    features = {k: np.asarray(v, dtype=np.float32) for k, v in model.features.items()}
+    kept = model.scoring_features(tuple(fit_params.get("features", model.features)))
+    features = {k: np.asarray(model.features[k], dtype=np.float32) for k in kept if k not in REBUILT_GROUPS}
+    rebuilt = {k: digests[k] for k in kept if k in REBUILT_GROUPS}
     state = model.get_state()
     prior_weight = np.asarray(prior_weight, dtype=np.float64)
     adata.uns[key] = {
@@ -190,6 +207,7 @@ def store_fitted(
             "weight": prior_weight,
         },
         "features": features,
+        "rebuilt_features": _to_json(rebuilt),
         "state": state,
         "schema": _to_json(array_schema(features, state, prior_weight=prior_weight, calibration=calibration)),
         "training": training,
@@ -202,7 +220,12 @@ def store_fitted(
 
 
 def load_fitted(adata: AnnData, key: str) -> FittedGRN:
-    """Rebuild the predictor stored in ``adata.uns[key]`` by :func:`store_fitted`, after validating it."""
+    """Rebuild the predictor stored in ``adata.uns[key]`` by :func:`store_fitted`, after validating it.
+
+    Feature groups stored as a digest (format 3: the per-cell expression of
+    the models that score from it, ``pcc`` and ``sctransnet``) are read again
+    from ``adata`` and must match their digest.
+    """
     entry = adata.uns.get(key) if isinstance(key, str) else None
     if not isinstance(entry, Mapping) or not ("model" in entry or "format_version" in entry):
         raise InputError(
@@ -252,6 +275,9 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
             table = table.get(parent, {}) if isinstance(table, Mapping) else {}
         _positions(table, name, n_genes, f"{where}: state {path}")
     features = {k: np.asarray(v, dtype=np.float32) for k, v in features.items()}
+    rebuilt = _json(entry, "rebuilt_features", where) if fmt >= 3 else {}
+    if rebuilt:
+        features.update(rebuild_features(adata, genes, list(rebuilt), fit_params, rebuilt, where))
     try:
         model.set_state(features, dict(state), n_genes=n_genes)
     except (KeyError, ValueError, RuntimeError, IndexError, TypeError) as err:
