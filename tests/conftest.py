@@ -118,14 +118,24 @@ def log_lines():
         sc.settings.verbosity = verbosity
 
 
-def _as_format_1(entry) -> None:
+def _as_format_1(entry, adata=None) -> None:
     """Turn a fitted ``adata.uns[key]`` into what grnlink wrote in stored-model format 1: no prior weights,
-    no calibration, and the format-1 schema (features and state only)."""
-    from grnlink.tl import _store
+    no calibration, the format-1 schema (features and state only), and every feature group stored (the
+    per-cell expression that format 3 reads again from ``adata`` included)."""
+    import json
 
+    import numpy as np
+
+    from grnlink.tl import _features, _store
+
+    rebuilt = json.loads(entry.pop("rebuilt_features", "{}"))
+    if rebuilt:
+        assert adata is not None, "pass the AnnData: this model's expression must go back into the entry"
+        fit_params = json.loads(entry["fit_params"])
+        genes = np.asarray(entry["genes"]).astype(str)
+        entry["features"].update(_features.rebuild_features(adata, genes, list(rebuilt), fit_params, rebuilt, "test"))
     entry.pop("calibration", None)
     entry.pop("edges", None)
-    entry.pop("rebuilt_features", None)
     del entry["prior"]["weight"]
     entry["format_version"] = 1
     entry["schema"] = _store._to_json(_store.array_schema(entry["features"], entry["state"]))

@@ -67,7 +67,7 @@ def test_genie3_importances_sum_to_one_per_target_over_the_other_regulators(adat
     state = adata.uns["grn"]["state"]
     importance, regulators = state["importance"], state["regulators"]
     assert importance.dtype == np.float32 and importance.shape == (len(regulators), adata.n_vars)
-    varying = np.ptp(adata.uns["grn"]["features"]["expression"], axis=1) > 0
+    varying = np.ptp(adata.X.toarray(), axis=0) > 0  # every cell is used (fewer than max_cells)
     np.testing.assert_allclose(importance.sum(axis=0)[varying], 1.0, atol=1e-5)
     assert (importance[:, ~varying] == 0).all()
     assert (importance[np.arange(len(regulators)), regulators] == 0).all()  # a TF never explains itself

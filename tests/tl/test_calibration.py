@@ -77,6 +77,6 @@ def test_unknown_calibration_is_refused_before_any_work(adata, truth):
 
 def test_a_model_stored_without_calibration_predicts_nan_probabilities(adata, truth, as_format_1):
     gl.tl.grn_fit(adata, truth, model="pcc")
-    as_format_1(adata.uns["grn"])  # format 1 had no calibration
+    as_format_1(adata.uns["grn"], adata)  # format 1 had no calibration
     edges = gl.tl.grn_predict(adata, top_k=3)
     assert edges["probability"].isna().all() and edges["score"].notna().all()

@@ -102,10 +102,10 @@ def test_min_score_keeps_edges_of_at_least_that_confidence(fitted):
     pd.testing.assert_frame_equal(kept, full.loc[full["weight"].abs() >= cut].reset_index(drop=True))
 
 
-def test_networks_of_two_models_share_one_weight_scale(adata, truth):
+def test_networks_of_two_models_share_one_weight_scale(adata, truth, model_options):
     """Raw scores differ in scale between models (gnt's SVM margins); the weights do not."""
     for model in ("gnt", "pcc"):
-        gl.tl.grn_fit(adata, truth, model=model, key_added=model, **MODEL_OPTIONS[model])
+        gl.tl.grn_fit(adata, truth, model=model, key_added=model, **model_options[model])
     nets = {m: gl.tl.grn_network(adata, key=m, top_k=10) for m in ("gnt", "pcc")}
     assert gl.tl.grn_predict(adata, key="gnt", inplace=False)["score"].min() < 0  # margins, not probabilities
     for net in nets.values():

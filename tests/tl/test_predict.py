@@ -135,3 +135,46 @@ def test_predict_checks_inplace_before_scoring(fitted):
     with pytest.raises(gl.InputError, match=r"inplace='no' is not valid"):
         gl.tl.grn_predict(fitted, inplace="no")
     assert "edges" not in fitted.uns["grn"] and "grn_scores" not in fitted.varp
+
+
+FACTORISED = {
+    "two_tower": {"n_ensemble": 2, "max_epochs": 4},
+    "dual_encoder": {"max_epochs": 4},
+    "pcc": {},
+    "genie3": {"n_estimators": 10},
+    "gnt": {"max_epochs": 2, "svm_kernel": "linear"},
+}
+
+
+@pytest.mark.parametrize("model", sorted(FACTORISED))
+def test_genome_wide_scoring_by_matrix_products_equals_scoring_pair_by_pair(adata, truth, model):
+    gl.tl.grn_fit(adata, truth, model=model, groupby="cell_type", **FACTORISED[model])
+    fitted = gl.tl._store.load_fitted(adata, "grn")
+    assert fitted.model.score_matrix(np.array([0, 1]), adata.n_vars) is not None
+    by_matrix = gl.tl.grn_predict(adata, inplace=False)
+    by_pair = gl.tl.grn_predict(adata, pairs=by_matrix[["source", "target"]], inplace=False)
+    np.testing.assert_allclose(by_matrix["score"], by_pair["score"], rtol=1e-5, atol=1e-9)
+    top = gl.tl.grn_predict(adata, top_k=7, inplace=False)
+    assert (top.groupby("source", observed=True).size() == 7).all()
+    best = by_matrix.sort_values("score", ascending=False, kind="stable").groupby("source", observed=True).head(7)
+    assert top["score"].sum() == pytest.approx(best["score"].sum(), rel=1e-9)
+
+
+def test_models_without_a_factorised_score_say_so(adata, truth, fast):
+    gl.tl.grn_fit(adata, truth, model="cross_encoder", **fast)
+    assert gl.tl._store.load_fitted(adata, "grn").model.score_matrix(np.array([0]), adata.n_vars) is None
+
+
+def test_genome_scale_default_keeps_the_best_targets_per_tf_unless_all_are_asked_for(fitted, monkeypatch, log_lines):
+    from grnlink.tl import _predict
+
+    monkeypatch.setattr(_predict, "ALL_PAIRS_LIMIT", 100)
+    monkeypatch.setattr(_predict, "GENOME_TOP_K", 5)
+    edges = gl.tl.grn_predict(fitted)
+    assert (edges.groupby("source", observed=True).size() == 5).all()
+    assert fitted.varp["grn_scores"].nnz == len(edges)
+    assert any("keeping the 5 best targets of each TF" in line for line in log_lines)
+    every = gl.tl.grn_predict(fitted, top_k="all")
+    assert len(every) == every["source"].nunique() * (fitted.n_vars - 1)
+    with pytest.raises(gl.InputError, match="top_k"):
+        gl.tl.grn_predict(fitted, top_k="some")

@@ -96,6 +96,17 @@ class LinkPredictor(ABC):
     def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
         """Scores (higher = more likely an edge) of the pairs ``(tf[i], gene[i])`` as float64."""
 
+    def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray | None:
+        """Scores of each TF in ``tf`` against every gene (``len(tf) x n_genes``, float64), or ``None``.
+
+        A model whose score factorises over the two genes of a pair (an
+        encoding per gene and a product) overrides this to encode each gene
+        once and take one matrix product, which genome-wide scoring then uses
+        instead of scoring ``len(tf) x n_genes`` pairs one by one. The scores
+        equal :meth:`score`'s up to float rounding. ``None``: no such shortcut.
+        """
+        return None
+
     @abstractmethod
     def get_state(self) -> dict[str, Any]:
         """Learned state as a (nested) dict of numpy arrays."""

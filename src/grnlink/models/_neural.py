@@ -41,6 +41,37 @@ def mlp(sizes: list[int], dropout: float, *, last_plain: bool = True) -> nn.Sequ
     return nn.Sequential(*layers)
 
 
+class RoleEmbedding(nn.Embedding):
+    """Learnable identity embeddings of the genes that hold a role (e.g. the TFs), looked up by gene position.
+
+    A table over every gene would cost memory, optimiser work and storage in
+    proportion to the genome although only the role's rows are ever looked up
+    (20,000 genes x 512 per ensemble member for two_tower's TF side). Rows
+    exist for ``genes`` only; any other gene reads one zero row that training
+    never changes (``padding_idx``). The table is initialised by drawing the
+    full ``n_genes x dim`` table as :class:`torch.nn.Embedding` would and
+    keeping the role's rows, so the random stream, and with it every other
+    layer's initial weights, is the same as with a full table. When ``genes``
+    is every gene, this is a plain embedding table (and reads models stored
+    before the table was cut).
+    """
+
+    def __init__(self, n_genes: int, dim: int, genes: np.ndarray):
+        genes = np.asarray(genes, dtype=np.int64)
+        full = torch.empty(n_genes, dim).normal_()
+        every_gene = len(genes) == n_genes
+        rows = full[torch.from_numpy(genes)]
+        if not every_gene:
+            rows = torch.cat([rows, rows.new_zeros(1, dim)])
+        super().__init__(len(rows), dim, padding_idx=None if every_gene else len(genes), _weight=rows)
+        row = torch.full((n_genes,), len(genes), dtype=torch.int64)
+        row[torch.from_numpy(genes)] = torch.arange(len(genes))
+        self.register_buffer("row", row, persistent=False)
+
+    def forward(self, genes: torch.Tensor) -> torch.Tensor:
+        return super().forward(self.row[genes])
+
+
 def expression_components(z: np.ndarray, n_components: int | None) -> np.ndarray:
     """Leading principal components of standardised per-cell expression (genes x cells).
 
@@ -121,10 +152,15 @@ class NeuralPredictor(LinkPredictor):
         self.members: list[nn.Module] = []
         self.inputs = np.zeros((0, 0), dtype=np.float32)
         self.graph = np.zeros((2, 0), dtype=np.int64)
+        self.tf_genes: np.ndarray | None = None  # genes with a TF identity embedding; None: every gene
 
     @abstractmethod
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
         """A freshly initialised network over ``features`` (genes x d) for ``n_genes`` genes."""
+
+    def tf_embedding(self, n_genes: int, dim: int) -> RoleEmbedding:
+        """Identity embeddings of the TF role: rows for the TFs of the fit's pairs only (:class:`RoleEmbedding`)."""
+        return RoleEmbedding(n_genes, dim, np.arange(n_genes) if self.tf_genes is None else self.tf_genes)
 
     def network_inputs(self, features: dict[str, np.ndarray], n_genes: int) -> np.ndarray:
         """Genes x d matrix the networks read: the feature groups, expression reduced to its components."""
@@ -148,6 +184,7 @@ class NeuralPredictor(LinkPredictor):
         self.check_features(features)
         self.features = features
         self.inputs = self.network_inputs(features, n_genes)
+        self.tf_genes = np.unique(np.concatenate([train.tf, val.tf])).astype(np.int64)
         if self.uses_graph:
             self.graph = training_graph(train)
         trainer_args = {k: self.params[k] for k in TRAINER_DEFAULTS}
@@ -165,13 +202,25 @@ class NeuralPredictor(LinkPredictor):
         probs = [expit(predict_logits(m, tf, gene).astype(np.float64)) for m in self.members]
         return np.mean(probs, axis=0)
 
+    def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray | None:
+        """Members' mean probability of each TF against every gene, for networks with a ``logit_matrix`` method."""
+        if not self.members or not all(hasattr(m, "logit_matrix") for m in self.members):
+            return None
+        tf_t = torch.from_numpy(np.asarray(tf, dtype=np.int64))
+        probs = []
+        with torch.no_grad():
+            for member in self.members:
+                member.eval()
+                probs.append(expit(member.logit_matrix(tf_t).double().numpy()))
+        return np.mean(probs, axis=0)
+
     def get_state(self) -> dict[str, Any]:
         # the network inputs are stored, not recomputed, so that a reloaded model scores bit for bit the same
         members = {
             f"member{i}": {k: v.detach().cpu().numpy().copy() for k, v in m.state_dict().items()}
             for i, m in enumerate(self.members)
         }
-        state = {"inputs": self.inputs, "members": members}
+        state = {"inputs": self.inputs, "members": members, "tf_genes": self.tf_genes}
         if self.uses_graph:
             state["graph"] = self.graph
         return state
@@ -179,6 +228,14 @@ class NeuralPredictor(LinkPredictor):
     def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
         self.features = features
         self.inputs = np.asarray(state["inputs"], dtype=np.float32)
+        # stored before format 3: every gene had a TF identity embedding
+        self.tf_genes = np.asarray(state["tf_genes"], dtype=np.int64).ravel() if "tf_genes" in state else None
+        if (
+            self.tf_genes is not None
+            and len(self.tf_genes)
+            and not 0 <= self.tf_genes.min() <= self.tf_genes.max() < n_genes
+        ):
+            raise ValueError(f"tf_genes holds gene positions outside [0, {n_genes})")
         if self.uses_graph:
             self.graph = np.asarray(state["graph"], dtype=np.int64).reshape(2, -1)
         self.members = []

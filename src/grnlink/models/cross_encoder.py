@@ -28,6 +28,7 @@ class CrossEncoderNet(nn.Module):
         features: torch.Tensor,
         n_genes: int,
         *,
+        tf_entity: nn.Embedding | None,
         entity_dim: int,
         d: int,
         hidden: list[int],
@@ -43,7 +44,7 @@ class CrossEncoderNet(nn.Module):
         if len(entities) < 2 and n_features == 0:
             raise InputError("with no feature group, cross_encoder needs identity embeddings for both roles")
         self.register_buffer("features", features, persistent=False)
-        self.tf_entity = nn.Embedding(n_genes, entity_dim) if "tf" in entities else None
+        self.tf_entity = tf_entity
         self.gene_entity = nn.Embedding(n_genes, entity_dim) if "gene" in entities else None
         self.entity_dim = entity_dim if entities else 0
         n_in = self.entity_dim + n_features
@@ -135,6 +136,7 @@ class CrossEncoder(NeuralPredictor):
             return CrossEncoderNet(
                 features,
                 n_genes,
+                tf_entity=self.tf_embedding(n_genes, int(p["entity_dim"])) if "tf" in p["entities"] else None,
                 entity_dim=int(p["entity_dim"]),
                 d=widths[0],
                 hidden=widths[1:],

@@ -72,12 +72,14 @@ _MAX_SCALE = 100.0
 class _Encoder(nn.Module):
     """One role's encoder: [identity embedding of the role, features] -> MLP -> d."""
 
-    def __init__(self, n_genes: int, n_features: int, entity_dim: int, widths: list[int], dropout: float, entity: bool):
+    def __init__(
+        self, entity: nn.Embedding | None, n_features: int, entity_dim: int, widths: list[int], dropout: float
+    ):
         super().__init__()
-        self.entity = nn.Embedding(n_genes, entity_dim) if entity else None
+        self.entity = entity
         self.n_features = n_features
         d, *hidden = widths
-        self.mlp = mlp([(entity_dim if entity else 0) + n_features, *hidden, d], dropout)
+        self.mlp = mlp([(entity_dim if entity is not None else 0) + n_features, *hidden, d], dropout)
 
     def forward(self, genes: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         parts = [features[genes]] if self.n_features else []
@@ -94,6 +96,7 @@ class DualEncoderNet(nn.Module):
         features: torch.Tensor,
         n_genes: int,
         *,
+        tf_entity: nn.Embedding | None,
         entity_dim: int,
         d: int,
         hidden: list[int],
@@ -116,8 +119,9 @@ class DualEncoderNet(nn.Module):
             raise InputError(f"tau must be > 0, got {tau!r}.")
         self.register_buffer("features", features, persistent=False)
         widths = [d, *hidden]
-        self.tf_encoder = _Encoder(n_genes, n_features, entity_dim, widths, dropout, "tf" in entities)
-        self.gene_encoder = _Encoder(n_genes, n_features, entity_dim, widths, dropout, "gene" in entities)
+        self.tf_encoder = _Encoder(tf_entity, n_features, entity_dim, widths, dropout)
+        gene_entity = nn.Embedding(n_genes, entity_dim) if "gene" in entities else None  # drawn after the TF side
+        self.gene_encoder = _Encoder(gene_entity, n_features, entity_dim, widths, dropout)
         log_scale = torch.tensor(math.log(1.0 / tau))
         if learn_tau:
             self.log_scale = nn.Parameter(log_scale)
@@ -132,7 +136,14 @@ class DualEncoderNet(nn.Module):
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         tf_vec = F.normalize(self.tf_encoder(tf, self.features), dim=-1)
         gene_vec = F.normalize(self.gene_encoder(gene, self.features), dim=-1)
-        cosine = (tf_vec * gene_vec).sum(-1)
+        return self._logits((tf_vec * gene_vec).sum(-1))
+
+    def logit_matrix(self, tf: torch.Tensor) -> torch.Tensor:
+        """Logits of the TFs ``tf`` against every gene (``len(tf) x genes``): each gene encoded once."""
+        tf_vec = F.normalize(self.tf_encoder(tf, self.features), dim=-1)
+        return self._logits(tf_vec @ F.normalize(self.gene_representations(), dim=-1).T)
+
+    def _logits(self, cosine: torch.Tensor) -> torch.Tensor:
         return cosine * self.log_scale.exp().clamp(max=_MAX_SCALE) + self.bias
 
 
@@ -210,6 +221,7 @@ class DualEncoder(NeuralPredictor):
             return DualEncoderNet(
                 features,
                 n_genes,
+                tf_entity=self.tf_embedding(n_genes, int(p["entity_dim"])) if "tf" in p["entities"] else None,
                 entity_dim=int(p["entity_dim"]),
                 d=widths[0],
                 hidden=widths[1:],

@@ -230,6 +230,12 @@ class GENIE3(LinkPredictor):
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         return ()
 
+    def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray:
+        row = self._row[np.asarray(tf, dtype=np.int64)]
+        out = np.zeros((len(row), n_genes), dtype=np.float64)
+        out[row >= 0] = self.importance[row[row >= 0]]
+        return out
+
     def get_state(self) -> dict[str, Any]:
         return {"importance": self.importance, "regulators": self.regulators}
 

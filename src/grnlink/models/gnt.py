@@ -360,6 +360,17 @@ class GNT(NeuralPredictor):
         decisions = [svm_decision(edge_embeddings(h, tf, gene), s) for h, s in zip(self.embeddings, self.svms)]
         return np.mean(decisions, axis=0)
 
+    def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray | None:
+        """Linear SVMs factorise: ``(H[tf] * w) @ H.T + b``; the RBF kernel does not (``None``)."""
+        if not self.svms or any("coef" not in s for s in self.svms):
+            return None
+        tf = np.asarray(tf, dtype=np.int64)
+        decisions = []
+        for h, svm in zip(self.embeddings, self.svms):
+            h = np.asarray(h, dtype=np.float64)
+            decisions.append((h[tf] * svm["coef"]) @ h.T + float(np.ravel(svm["intercept"])[0]))
+        return np.mean(decisions, axis=0)
+
     def get_state(self) -> dict[str, Any]:
         state = super().get_state()
         state["embeddings"] = self.embeddings

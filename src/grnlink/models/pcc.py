@@ -40,6 +40,10 @@ class PCC(LinkPredictor):
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         return ("expression",)
 
+    def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray:
+        z = self._z
+        return np.abs(z[np.asarray(tf, dtype=np.int64)] @ z.T) / z.shape[1]
+
     def get_state(self) -> dict[str, Any]:
         return {}
 

@@ -37,10 +37,12 @@ from ._trainer import TRAINER_SEARCH_SPACE
 
 
 class _Tower(nn.Module):
-    def __init__(self, n_genes: int, n_features: int, entity_dim: int, hidden: list[int], dropout: float, entity: bool):
+    def __init__(
+        self, entity: nn.Embedding | None, n_features: int, entity_dim: int, hidden: list[int], dropout: float
+    ):
         super().__init__()
-        self.entity = nn.Embedding(n_genes, entity_dim) if entity else None
-        self.entity_encoder = mlp([entity_dim, *hidden], dropout) if entity else None
+        self.entity = entity
+        self.entity_encoder = mlp([entity_dim, *hidden], dropout) if entity is not None else None
         self.feature_encoder = mlp([n_features, *hidden], dropout) if n_features > 0 else None
 
     def forward(self, genes: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
@@ -60,6 +62,7 @@ class TwoTowerNet(nn.Module):
         features: torch.Tensor,
         n_genes: int,
         *,
+        tf_entity: nn.Embedding | None,
         entity_dim: int,
         hidden: list[int],
         dropout: float,
@@ -75,8 +78,10 @@ class TwoTowerNet(nn.Module):
             raise InputError("with no feature group, two_tower needs identity embeddings on both sides")
         self.register_buffer("features", features, persistent=False)
         self.tau = tau
-        self.tf_tower = _Tower(n_genes, features.shape[1], entity_dim, hidden, dropout, "tf" in entities)
-        self.gene_tower = _Tower(n_genes, features.shape[1], entity_dim, hidden, dropout, "gene" in entities)
+        # built in the order of the random draws of the full-table towers, so that seeds keep their weights
+        self.tf_tower = _Tower(tf_entity, features.shape[1], entity_dim, hidden, dropout)
+        gene_entity = nn.Embedding(n_genes, entity_dim) if "gene" in entities else None
+        self.gene_tower = _Tower(gene_entity, features.shape[1], entity_dim, hidden, dropout)
         if similarity not in ("cosine", "abs_cosine"):
             raise InputError(f"similarity must be 'cosine' or 'abs_cosine', got {similarity!r}")
         # |cos| scores activated and repressed targets alike; the offset sets where the logit crosses zero
@@ -89,7 +94,14 @@ class TwoTowerNet(nn.Module):
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         tf_vec = F.normalize(self.tf_tower(tf, self.features), dim=-1)
         gene_vec = F.normalize(self.gene_tower(gene, self.features), dim=-1)
-        cosine = (tf_vec * gene_vec).sum(-1)
+        return self._logits((tf_vec * gene_vec).sum(-1))
+
+    def logit_matrix(self, tf: torch.Tensor) -> torch.Tensor:
+        """Logits of the TFs ``tf`` against every gene (``len(tf) x genes``): each gene encoded once."""
+        tf_vec = F.normalize(self.tf_tower(tf, self.features), dim=-1)
+        return self._logits(tf_vec @ F.normalize(self.gene_representations(), dim=-1).T)
+
+    def _logits(self, cosine: torch.Tensor) -> torch.Tensor:
         if self.offset is not None:
             return (cosine.abs() - self.offset) / self.tau
         return cosine / self.tau
@@ -156,6 +168,7 @@ class TwoTower(NeuralPredictor):
         return TwoTowerNet(
             features,
             n_genes,
+            tf_entity=self.tf_embedding(n_genes, int(p["entity_dim"])) if "tf" in p["entities"] else None,
             entity_dim=int(p["entity_dim"]),
             hidden=[int(h) for h in p["hidden"]],
             dropout=float(p["dropout"]),

@@ -27,6 +27,9 @@ from .._validation import (
 from ._store import FittedGRN, load_fitted
 
 DEFAULT_CHUNK_PAIRS = 16_384
+MATRIX_BLOCK_ENTRIES = 1 << 22  # TF x gene scores per block when the model scores a matrix at once (32 MiB)
+ALL_PAIRS_LIMIT = 5_000_000  # above this many TF x gene pairs, top_k=None keeps GENOME_TOP_K targets per TF
+GENOME_TOP_K = 1000
 
 
 @thread_limit()
@@ -35,7 +38,7 @@ def grn_predict(
     *,
     pairs: pd.DataFrame | None = None,
     tfs: Sequence[str] | None = None,
-    top_k: int | None = None,
+    top_k: int | str | None = None,
     key: str = "grn",
     chunk_size: int = DEFAULT_CHUNK_PAIRS,
     inplace: bool = True,
@@ -43,11 +46,14 @@ def grn_predict(
     """Score TF→target pairs with the model fitted by :func:`grnlink.tl.grn_fit`.
 
     By default every TF of the prior is scored against every gene the model was
-    fitted on (self-pairs left out). Pairs are scored ``chunk_size`` at a time:
-    besides the returned table (and, with ``top_k``, only ``top_k`` rows per TF
-    are kept while scoring), working memory is bounded by about
-    ``chunk_size`` x (widest layer) x 4 bytes per network activation, which is
-    about 64 MiB at the default 16,384 pairs for the default models.
+    fitted on (self-pairs left out). Models whose score factorises over the
+    two genes of a pair (``dual_encoder``, ``two_tower``, ``pcc``, ``genie3``,
+    ``gnt`` with a linear SVM) encode each gene once and score a block of TFs
+    against all genes by one matrix product (about 4 million scores, 32 MiB,
+    per block); the others score ``chunk_size`` pairs at a time, with working
+    memory of about ``chunk_size`` x (widest layer) x 4 bytes per network
+    activation (about 64 MiB at the default 16,384 pairs). Only the kept rows
+    (``top_k`` per TF when set) outlive a block.
 
     Parameters
     ----------
@@ -66,7 +72,12 @@ def grn_predict(
         TFs to score against every gene (default: the prior's TFs); a string
         is one TF. Ignored when ``pairs`` is given.
     top_k
-        Keep only the ``top_k`` highest-scoring targets of each TF.
+        Keep only the ``top_k`` highest-scoring targets of each TF. ``None``
+        keeps every scored pair, except when every gene is scored for more
+        than 5 million TF x gene pairs (genome scale: 1,500 TFs x 20,000
+        genes is 30 million): then the 1,000 best targets of each TF are kept,
+        which a log line says, so that the table and ``varp`` stay sparse.
+        ``"all"`` keeps every pair whatever their number.
     key
         ``adata.uns`` key the model was fitted under.
     chunk_size
@@ -138,6 +149,8 @@ def score_edges(
     check_score_args(top_k=top_k, chunk_size=chunk_size)
     tfs = check_tfs(tfs)
     model_index = GeneIndex(fitted.genes)
+    keep_all = isinstance(top_k, str) and top_k == "all"
+    top_k = None if keep_all else top_k
     if pairs is not None:
         check_edge_table(pairs, "pairs")
         tf_pos = model_index.positions_or_raise(pairs["source"].to_numpy(), "pairs['source']")
@@ -149,13 +162,22 @@ def score_edges(
     else:
         tf_list = fitted.tfs if tfs is None else np.asarray(tfs, dtype=str)
         tf_rows = np.unique(model_index.positions_or_raise(tf_list, "tfs"))
+        n_pairs = len(tf_rows) * (len(fitted.genes) - 1)
+        if top_k is None and not keep_all and n_pairs > ALL_PAIRS_LIMIT:
+            top_k = GENOME_TOP_K
+            info(
+                f"{len(tf_rows)} TFs x {len(fitted.genes)} genes is {n_pairs:,} pairs: keeping the {top_k} best "
+                "targets of each TF (pass top_k='all' for every pair, or another top_k)"
+            )
         tf_pos, gene_pos, scores = _score_all_genes(fitted, tf_rows, top_k, chunk_size)
     return _edge_table(fitted, tf_pos, gene_pos, scores), (tf_pos, gene_pos, scores)
 
 
-def check_score_args(*, top_k: int | None, chunk_size: int) -> None:
-    """Raise :class:`~grnlink.InputError` unless ``top_k`` is a positive int or None and ``chunk_size`` positive."""
-    check_args(top_k=(top_k, optional(POSITIVE_INT)), chunk_size=(chunk_size, POSITIVE_INT))
+def check_score_args(*, top_k: int | str | None, chunk_size: int) -> None:
+    """Raise :class:`~grnlink.InputError` unless ``top_k`` is a positive int, None or "all", ``chunk_size`` > 0."""
+    if not (isinstance(top_k, str) and top_k == "all"):
+        check_args(top_k=(top_k, optional(POSITIVE_INT)))
+    check_args(chunk_size=(chunk_size, POSITIVE_INT))
 
 
 def _var_positions(adata: AnnData, fitted: FittedGRN, key: str) -> np.ndarray:
@@ -178,10 +200,14 @@ def _score_in_chunks(fitted: FittedGRN, tf_pos, gene_pos, chunk_size: int) -> np
     for start in tqdm(starts, desc="scoring", disable=progress_disabled() or len(starts) < 2, leave=False):
         stop = start + chunk_size
         scores[start:stop] = fitted.model.score(tf_pos[start:stop], gene_pos[start:stop])
+    return _checked_finite(fitted, scores)
+
+
+def _checked_finite(fitted: FittedGRN, scores: np.ndarray) -> np.ndarray:
     if not np.isfinite(scores).all():
         raise InputError(
             f"the {fitted.model.name} model gave {int((~np.isfinite(scores)).sum())} NaN or infinite scores out of "
-            f"{len(scores)}: its stored state is damaged or its training diverged (try a smaller lr). Refit it."
+            f"{scores.size}: its stored state is damaged or its training diverged (try a smaller lr). Refit it."
         )
     return scores
 
@@ -201,27 +227,53 @@ def _top_k_rows(tf_pos: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _score_all_genes(fitted: FittedGRN, tf_rows: np.ndarray, top_k: int | None, chunk_size: int):
-    """Score each TF against every other gene, a block of TFs at a time."""
+    """Score each TF against every other gene, a block of TFs at a time.
+
+    A model with a :meth:`~grnlink.models.LinkPredictor.score_matrix` scores a
+    block as one TF x gene matrix; the others score the block's pairs in chunks.
+    """
     n_genes = len(fitted.genes)
-    tfs_per_block = max(1, chunk_size // n_genes)
+    factorised = len(tf_rows) > 0 and fitted.model.score_matrix(tf_rows[:1], n_genes) is not None
+    tfs_per_block = max(1, (MATRIX_BLOCK_ENTRIES if factorised else chunk_size) // n_genes)
     kept_tf, kept_gene, kept_score = [], [], []
     blocks = range(0, len(tf_rows), tfs_per_block)
     for start in tqdm(blocks, desc="scoring TFs", disable=progress_disabled() or len(blocks) < 2, leave=False):
         block = tf_rows[start : start + tfs_per_block]
-        tf_pos = np.repeat(block, n_genes)
-        gene_pos = np.tile(np.arange(n_genes), len(block))
-        not_self = tf_pos != gene_pos
-        tf_pos, gene_pos = tf_pos[not_self], gene_pos[not_self]
-        scores = _score_in_chunks(fitted, tf_pos, gene_pos, chunk_size)
-        if top_k is not None:
-            keep = _top_k_rows(tf_pos, scores, int(top_k))
-            tf_pos, gene_pos, scores = tf_pos[keep], gene_pos[keep], scores[keep]
+        if factorised:
+            matrix = _checked_finite(fitted, fitted.model.score_matrix(block, n_genes))
+            tf_pos, gene_pos, scores = _kept_matrix_entries(block, matrix, top_k)
+        else:
+            tf_pos = np.repeat(block, n_genes)
+            gene_pos = np.tile(np.arange(n_genes), len(block))
+            not_self = tf_pos != gene_pos
+            tf_pos, gene_pos = tf_pos[not_self], gene_pos[not_self]
+            scores = _score_in_chunks(fitted, tf_pos, gene_pos, chunk_size)
+            if top_k is not None:
+                keep = _top_k_rows(tf_pos, scores, int(top_k))
+                tf_pos, gene_pos, scores = tf_pos[keep], gene_pos[keep], scores[keep]
         kept_tf.append(tf_pos)
         kept_gene.append(gene_pos)
         kept_score.append(scores)
     if not kept_tf:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     return np.concatenate(kept_tf), np.concatenate(kept_gene), np.concatenate(kept_score)
+
+
+def _kept_matrix_entries(block: np.ndarray, matrix: np.ndarray, top_k: int | None):
+    """(TF, gene, score) of a TF x gene score matrix without self-pairs, the ``top_k`` best per TF when set.
+
+    Rows come TF by TF in gene order, and ties are broken by gene order, as the pair-by-pair path does.
+    """
+    keep = np.ones(matrix.shape, dtype=bool)
+    keep[np.arange(len(block)), block] = False
+    if top_k is not None and top_k < matrix.shape[1] - 1:
+        ranked = np.where(keep, matrix, -np.inf)
+        best = np.argsort(-ranked, axis=1, kind="stable")[:, :top_k]
+        chosen = np.zeros_like(keep)
+        np.put_along_axis(chosen, best, True, axis=1)
+        keep &= chosen
+    rows, genes = np.nonzero(keep)
+    return block[rows], genes.astype(np.int64), matrix[rows, genes]
 
 
 def _edge_table(fitted: FittedGRN, tf_pos, gene_pos, scores) -> pd.DataFrame:
