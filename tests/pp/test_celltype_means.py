@@ -83,6 +83,14 @@ def test_group_means_chunk_size_does_not_change_result(chunk_size):
     np.testing.assert_allclose(means, _reference(adata).to_numpy(), rtol=1e-6)
 
 
+def test_group_means_reads_csr_with_mixed_index_dtypes_row_chunk_by_chunk():
+    adata = _adata(sparse=True, n_cells=41)
+    X = adata.X.copy()
+    X.indptr, X.indices = X.indptr.astype(np.int64), X.indices.astype(np.int32)  # as anndata writes large files
+    means, _ = group_means(X, adata.obs["cell_type"], chunk_size=6)
+    np.testing.assert_array_equal(means, group_means(adata.X.toarray(), adata.obs["cell_type"], chunk_size=6)[0])
+
+
 def test_group_means_sorts_plain_labels_and_accepts_arrays():
     X = np.array([[1.0, 0.0], [3.0, 2.0], [5.0, 5.0]])
     means, groups = group_means(X, np.array(["b", "b", "a"]))
