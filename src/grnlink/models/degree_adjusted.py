@@ -99,7 +99,7 @@ from .._validation import (
 )
 from ._base import LinkPredictor
 from ._boosting import boosted_logits, fit_boosted_trees
-from ._neural import leading_components
+from ._neural import shared_components
 from ._registry import register
 
 POPULARITY_FEATURES = ("log_target_degree", "log_tf_degree", "target_mean", "target_sd", "target_detection")
@@ -178,8 +178,8 @@ class GeneSpace:
 
 def gene_space(features: dict[str, np.ndarray], n_genes: int, *, components: int, n_neighbours: int) -> GeneSpace:
     """The :class:`GeneSpace` of the feature groups ``grn_fit`` built."""
-    z = np.asarray(features["expression"], dtype=np.float64)
-    comps, cell_axes = leading_components(z, min(components, *z.shape))
+    z = features["expression"]
+    comps, cell_axes = shared_components(z, min(components, *np.shape(z)))
     # genes are centred over cells already, so the components' dot products are covariances
     expression = unit_rows(comps, centre=False)
     conditions = (

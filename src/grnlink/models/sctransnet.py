@@ -137,7 +137,7 @@ from torch_geometric.nn import GATConv
 from .._pairs import PairSet
 from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
 from ._graph import TrainingGraph
-from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor
+from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, shared_components
 from ._registry import register
 from ._trainer import TRAINER_SEARCH_SPACE
 
@@ -150,15 +150,13 @@ def cell_context(z: np.ndarray, n_components: int) -> np.ndarray:
     """Cells x k coordinates of each cell on the leading principal axes of ``z`` (genes x cells).
 
     Each column is scaled to unit variance. ``k`` is ``n_components`` capped by
-    the matrix rank bound ``min(genes, cells)``.
+    the matrix rank bound ``min(genes, cells)``. The axes come from the
+    eigensolve the fit's other models share (:func:`shared_components`).
     """
-    z = np.asarray(z, dtype=np.float64)
-    k = max(1, min(int(n_components), *z.shape))
-    _, s, vt = np.linalg.svd(z, full_matrices=False)
-    coords = vt[:k].T * s[:k]
-    scale = coords.std(axis=0)
-    coords /= np.where(scale > 0, scale, 1.0)
-    return coords.astype(np.float32)
+    k = max(1, min(int(n_components), *np.shape(z)))
+    _, cell_axes = shared_components(z, k)
+    scale = cell_axes.std(axis=0)
+    return (cell_axes / np.where(scale > 0, scale, 1.0)).astype(np.float32)
 
 
 def channel_mlp(n_in: int, widths: list[int], dropout: float) -> nn.Sequential:
@@ -252,6 +250,7 @@ class ScTransNetNet(nn.Module):
         node_features: torch.Tensor,
         other: torch.Tensor,
         expression: torch.Tensor | None,
+        context: torch.Tensor | None,
         graph: torch.Tensor,
         n_genes: int,
         *,
@@ -259,7 +258,6 @@ class ScTransNetNet(nn.Module):
         use_attention: bool,
         use_gat: bool,
         d: int,
-        cell_pcs: int,
         pool_heads: int,
         gat_layers: int,
         gat_hidden: int,
@@ -277,7 +275,6 @@ class ScTransNetNet(nn.Module):
         self.pair = pair
         self.pool = None
         if use_cells:
-            context = torch.from_numpy(cell_context(expression.numpy(), cell_pcs))
             self.pool = AttentivePooling(expression, context, d=d, heads=pool_heads, attention=use_attention)
         self.gat = None
         if use_gat:
@@ -428,6 +425,7 @@ class ScTransNet(NeuralPredictor):
         super().__init__(**params)
         check_options(self.params)
         self.n_other = 0
+        self._stored_context: np.ndarray | None = None
 
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         return (CELL_GROUP,) if self.params["use_cells"] and CELL_GROUP in groups else ()
@@ -444,13 +442,19 @@ class ScTransNet(NeuralPredictor):
 
     def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
         self.n_other = int(state["n_other"]) if "n_other" in state else _other_width(features)  # format < 3
-        super().set_state(features, state, n_genes=n_genes)
+        # the cell context is stored with the weights: a reloaded model need not solve for it again
+        first = state["members"].get("member0", {})
+        self._stored_context = np.asarray(first["pool.context"], dtype=np.float32) if "pool.context" in first else None
+        try:
+            super().set_state(features, state, n_genes=n_genes)
+        finally:
+            self._stored_context = None
 
     def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
         p = self.params
         use_cells, use_gat = bool(p["use_cells"]), bool(p["use_gat"])
         other = features[:, features.shape[1] - self.n_other :]
-        expression = None
+        expression = context = None
         if use_cells:
             if CELL_GROUP not in self.features:
                 raise InputError(
@@ -458,19 +462,23 @@ class ScTransNet(NeuralPredictor):
                     "or pass use_cells=False."
                 )
             expression = torch.from_numpy(np.ascontiguousarray(self.features[CELL_GROUP], dtype=np.float32))
+            stored = self._stored_context
+            context = torch.from_numpy(
+                stored if stored is not None else cell_context(self.features[CELL_GROUP], int(p["cell_pcs"]))
+            )
         if use_gat and features.shape[1] == 0:
             raise InputError("the GAT branch needs node features; include 'expression' or another feature group.")
         return ScTransNetNet(
             features,
             other,
             expression,
+            context,
             torch.from_numpy(self.graph),
             n_genes,
             use_cells=use_cells,
             use_attention=bool(p["use_attention"]),
             use_gat=use_gat,
             d=int(p["d"]),
-            cell_pcs=int(p["cell_pcs"]),
             pool_heads=int(p["pool_heads"]),
             gat_layers=int(p["gat_layers"]),
             gat_hidden=int(p["gat_hidden"]),
