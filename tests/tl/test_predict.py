@@ -143,6 +143,8 @@ FACTORISED = {
     "pcc": {},
     "genie3": {"n_estimators": 10},
     "gnt": {"max_epochs": 2, "svm_kernel": "linear"},
+    "scregnet": {"max_epochs": 2, "pair": "concat_product"},
+    "sctransnet": {"max_epochs": 2},
 }
 
 
@@ -160,8 +162,12 @@ def test_genome_wide_scoring_by_matrix_products_equals_scoring_pair_by_pair(adat
     assert top["score"].sum() == pytest.approx(best["score"].sum(), rel=1e-9)
 
 
-def test_models_without_a_factorised_score_say_so(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, model="cross_encoder", **fast)
+@pytest.mark.parametrize(
+    "model, options",
+    [("cross_encoder", {"n_ensemble": 1, "max_epochs": 3}), ("sctransnet", {"max_epochs": 2, "pair": "concat"})],
+)
+def test_models_without_a_factorised_score_say_so(adata, truth, model, options):
+    gl.tl.grn_fit(adata, truth, model=model, **options)
     assert gl.tl._store.load_fitted(adata, "grn").model.score_matrix(np.array([0]), adata.n_vars) is None
 
 

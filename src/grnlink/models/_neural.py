@@ -236,7 +236,10 @@ class NeuralPredictor(LinkPredictor):
         with torch.no_grad():
             for member in self.members:
                 member.eval()
-                probs.append(expit(member.logit_matrix(tf_t).double().numpy()))
+                logits = member.logit_matrix(tf_t)
+                if logits is None:  # this configuration of the network does not factorise
+                    return None
+                probs.append(expit(logits.double().numpy()))
         return np.mean(probs, axis=0)
 
     def get_state(self) -> dict[str, Any]:

@@ -195,6 +195,17 @@ class ScRegNetNet(nn.Module):
         """Every gene's vector ``z`` over the whole training graph (genes x last MLP width)."""
         return self.gene_vectors(self.training_graph.edge_index)
 
+    def logit_matrix(self, tf: torch.Tensor) -> torch.Tensor:
+        """Logits of the TFs ``tf`` against every gene (eval mode): the graph encoded once, the linear
+        classifier split into its TF, target and product parts."""
+        z = self.gene_representations()
+        width = z.shape[1]
+        weight, bias = self.classifier.weight[0], self.classifier.bias[0]
+        logits = (z[tf] @ weight[:width])[:, None] + (z @ weight[width : 2 * width])[None, :] + bias
+        if self.pair == "concat_product":
+            logits = logits + (z[tf] * weight[2 * width :]) @ z.T
+        return logits
+
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         z = self.gene_vectors(self.message_edges(tf, gene))
         parts = [z[tf], z[gene]] + ([z[tf] * z[gene]] if self.pair == "concat_product" else [])

@@ -307,6 +307,25 @@ class ScTransNetNet(nn.Module):
             self.gene_vectors(genes, self.training_graph.edge_index if self.gat is not None else None)
         )
 
+    def logit_matrix(self, tf: torch.Tensor, chunk: int = 2048) -> torch.Tensor | None:
+        """Logits of the TFs ``tf`` against every gene (eval mode) for ``pair="dot"``; ``None`` otherwise.
+
+        Every gene's representation is computed once (the cell pooling ``chunk``
+        genes at a time, to bound its genes x cells attention weights), then one
+        matrix product of the two channels' outputs.
+        """
+        if self.pair != "dot":
+            return None
+        parts = []
+        if self.pool is not None:
+            parts.append(torch.cat([self.pool(genes) for genes in torch.arange(self.n_genes).split(chunk)]))
+        if self.other.shape[1]:
+            parts.append(self.other)
+        if self.gat is not None:
+            parts.append(self.gat(self.node_features, self.training_graph.edge_index))
+        rep = torch.cat(parts, dim=1)
+        return self.tf_channel(rep[tf]) @ self.target_channel(rep).T + self.offset
+
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
         genes, position = torch.unique(torch.cat([tf, gene]), return_inverse=True)
         rep = self.gene_vectors(genes, self.message_edges(tf, gene) if self.gat is not None else None)

@@ -47,8 +47,10 @@ def grn_predict(
 
     By default every TF of the prior is scored against every gene the model was
     fitted on (self-pairs left out). Models whose score factorises over the
-    two genes of a pair (``dual_encoder``, ``two_tower``, ``pcc``, ``genie3``,
-    ``gnt`` with a linear SVM) encode each gene once and score a block of TFs
+    two genes of a pair (``dual_encoder``, ``two_tower``, ``scregnet``,
+    ``sctransnet`` with its default ``pair="dot"``, ``pcc``, ``genie3``, ``gnt``
+    with a linear SVM) encode each gene once (graph models run their graph
+    encoder once) and score a block of TFs
     against all genes by one matrix product (about 4 million scores, 32 MiB,
     per block); the others score ``chunk_size`` pairs at a time, with working
     memory of about ``chunk_size`` x (widest layer) x 4 bytes per network
