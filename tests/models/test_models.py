@@ -2,6 +2,7 @@
 
 import anndata as ad
 import numpy as np
+import pandas as pd
 import pytest
 
 import grnlink as gl
@@ -85,3 +86,18 @@ def test_trainer_early_stopping_restores_the_best_epoch(adata, truth):
     assert n_epochs < 60 and n_epochs - best - 1 == 3
     curve = training["val_auroc"][0, :n_epochs]
     assert curve[best] == np.nanmax(curve)
+
+
+@pytest.mark.parametrize("model", ["two_tower", "dual_encoder", "cross_encoder"])
+def test_tf_identity_tables_have_rows_for_the_fits_tfs_only(adata, truth, fast, model):
+    gl.tl.grn_fit(adata, truth, model=model, **fast)
+    state = adata.uns["grn"]["state"]
+    tf_genes = np.asarray(state["tf_genes"])
+    assert set(adata.var_names[tf_genes]) == set(truth["source"])
+    name = next(k for k in state["members"]["member0"] if k.endswith("entity.weight") and "gene" not in k)
+    table = state["members"]["member0"][name]
+    assert table.shape[0] == len(tf_genes) + 1  # the TFs and one zero row for every other gene
+    np.testing.assert_array_equal(table[-1], 0.0)  # training never moved it
+    not_tf = next(g for g in adata.var_names if g not in set(truth["source"]))
+    pairs = pd.DataFrame({"source": [not_tf], "target": [truth["target"].iloc[0]]})
+    assert np.isfinite(gl.tl.grn_predict(adata, pairs=pairs)["score"]).all()
