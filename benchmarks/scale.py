@@ -13,6 +13,20 @@ Parts (``--parts``):
   ``backed="r"``), with the fitted exponent of seconds against size.
 - ``means``: ``gl.pp.celltype_means`` on a backed 200,000-cell x 20,000-gene
   sparse h5ad beside ``scanpy.get.aggregate`` on the same matrix in memory.
+- ``peers``: on 2,000 genes x 2,000 cells simulated with a known network, the
+  per-TF split (``gl.bm.split``): grnlink's default model and ``dual_encoder``
+  (fit on the training edges, score the test pairs) beside arboreto's GRNBoost2
+  and GENIE3 (unsupervised, on the same expression and candidate TFs; a test
+  pair's score is its importance, 0 when absent). Seconds end to end and per-TF
+  AUROC on the same test pairs. arboreto's dask code breaks with current dask,
+  so it runs in its own environment, made with::
+
+      python3.11 -m venv arboreto-env
+      arboreto-env/bin/pip install arboreto "dask[dataframe]==2024.2.1" "distributed==2024.2.1" \
+          "pandas<2.2" "numpy<2"
+
+  and named by ``--arboreto-python arboreto-env/bin/python`` (the part is
+  skipped without it).
 - ``contention``: one fit (``dual_encoder``, 5,000 genes x 2,000 cells) idle and
   while a competing CPU-bound process spins on one core.
 
@@ -307,7 +321,100 @@ def part_contention(args) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-PARTS = {"fit": part_fit, "scaling": part_scaling, "means": part_means, "contention": part_contention}
+ARBORETO_SCRIPT = """
+import sys, time
+import numpy as np, pandas as pd
+from distributed import Client, LocalCluster
+from arboreto.algo import genie3, grnboost2
+expression = pd.read_csv(sys.argv[1], sep="\\t", index_col=0)
+tfs = [line.strip() for line in open(sys.argv[2]) if line.strip()]
+method = {"GRNBoost2": grnboost2, "GENIE3": genie3}[sys.argv[3]]
+if __name__ == "__main__":
+    start = time.perf_counter()
+    with LocalCluster(n_workers=int(sys.argv[5]), threads_per_worker=1, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            network = method(expression_data=expression, tf_names=tfs, client_or_address=client, seed=0)
+    seconds = time.perf_counter() - start
+    network.to_csv(sys.argv[4], sep="\\t", index=False)
+    print(seconds)
+"""
+
+
+def part_peers(args) -> pd.DataFrame:
+    """grnlink against arboreto on one simulated data set with a per-TF held-out split."""
+    import grnlink as gl
+
+    if args.arboreto_python is None:
+        print("peers: skipped (pass --arboreto-python, see the module docstring)")
+        return pd.DataFrame()
+    adata = gl.ds.simulate(n_genes=2_000, n_tfs=150, n_cells=2_000, n_celltypes=8, seed=0)
+    split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    data_file, tf_file = args.cache / "peers.h5ad", args.cache / "peers_tfs.txt"
+    adata.write_h5ad(data_file)
+    tfs = sorted(set(split.prior["source"]))
+    tf_file.write_text("\n".join(tfs))
+    expression = adata.to_df()
+    expression.to_csv(args.cache / "peers_expression.tsv", sep="\t")
+    rows = []
+    n_jobs = max(1, args.n_jobs)
+    for model in (gl.tl._fit.DEFAULT_MODEL, "dual_encoder"):
+        load = load_average()
+        start = time.perf_counter()
+        gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model=model, groupby="cell_type", seed=0)
+        scores = gl.tl.grn_predict(adata, pairs=split.test, inplace=False)["score"].to_numpy()
+        seconds = time.perf_counter() - start
+        rows.append(_peer_row(f"grnlink {model}", seconds, gl.bm.evaluate(split.test, scores), load, n_jobs))
+    for method in ("GRNBoost2", "GENIE3"):
+        out = args.cache / f"peers_{method}.tsv"
+        load = load_average()
+        command = [str(args.arboreto_python), "-c", ARBORETO_SCRIPT, str(args.cache / "peers_expression.tsv")]
+        command += [str(tf_file), method, str(out), str(max(1, args.arboreto_workers))]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            rows.append({**_peer_row(f"arboreto {method}", float("nan"), {}, load, args.arboreto_workers)})
+            rows[-1]["status"] = f"stopped after {args.timeout:.0f} s"
+            continue
+        if done.returncode != 0:
+            rows.append(_peer_row(f"arboreto {method}", float("nan"), {}, load, args.arboreto_workers))
+            rows[-1]["status"] = "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1][:200]
+            continue
+        network = pd.read_csv(out, sep="\t")
+        importance = network.set_index(["TF", "target"])["importance"]
+        index = pd.MultiIndex.from_arrays([split.test["source"].astype(str), split.test["target"].astype(str)])
+        scores = importance.reindex(index).fillna(0.0).to_numpy()
+        seconds = float(done.stdout.strip().splitlines()[-1])
+        rows.append(
+            _peer_row(f"arboreto {method}", seconds, gl.bm.evaluate(split.test, scores), load, args.arboreto_workers)
+        )
+    for row in rows:
+        print(pd.DataFrame([row]).to_string(index=False), flush=True)
+    return pd.DataFrame(rows)
+
+
+def _peer_row(model: str, seconds: float, metrics: dict, load: float, workers: int) -> dict:
+    return {
+        "part": "peers",
+        "model": model,
+        "n_genes": 2_000,
+        "n_cells": 2_000,
+        "n_jobs": workers,
+        "status": "ok",
+        "fit_s": seconds,
+        "tf_auroc": metrics.get("tf_auroc", float("nan")),
+        "tf_auprc": metrics.get("tf_auprc", float("nan")),
+        "load_before": load,
+    }
+
+
+PARTS = {
+    "fit": part_fit,
+    "peers": part_peers,
+    "scaling": part_scaling,
+    "means": part_means,
+    "contention": part_contention,
+}
 
 
 # ------------------------------------------------------------- report -----------------------------------------------
@@ -320,7 +427,16 @@ def exponent(frame: pd.DataFrame, size: str) -> float:
 
 def report(results: pd.DataFrame, header: str) -> str:
     lines = [header, ""]
-    number = {"fit_s": 1, "predict_s": 1, "peak_rss_mib": 0, "uns_mib": 1, "h5ad_model_mib": 1, "load_before": 1}
+    number = {
+        "tf_auroc": 3,
+        "tf_auprc": 3,
+        "fit_s": 1,
+        "predict_s": 1,
+        "peak_rss_mib": 0,
+        "uns_mib": 1,
+        "h5ad_model_mib": 1,
+        "load_before": 1,
+    }
     shown = results.copy()
     for column, digits in number.items():
         if column in shown:
@@ -371,6 +487,21 @@ def report(results: pd.DataFrame, header: str) -> str:
             means[["model", "status", "seconds", "read_s", "peak_rss_mib", "load_before"]].to_markdown(index=False)
         ]
         lines.append("")
+    peers = shown[shown["part"] == "peers"]
+    if len(peers):
+        lines += [
+            "## Against arboreto, 2,000 genes x 2,000 cells (simulated, 150 TFs), per-TF split",
+            "",
+            "grnlink: fit on the training edges and score the test pairs (seconds: fit + predict). arboreto",
+            "(GRNBoost2, GENIE3; dask 2024.2.1 and distributed 2024.2.1 in their own environment, `n_jobs` dask",
+            "workers of one thread): unsupervised on the same expression and candidate TFs, a test pair scored",
+            "by its importance. Per-TF AUROC on the same held-out test pairs.",
+            "",
+            peers[["model", "n_jobs", "status", "fit_s", "tf_auroc", "tf_auprc", "load_before"]].to_markdown(
+                index=False
+            ),
+            "",
+        ]
     contention = shown[shown["part"] == "contention"]
     if len(contention):
         lines += ["## Idle against a competing CPU-bound process (dual_encoder fit, 5,000 genes x 2,000 cells)", ""]
@@ -420,6 +551,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/grnlink_scale"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds one measurement may take")
     parser.add_argument("--n-jobs", type=int, default=1, help="scanpy n_jobs of each fit (1 is scanpy's default)")
+    parser.add_argument("--arboreto-python", type=Path, default=None, help="python of an environment with arboreto")
+    parser.add_argument("--arboreto-workers", type=int, default=2, help="dask workers (1 thread each) for arboreto")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--merge", action="store_true", help="keep the existing scale.csv rows of other parts/models")
     args = parser.parse_args()
