@@ -558,12 +558,13 @@ def main() -> None:
     args = parser.parse_args()
     header = (
         "# Scale\n\n"
-        f"Command: `python benchmarks/scale.py {' '.join(sys.argv[1:])}`\n\n"
         f"Environment: {environment()}; every measurement in its own process, one at a time. `load_before`: the\n"
         "one-minute load average just before each measurement (2 means both cores busy with other work).\n"
     )
     frames = [PARTS[part](args) for part in args.parts]
     results = pd.concat(frames, ignore_index=True)
+    results["commit"] = environment().split(" at commit ")[1].split(",")[0]
+    results["command"] = f"python benchmarks/scale.py {' '.join(sys.argv[1:])}"
     stem = args.out / "scale"
     if args.merge and stem.with_suffix(".csv").exists():
         old = pd.read_csv(stem.with_suffix(".csv"), dtype={"axis": str})
@@ -572,9 +573,11 @@ def main() -> None:
             frame["axis"] = frame.get("axis", pd.Series(index=frame.index, dtype=str)).fillna("")
         replaced = old.set_index(key).index.isin(results.set_index(key).index)
         results = pd.concat([old[~replaced], results], ignore_index=True)
-    results["commit"] = environment().split(" at commit ")[1].split(",")[0]
     args.out.mkdir(parents=True, exist_ok=True)
     results.to_csv(stem.with_suffix(".csv"), index=False)
+    commands = results.drop_duplicates("command")[["command", "commit"]].itertuples(index=False)
+    header += "\nCommands (in this order; each added its rows with `--merge`):\n\n"
+    header += "\n".join(f"- `{command}` (commit {commit})" for command, commit in commands) + "\n"
     text = report(results, header)
     stem.with_suffix(".md").write_text(text)
     print(text)
