@@ -436,7 +436,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.rank is not None:
-        results = read_results(args.rank)
+        results = read_results(args.rank).drop(columns="commit")  # rows of one unit may come from several commits
         print(rank(results).to_markdown(index=False, floatfmt=".3f"))
         print(targets(results, args.default_model))
         return
