@@ -333,7 +333,10 @@ def _shared_regulators(adjacency: sp.csr_matrix, tf: np.ndarray, gene: np.ndarra
 
 def _shared_targets(adjacency: sp.csr_matrix, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
     """Mean cosine similarity between the gene's regulator set and those of the TF's known targets."""
-    regulators = adjacency.T.tocsr()  # gene x TF membership
+    # only TFs with known targets can be regulators: the other columns are zero (genes x genes would not fit at
+    # genome scale, genes x regulating TFs does)
+    regulating = np.flatnonzero(np.diff(adjacency.indptr) > 0)
+    regulators = adjacency[regulating].T.tocsr()  # gene x regulating-TF membership
     norm = np.sqrt(np.asarray(regulators.sum(axis=1)).ravel())
     unit = sp.diags(np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)) @ regulators
     centroids = sp.csr_matrix(_row_means(adjacency, unit.toarray()))  # TF x TF: mean regulator profile of its targets
