@@ -15,26 +15,25 @@ def _keys(frame):
     return set(zip(frame["source"], frame["target"]))
 
 
-@pytest.fixture(scope="module")
-def held_out():
-    adata = gl.ds.simulate(seed=0)  # the default size: 500 genes, 50 TFs, 2000 cells
-    split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
-    return adata, split
-
-
-@pytest.mark.parametrize("gnn", GNN_KINDS)
-def test_scregnet_beats_chance_on_held_out_edges(held_out, gnn):
-    adata, split = held_out
-    adata = adata.copy()
+def _held_out_tf_auroc(seed: int, gnn: str) -> tuple[float, float]:
+    """Per-TF AUROC of scregnet and of the degree control on the held-out pairs of simulated data set ``seed``."""
+    adata = gl.ds.simulate(seed=seed)  # the default size: 500 genes, 50 TFs, 2000 cells
+    split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=seed)
     gl.tl.grn_fit(
         adata, split.prior, **split.fit_kwargs(), model="scregnet", gnn=gnn, groupby="cell_type", max_epochs=40
     )
     scores = gl.tl.grn_predict(adata, pairs=split.test)["score"].to_numpy()
-    tf_auroc = gl.bm.evaluate(split.test, scores)["tf_auroc"]
-    degree = gl.bm.evaluate(split.test, gl.bm.degree_scores(split.prior, split.test))["tf_auroc"]
-    print(f"scregnet gnn={gnn}: per-TF AUROC {tf_auroc:.3f}, degree control {degree:.3f}")
-    # measured at seed 0: gcn 0.541, gat 0.513, sage 0.659; degree control 0.349. scRegNet is weak on the
-    # simulated data (gcn 0.551, gat 0.552 over split/fit seeds 0-2): its classifier adds a TF and a gene term
+    degree = gl.bm.degree_scores(split.prior, split.test)
+    return gl.bm.evaluate(split.test, scores)["tf_auroc"], gl.bm.evaluate(split.test, degree)["tf_auroc"]
+
+
+@pytest.mark.parametrize("gnn", GNN_KINDS)
+def test_scregnet_beats_chance_on_held_out_edges(gnn):
+    # scRegNet is weak on the simulated data (its classifier adds a TF and a gene term), so one data set's
+    # result sits within seed noise of 0.5; measured over data/split seeds 0-2 (mean): gcn 0.534, gat 0.561,
+    # sage 0.646; degree control 0.364
+    tf_auroc, degree = np.mean([_held_out_tf_auroc(seed, gnn) for seed in range(3)], axis=0)
+    print(f"scregnet gnn={gnn}: per-TF AUROC {tf_auroc:.3f}, degree control {degree:.3f} (mean of 3 data sets)")
     assert tf_auroc > 0.5
     assert tf_auroc > degree + 0.1
 
@@ -100,6 +99,7 @@ def test_scregnet_hides_a_batch_s_own_edges_only_while_training():
         dropout=0.0,
         pair="concat",
         hide_batch_edges=True,
+        fanout=None,
     )
     tf, gene = torch.tensor([0, 0]), torch.tensor([1, 3])  # one edge of the graph, one non-edge
     net.train()

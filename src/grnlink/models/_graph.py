@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
 import torch
 from torch import nn
+from torch_geometric.nn import GCNConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_undirected
 
-from .._validation import InputError
+from .._validation import POSITIVE_INT, InputError, any_of, one_of
+
+# "auto" neighbour sampling: every neighbour up to this many training edges (every BEELINE TFs+500 network fits
+# under it), AUTO_FANOUT sampled neighbours per gene and layer above (genome-scale priors: see benchmarks/scale.py)
+FULL_NEIGHBOURHOOD_EDGES = 16_384
+AUTO_FANOUT = 10
+FANOUT = any_of(one_of("auto", None), POSITIVE_INT)
+
+
+def resolve_fanout(fanout: int | str | None, n_edges: int) -> int | None:
+    """Neighbours sampled per gene and layer while training (None: every one) for the option ``fanout``."""
+    if fanout == "auto":
+        return None if n_edges <= FULL_NEIGHBOURHOOD_EDGES else AUTO_FANOUT
+    return None if fanout is None else int(fanout)
 
 
 def undirected_edges(graph: torch.Tensor, n_genes: int) -> torch.Tensor:
@@ -32,16 +50,141 @@ class TrainingGraph(nn.Module):
     graph edges.
     """
 
-    def __init__(self, graph: torch.Tensor, n_genes: int, hide_batch_edges: bool):
+    def __init__(self, graph: torch.Tensor, n_genes: int, hide_batch_edges: bool, fanout: int | str | None = None):
         super().__init__()
         # fixed per fitted model and rebuilt from the stored graph: not part of the state dict
         self.register_buffer("graph", torch.as_tensor(graph, dtype=torch.long).reshape(2, -1), persistent=False)
         self.register_buffer("edge_index", undirected_edges(self.graph, n_genes), persistent=False)
         self.n_genes = n_genes
         self.hide_batch_edges = hide_batch_edges
+        self.training_fanout = resolve_fanout(fanout, self.graph.shape[1])
+
+    def fanout(self, training: bool) -> int | None:
+        """Neighbours sampled per gene and layer: the training setting while training, every one when scoring."""
+        return self.training_fanout if training else None
 
     def message_edges(self, tf: torch.Tensor, gene: torch.Tensor, training: bool) -> torch.Tensor:
         """The whole undirected graph, minus the scored pairs' own edges while training."""
         if training and self.hide_batch_edges:
             return hide_pairs(self.graph, tf, gene, self.n_genes)
         return self.edge_index
+
+
+class MessageBlocks(NamedTuple):
+    """What ``n_layers`` rounds of message passing read to compute the outputs of some seed nodes.
+
+    ``nodes`` lists the global ids of every node involved, seeds first, then
+    the nodes one hop out, then two hops out, and so on; ``sizes[k]`` counts
+    the nodes within ``k`` hops (``sizes[0]`` is the number of seeds). Layer
+    ``i`` (from the input side) computes the first ``sizes[n_layers - 1 - i]``
+    nodes from the first ``sizes[n_layers - i]``, over ``edges[i]``: the edges
+    into those nodes in local ids (positions in ``nodes``), with their
+    ``weights[i]`` when the graph is weighted.
+    """
+
+    nodes: torch.Tensor
+    sizes: list[int]
+    edges: list[torch.Tensor]
+    weights: list[torch.Tensor | None]
+
+
+def sample_in_edges(edge_index: torch.Tensor, mask: torch.Tensor, fanout: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """At most ``fanout`` of the ``mask``-ed edges into each node, drawn uniformly (torch's global RNG).
+
+    Returns the mask of the kept edges and, per kept edge, its node's number
+    of candidate edges over the number kept (the factor that makes a weighted
+    sum over the kept edges an unbiased estimate of the sum over all of them).
+    """
+    candidates = mask.nonzero().squeeze(1)
+    targets = edge_index[1, candidates]
+    shuffled = torch.randperm(len(candidates))
+    by_target = shuffled[torch.argsort(targets[shuffled], stable=True)]
+    _, counts = torch.unique_consecutive(targets[by_target], return_counts=True)
+    starts = torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+    chosen = (torch.arange(len(by_target)) - starts) < fanout
+    kept = torch.zeros_like(mask)
+    kept[candidates[by_target[chosen]]] = True
+    per_edge = torch.repeat_interleave(counts / counts.clamp(max=fanout), counts)[chosen]
+    scale = torch.ones(len(mask))
+    scale[candidates[by_target[chosen]]] = per_edge.float()
+    return kept, scale[kept]
+
+
+def message_blocks(
+    edge_index: torch.Tensor,
+    seeds: torch.Tensor,
+    n_layers: int,
+    n_nodes: int,
+    weights: torch.Tensor | None = None,
+    fanout: int | None = None,
+) -> MessageBlocks:
+    """The layered neighbourhood of ``seeds`` (distinct node ids) in ``edge_index`` (messages flow row 0 -> row 1).
+
+    Computing each layer only for the nodes the next layer reads gives the
+    seeds exactly the outputs a pass over the whole graph gives them, at a
+    cost that follows the neighbourhood instead of the graph. With ``fanout``,
+    each node reads at most that many of its in-edges per layer, drawn at
+    random (GraphSAGE's neighbour sampling, as PyG's ``NeighborLoader``); edge
+    ``weights`` are then scaled so that weighted sums stay unbiased.
+    """
+    local = torch.full((n_nodes,), -1, dtype=torch.long)
+    local[seeds] = torch.arange(len(seeds))
+    nodes, sizes, into, scales = [seeds], [len(seeds)], [], []
+    for _ in range(n_layers):
+        mask = local[edge_index[1]] >= 0  # every node placed so far lies within this many hops
+        scale = None
+        if fanout is not None:
+            mask, scale = sample_in_edges(edge_index, mask, fanout)
+        scales.append(scale)
+        sources = edge_index[0, mask]
+        new = torch.unique(sources[local[sources] < 0])
+        local[new] = torch.arange(sizes[-1], sizes[-1] + len(new))
+        nodes.append(new)
+        sizes.append(sizes[-1] + len(new))
+        into.append(mask)
+    layers = list(zip(into, scales))[::-1]  # the input layer reads the widest neighbourhood
+    return MessageBlocks(
+        nodes=torch.cat(nodes),
+        sizes=sizes,
+        edges=[local[edge_index[:, m]] for m, _ in layers],
+        weights=[None if weights is None else weights[m] * (1 if c is None else c) for m, c in layers],
+    )
+
+
+def run_convs(
+    convs: Sequence[nn.Module],
+    x: torch.Tensor,
+    edge_index: torch.Tensor,
+    seeds: torch.Tensor | None = None,
+    between: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    fanout: int | None = None,
+) -> torch.Tensor:
+    """PyG convolutions ``convs`` applied in turn to node features ``x``, ``between`` after all but the last.
+
+    Returns the last layer's output for ``seeds`` (distinct node ids, in their
+    order), or for every node when ``seeds`` is None. Only the seeds'
+    ``len(convs)``-hop neighbourhood is computed (:func:`message_blocks`), so a
+    training batch costs what its genes' neighbourhoods cost, not the whole
+    graph, or with ``fanout`` a sample of it (see :func:`message_blocks`).
+    Supports ``GATConv`` and ``SAGEConv`` (bipartite calls, which add
+    the seeds' self-loops and root terms themselves) and ``GCNConv`` built with
+    ``normalize=False``, given here the symmetric normalisation of the whole
+    graph with self-loops, as ``GCNConv`` computes it by default.
+    """
+    n_nodes = x.shape[0]
+    weights = None
+    if any(isinstance(conv, GCNConv) for conv in convs):
+        edge_index, weights = gcn_norm(edge_index, None, n_nodes, add_self_loops=True)
+    if seeds is None:
+        seeds = torch.arange(n_nodes)
+    blocks = message_blocks(edge_index, seeds, len(convs), n_nodes, weights, fanout)
+    h = x[blocks.nodes]
+    for i, conv in enumerate(convs):
+        n_dst = blocks.sizes[len(convs) - 1 - i]
+        if isinstance(conv, GCNConv):
+            h = conv(h, blocks.edges[i], blocks.weights[i])[:n_dst]
+        else:
+            h = conv((h, h[:n_dst]), blocks.edges[i])
+        if between is not None and i < len(convs) - 1:
+            h = between(h)
+    return h

@@ -9,6 +9,7 @@ their network; they never write a loop of their own.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "batch_size": 256,
     "max_epochs": 100,
     "patience": 10,
+    "epoch_pairs": 16_384,
 }
 TRAINER_SCHEMA = {
     "lr": POSITIVE_NUMBER,
@@ -34,6 +36,7 @@ TRAINER_SCHEMA = {
     "batch_size": int_at_least(2),  # batch norm cannot train on a single pair
     "max_epochs": POSITIVE_INT,
     "patience": POSITIVE_INT,
+    "epoch_pairs": int_at_least(2),
 }
 
 # ranges that hold every neural model's default learning rate and (non-zero) L2 penalty; see LinkPredictor.search_space
@@ -41,6 +44,29 @@ TRAINER_SEARCH_SPACE: dict[str, tuple] = {
     "lr": ("float", 1e-4, 1e-2, "log"),
     "weight_decay": ("float", 1e-6, 1e-2, "log"),
 }
+
+
+def epoch_orders(n: int, epoch_pairs: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Positions of the training pairs each epoch visits, in order: endless.
+
+    With ``n <= epoch_pairs`` every epoch is a fresh permutation of all pairs.
+    Otherwise an epoch takes the next ``epoch_pairs`` of a permutation, drawing
+    a new one when it runs out, so every pair is visited once per ``n`` pairs.
+    """
+    if n <= epoch_pairs:
+        while True:
+            yield torch.randperm(n, generator=generator)
+    order, cursor = torch.randperm(n, generator=generator), 0
+    while True:
+        parts, needed = [], epoch_pairs
+        while needed:
+            if cursor == n:
+                order, cursor = torch.randperm(n, generator=generator), 0
+            taken = order[cursor : cursor + needed]
+            parts.append(taken)
+            cursor += len(taken)
+            needed -= len(taken)
+        yield torch.cat(parts)
 
 
 def _as_tensors(pairs: PairSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -81,6 +107,7 @@ def train_module(
     batch_size: int,
     max_epochs: int,
     patience: int,
+    epoch_pairs: int,
     desc: str = "training",
 ) -> dict[str, Any]:
     """Train ``module`` (``module(tf, gene) -> logits``) in place and return its history.
@@ -97,6 +124,10 @@ def train_module(
         Adam learning rate and L2 penalty.
     batch_size, max_epochs, patience
         Mini-batch size, epoch cap and epochs without validation improvement before stopping.
+    epoch_pairs
+        Training pairs per epoch at most (:func:`epoch_orders`): on a large
+        training set, validation and early stopping come every ``epoch_pairs``
+        pairs instead of only after all of them.
 
     Returns
     -------
@@ -111,12 +142,13 @@ def train_module(
         torch.manual_seed(seed)
         order_rng = torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+        orders = epoch_orders(n, epoch_pairs, order_rng)
         bar = tqdm(range(max_epochs), desc=desc, disable=progress_disabled(), leave=False, mininterval=0.5)
         for epoch in bar:
             module.train()
-            order = torch.randperm(n, generator=order_rng)
+            order = next(orders)
             total = 0.0
-            for start in range(0, n, batch_size):
+            for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
                 if len(idx) < 2:  # batch norm cannot train on a single pair
                     continue
@@ -126,7 +158,7 @@ def train_module(
                 loss.backward()
                 optimiser.step()
                 total += loss.item() * len(idx)
-            history["loss"].append(total / max(n, 1))
+            history["loss"].append(total / max(len(order), 1))
             if len(val) == 0:
                 best_epoch = epoch
                 continue

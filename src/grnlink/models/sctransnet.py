@@ -53,8 +53,11 @@ Because tokens, keys and values are linear in ``[z * c, c]``, the pooled
 vector of a head is ``[(A * z) @ c, A @ c]`` with ``A`` the ``genes x cells``
 attention matrix, so one call costs ``O(heads * genes * cells * cell_pcs)``
 for the genes of the batch (a few hundred of a training batch's 256 pairs),
-with ``heads x genes x cells`` attention weights in memory. The GAT encodes all
-genes once per call (the graph is small). A fit on BEELINE mDC took 7-23 s
+with ``heads x genes x cells`` attention weights in memory. The GAT computes
+each layer only for the genes the next layer reads (the batch's genes, their
+neighbours, ...: :func:`grnlink.models._graph.run_convs`), which gives them
+exactly the whole-graph outputs; at 20,000 genes this cut a training step
+several-fold (see ``benchmarks/results/scale.md``). A fit on BEELINE mDC took 7-23 s
 on a 2-core machine shared with other jobs.
 
 Defaults: ``d=64``, ``cell_pcs=32``, ``pool_heads=4``, ``gat_layers=2``,
@@ -136,7 +139,7 @@ from torch_geometric.nn import GATConv
 
 from .._pairs import PairSet
 from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
-from ._graph import TrainingGraph
+from ._graph import FANOUT, TrainingGraph, run_convs
 from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, shared_components
 from ._registry import register
 from ._trainer import TRAINER_SEARCH_SPACE
@@ -233,13 +236,14 @@ class GATEncoder(nn.Module):
             self.convs.append(GATConv(n_in, hidden, heads=heads, concat=not last))
             n_in = hidden * heads
 
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
-        h = x
-        for i, conv in enumerate(self.convs):
-            h = conv(h, edge_index)
-            if i < len(self.convs) - 1:
-                h = F.dropout(F.elu(h), self.dropout, training=self.training)
-        return h
+    def forward(
+        self, x: torch.Tensor, edge_index: torch.Tensor, genes: torch.Tensor | None = None, fanout: int | None = None
+    ) -> torch.Tensor:
+        """Output for ``genes`` (distinct; every gene when None), over their (sampled) neighbourhoods only."""
+        return run_convs(self.convs, x, edge_index, genes, between=self.between_layers, fanout=fanout)
+
+    def between_layers(self, h: torch.Tensor) -> torch.Tensor:
+        return F.dropout(F.elu(h), self.dropout, training=self.training)
 
 
 class ScTransNetNet(nn.Module):
@@ -266,11 +270,12 @@ class ScTransNetNet(nn.Module):
         dropout: float,
         pair: str,
         hide_batch_edges: bool,
+        fanout: int | str | None,
     ):
         super().__init__()
         self.register_buffer("node_features", node_features, persistent=False)
         self.register_buffer("other", other, persistent=False)
-        self.training_graph = TrainingGraph(graph, n_genes, hide_batch_edges)
+        self.training_graph = TrainingGraph(graph, n_genes, hide_batch_edges, fanout)
         self.n_genes = n_genes
         self.pair = pair
         self.pool = None
@@ -297,7 +302,7 @@ class ScTransNetNet(nn.Module):
         if self.other.shape[1]:
             parts.append(self.other[genes])
         if self.gat is not None:
-            parts.append(self.gat(self.node_features, edge_index)[genes])
+            parts.append(self.gat(self.node_features, edge_index, genes, self.training_graph.fanout(self.training)))
         return torch.cat(parts, dim=1)
 
     def gene_representations(self) -> torch.Tensor:
@@ -377,10 +382,18 @@ class ScTransNet(NeuralPredictor):
         ``[tf, target]``) or ``"concat_product"`` (over ``[tf, target, tf * target]``).
     ``hide_batch_edges`` (True)
         Hide the scored pairs' own edges from message passing while training.
+    ``fanout`` ("auto")
+        Neighbours each gene reads per GNN layer while training: ``None``
+        every one; an integer, that many drawn at random per step (neighbour
+        sampling as in GraphSAGE and PyG's ``NeighborLoader``; GCN weights are
+        rescaled to stay unbiased); ``"auto"``, every one up to 16,384 training
+        edges (every BEELINE TFs+500 network) and 10 above (genome-scale priors,
+        where it makes a training step about 3x cheaper). Scoring always reads
+        every neighbour.
     ``dropout`` (0.2), ``lr`` (3e-3), ``weight_decay`` (1e-5)
         Dropout in the GAT, the channels and the pair classifier; Adam's learning rate and L2 penalty.
-    ``batch_size`` (256), ``max_epochs`` (100), ``patience`` (10)
-        Trainer settings (early stopping on validation AUROC).
+    ``batch_size`` (256), ``max_epochs`` (100), ``patience`` (10), ``epoch_pairs`` (16,384)
+        Trainer settings (early stopping on validation AUROC; see :func:`grnlink.models.train_module`).
     ``n_ensemble`` (1), ``expression_pcs`` (50)
         Members averaged; principal components of expression used as GAT node
         features (the cell branch always reads the per-cell values).
@@ -415,6 +428,7 @@ class ScTransNet(NeuralPredictor):
         "dropout": 0.2,
         "pair": "dot",
         "hide_batch_edges": True,
+        "fanout": "auto",
     }
     schema = {
         **NEURAL_SCHEMA,
@@ -431,6 +445,7 @@ class ScTransNet(NeuralPredictor):
         "dropout": FRACTION,
         "pair": one_of(*PAIR_KINDS),
         "hide_batch_edges": BOOLEAN,
+        "fanout": FANOUT,
     }
     search_space = {
         **TRAINER_SEARCH_SPACE,
@@ -506,6 +521,7 @@ class ScTransNet(NeuralPredictor):
             dropout=float(p["dropout"]),
             pair=str(p["pair"]),
             hide_batch_edges=bool(p["hide_batch_edges"]),
+            fanout=p["fanout"],
         )
 
     def n_parameters(self, features: dict[str, np.ndarray], n_genes: int) -> int:
