@@ -5,6 +5,7 @@ from __future__ import annotations
 import anndata as ad
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -67,3 +68,19 @@ def test_a_fit_on_the_cluster_scores_exactly_as_in_memory(client, in_memory, tmp
             scores[name] = gl.tl.grn_predict(data)["score"].to_numpy()
         assert (len(stream.data) > 0) == (name == "lazy")
     np.testing.assert_array_equal(scores["lazy"], scores["memory"])
+
+
+@pytest.mark.parametrize("model", ["dual_encoder", "cross_encoder"])
+def test_genome_wide_scoring_splits_over_the_client_and_equals_in_process(client, in_memory, monkeypatch, model):
+    from grnlink.tl import _predict
+
+    adata = in_memory.copy()
+    gl.tl.grn_fit(adata, adata.uns["true_network"], model=model, groupby="cell_type", seed=2, max_epochs=3)
+    # blocks of a few TFs, as genome-scale scoring has: dual_encoder scores matrices, cross_encoder pair chunks
+    monkeypatch.setattr(_predict, "MATRIX_BLOCK_ENTRIES", 3 * adata.n_vars)
+    with distributed.get_task_stream(client) as stream:
+        on_cluster = gl.tl.grn_predict(adata, top_k=30, chunk_size=500, inplace=False)
+    assert len(stream.data) >= 3  # one task per block: 12 TFs in blocks of 3 (matrices) or 4 (500-pair chunks)
+    monkeypatch.setattr(_predict, "dask_client", lambda: None)
+    in_process = gl.tl.grn_predict(adata, top_k=30, chunk_size=500, inplace=False)
+    pd.testing.assert_frame_equal(on_cluster, in_process)

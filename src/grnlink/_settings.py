@@ -109,6 +109,18 @@ def n_jobs() -> int:
     return min(jobs, available_cpus()) if jobs >= 1 else available_cpus()
 
 
+def dask_client():
+    """The active ``dask.distributed`` client, or None (none active, or distributed not installed)."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
 class thread_limit(ContextDecorator):
     """Run torch, BLAS and OpenMP with :func:`n_jobs` threads, restoring the caller's settings afterwards.
 

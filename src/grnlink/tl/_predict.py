@@ -11,7 +11,7 @@ from anndata import AnnData
 from tqdm.auto import tqdm
 
 from .._pairs import pair_keys
-from .._settings import info, progress_disabled, thread_limit, warning
+from .._settings import dask_client, info, progress_disabled, thread_limit, warning
 from .._validation import (
     BOOLEAN,
     POSITIVE_INT,
@@ -55,7 +55,9 @@ def grn_predict(
     per block); the others score ``chunk_size`` pairs at a time, with working
     memory of about ``chunk_size`` x (widest layer) x 4 bytes per network
     activation (about 64 MiB at the default 16,384 pairs). Only the kept rows
-    (``top_k`` per TF when set) outlive a block.
+    (``top_k`` per TF when set) outlive a block. With an active
+    ``dask.distributed`` client, the blocks are scored on its workers (the
+    same scores; see the docs page "Large data").
 
     Parameters
     ----------
@@ -233,32 +235,65 @@ def _score_all_genes(fitted: FittedGRN, tf_rows: np.ndarray, top_k: int | None, 
 
     A model with a :meth:`~grnlink.models.LinkPredictor.score_matrix` scores a
     block as one TF x gene matrix; the others score the block's pairs in chunks.
+    With an active ``dask.distributed`` client and more than one block, the
+    blocks are scored on its workers (:func:`_score_blocks_on_client`).
     """
     n_genes = len(fitted.genes)
     factorised = len(tf_rows) > 0 and fitted.model.score_matrix(tf_rows[:1], n_genes) is not None
     tfs_per_block = max(1, (MATRIX_BLOCK_ENTRIES if factorised else chunk_size) // n_genes)
-    kept_tf, kept_gene, kept_score = [], [], []
-    blocks = range(0, len(tf_rows), tfs_per_block)
-    for start in tqdm(blocks, desc="scoring TFs", disable=progress_disabled() or len(blocks) < 2, leave=False):
-        block = tf_rows[start : start + tfs_per_block]
-        if factorised:
-            matrix = _checked_finite(fitted, fitted.model.score_matrix(block, n_genes))
-            tf_pos, gene_pos, scores = _kept_matrix_entries(block, matrix, top_k)
-        else:
-            tf_pos = np.repeat(block, n_genes)
-            gene_pos = np.tile(np.arange(n_genes), len(block))
-            not_self = tf_pos != gene_pos
-            tf_pos, gene_pos = tf_pos[not_self], gene_pos[not_self]
-            scores = _score_in_chunks(fitted, tf_pos, gene_pos, chunk_size)
-            if top_k is not None:
-                keep = _top_k_rows(tf_pos, scores, int(top_k))
-                tf_pos, gene_pos, scores = tf_pos[keep], gene_pos[keep], scores[keep]
-        kept_tf.append(tf_pos)
-        kept_gene.append(gene_pos)
-        kept_score.append(scores)
-    if not kept_tf:
+    blocks = [tf_rows[start : start + tfs_per_block] for start in range(0, len(tf_rows), tfs_per_block)]
+    if not blocks:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    return np.concatenate(kept_tf), np.concatenate(kept_gene), np.concatenate(kept_score)
+    client = dask_client() if len(blocks) > 1 else None
+    if client is not None:
+        kept = _score_blocks_on_client(client, fitted, blocks, factorised, top_k, chunk_size)
+    else:
+        bar = tqdm(blocks, desc="scoring TFs", disable=progress_disabled() or len(blocks) < 2, leave=False)
+        kept = [_score_block(fitted, block, factorised, top_k, chunk_size) for block in bar]
+    return tuple(np.concatenate(part) for part in zip(*kept))
+
+
+def _score_block(fitted: FittedGRN, block: np.ndarray, factorised: bool, top_k: int | None, chunk_size: int):
+    """(TF, gene, score) of the TFs ``block`` against every other gene, the ``top_k`` best per TF when set."""
+    n_genes = len(fitted.genes)
+    if factorised:
+        matrix = _checked_finite(fitted, fitted.model.score_matrix(block, n_genes))
+        return _kept_matrix_entries(block, matrix, top_k)
+    tf_pos = np.repeat(block, n_genes)
+    gene_pos = np.tile(np.arange(n_genes), len(block))
+    not_self = tf_pos != gene_pos
+    tf_pos, gene_pos = tf_pos[not_self], gene_pos[not_self]
+    scores = _score_in_chunks(fitted, tf_pos, gene_pos, chunk_size)
+    if top_k is not None:
+        keep = _top_k_rows(tf_pos, scores, int(top_k))
+        tf_pos, gene_pos, scores = tf_pos[keep], gene_pos[keep], scores[keep]
+    return tf_pos, gene_pos, scores
+
+
+@thread_limit()  # on a worker: the worker's scanpy n_jobs (1 unless set there), one block per worker thread
+def _score_block_on_worker(fitted: FittedGRN, block, factorised, top_k, chunk_size):
+    return _score_block(fitted, block, factorised, top_k, chunk_size)
+
+
+def _score_blocks_on_client(client, fitted: FittedGRN, blocks, factorised: bool, top_k, chunk_size: int) -> list:
+    """:func:`_score_block` of every block on the workers of ``client``; results in block order."""
+    remote = client.scatter(fitted, broadcast=True)  # one copy of the model per worker, not per block
+    futures = client.map(
+        _score_block_on_worker,
+        [remote] * len(blocks),
+        blocks,
+        factorised=factorised,
+        top_k=top_k,
+        chunk_size=chunk_size,
+        pure=False,
+    )
+    info(f"scoring {len(blocks)} blocks of TFs on the dask cluster ({len(client.scheduler_info()['workers'])} workers)")
+    from distributed import as_completed  # a client exists, so distributed is installed
+
+    finished = as_completed(futures)
+    for _ in tqdm(finished, total=len(futures), desc="scoring TFs", disable=progress_disabled(), leave=False):
+        pass  # the bar advances as blocks finish
+    return client.gather(futures)
 
 
 def _kept_matrix_entries(block: np.ndarray, matrix: np.ndarray, top_k: int | None):
