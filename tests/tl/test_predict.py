@@ -145,6 +145,8 @@ FACTORISED = {
     "gnt": {"max_epochs": 2, "svm_kernel": "linear"},
     "scregnet": {"max_epochs": 2, "pair": "concat_product"},
     "sctransnet": {"max_epochs": 2},
+    # degree_adjusted scores pair by pair inside the stack's matrix
+    "stack": {"n_folds": 2, "base_options": {"degree_adjusted": {"n_trees": 20}, "sctransnet": {"max_epochs": 2}}},
 }
 
 
@@ -164,7 +166,14 @@ def test_genome_wide_scoring_by_matrix_products_equals_scoring_pair_by_pair(adat
 
 @pytest.mark.parametrize(
     "model, options",
-    [("cross_encoder", {"n_ensemble": 1, "max_epochs": 3}), ("sctransnet", {"max_epochs": 2, "pair": "concat"})],
+    [
+        ("cross_encoder", {"n_ensemble": 1, "max_epochs": 3}),
+        ("sctransnet", {"max_epochs": 2, "pair": "concat"}),
+        (
+            "stack",
+            {"base_models": ("degree_adjusted",), "n_folds": 2, "base_options": {"degree_adjusted": {"n_trees": 20}}},
+        ),
+    ],
 )
 def test_models_without_a_factorised_score_say_so(adata, truth, model, options):
     gl.tl.grn_fit(adata, truth, model=model, **options)

@@ -87,6 +87,7 @@ DEFAULT_BASE_MODELS: tuple[str, ...] = ("degree_adjusted", "sctransnet")
 CONTROL_FEATURES = ("log1p_tf_out_degree", "log1p_target_in_degree")
 _FOLD_SEED_STRIDE = 7_919  # fold k's base models get seed + (k + 1) * stride; the final refit gets seed
 _LOGIT_CLIP = 1e-7
+_PAIR_CHUNK = 1 << 16  # pairs a base model without score_matrix scores at once inside Stack.score_matrix
 
 
 def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
@@ -368,6 +369,31 @@ class Stack(LinkPredictor):
         base_scores = np.column_stack([self.bases[n].score(tf, gene) for n in self.base_names])
         degrees = np.column_stack([self.tf_out[tf], self.target_in[gene]])
         return self._combine(self._meta_inputs(base_scores, degrees))
+
+    def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray | None:
+        """Stacked scores of each TF in ``tf`` against every gene, when some base model scores matrices.
+
+        Those bases score the block as one matrix; the others score its pairs
+        ``_PAIR_CHUNK`` at a time; the meta-learner then combines each entry
+        exactly as :meth:`score` does. ``None`` when no base scores matrices.
+        """
+        tf = np.asarray(tf, dtype=np.int64)
+        matrices = {name: self.bases[name].score_matrix(tf, n_genes) for name in self.base_names}
+        if all(m is None for m in matrices.values()):
+            return None
+        tf_pos, gene_pos = np.repeat(tf, n_genes), np.tile(np.arange(n_genes, dtype=np.int64), len(tf))
+        columns = []
+        for name in self.base_names:
+            matrix = matrices[name]
+            if matrix is None:
+                chunks = range(0, len(tf_pos), _PAIR_CHUNK)
+                flat = [
+                    self.bases[name].score(tf_pos[i : i + _PAIR_CHUNK], gene_pos[i : i + _PAIR_CHUNK]) for i in chunks
+                ]
+                matrix = np.concatenate(flat)
+            columns.append(np.asarray(matrix, dtype=np.float64).ravel())
+        degrees = np.column_stack([self.tf_out[tf_pos], self.target_in[gene_pos]])
+        return self._combine(self._meta_inputs(np.column_stack(columns), degrees)).reshape(len(tf), n_genes)
 
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         needed = {g for name in self.base_names for g in self.bases[name].scoring_features(groups)}
