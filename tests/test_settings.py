@@ -25,6 +25,8 @@ def _blas_threads() -> list[int]:
 
 def test_thread_limit_sets_n_jobs_threads_and_restores_the_callers(two_caller_threads):
     sc.settings.n_jobs = 1
+    with thread_limit():  # loads the thread pools it controls (numba's among them), so both lists hold the same
+        pass
     blas_before = _blas_threads()
     with thread_limit() as n:
         assert n == 1
@@ -32,6 +34,24 @@ def test_thread_limit_sets_n_jobs_threads_and_restores_the_callers(two_caller_th
         assert all(t == 1 for t in _blas_threads())
     assert torch.get_num_threads() == 2
     assert _blas_threads() == blas_before
+
+
+def test_numba_parallel_code_inside_a_fit_leaves_torch_at_n_jobs_threads(two_caller_threads):
+    numba = pytest.importorskip("numba")
+
+    @numba.njit(parallel=True)
+    def total(x):
+        s = 0.0
+        for i in numba.prange(len(x)):
+            s += x[i]
+        return s
+
+    sc.settings.n_jobs = 1
+    with thread_limit():
+        assert total(np.ones(1000)) == 1000.0  # numba's OpenMP layer resets the shared OpenMP thread count here
+        assert torch.get_num_threads() == 1
+        assert numba.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
 
 
 def test_n_jobs_never_exceeds_the_usable_cpus(two_caller_threads):

@@ -148,6 +148,7 @@ class thread_limit(ContextDecorator):
 
     def __enter__(self) -> int:
         n = n_jobs()
+        self._numba_threads = _set_numba_threads(n)
         self._torch_threads = torch.get_num_threads()
         torch.set_num_threads(n)
         self._blas = threadpool_limits(limits=n)
@@ -155,4 +156,23 @@ class thread_limit(ContextDecorator):
 
     def __exit__(self, *exc) -> None:
         self._blas.restore_original_limits()
+        if self._numba_threads is not None:
+            _set_numba_threads(self._numba_threads)
         torch.set_num_threads(self._torch_threads)
+
+
+def _set_numba_threads(n: int) -> int | None:
+    """Cap numba's parallel threads (decoupler's p-value code) at ``n``; the previous cap, None without numba.
+
+    numba's OpenMP layer shares torch's libgomp and sets its thread count at
+    every parallel call: left at numba's default (every core), one decoupler
+    call inside a fit made every later torch operation use two threads
+    despite ``n_jobs=1`` (seen in a genome-scale ``stack`` fit).
+    """
+    try:
+        import numba
+    except ImportError:
+        return None
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    return previous
