@@ -171,7 +171,8 @@ def test_out_of_fold_degrees_count_only_the_other_folds_positives_rescaled():
         ({"base_models": ("dual_encoder", "no_such_model")}, "Valid names"),
         ({"base_options": {"gnt": {"d": 8}}}, "not in base_models"),
         ({"base_options": {"degree_adjusted": {"n_layers": 3}}}, "no option"),
-        ({"n_folds": 1}, "n_folds must be an integer >= 2"),
+        ({"n_folds": 1}, "n_folds must be .*an integer >= 2"),
+        ({"n_folds": "many"}, "n_folds must be .*'auto'"),
     ],
 )
 def test_bad_stack_options_raise_before_any_work(adata, truth, options, message):
@@ -194,3 +195,14 @@ def test_stack_is_not_worse_than_its_worst_base_on_held_out_simulated_edges():
     # measured (seed 0): stack 0.758, dual_encoder 0.707, sctransnet 0.657, degree control 0.362
     assert stacked >= min(alone.values()) - 0.02
     assert stacked > degree
+
+
+def test_auto_folds_are_three_for_small_training_sets_and_two_for_genome_scale_ones(adata, truth, monkeypatch):
+    from grnlink.models import stack
+
+    assert stack.resolve_n_folds("auto", stack.AUTO_FOLDS_PAIRS) == 3
+    assert stack.resolve_n_folds("auto", stack.AUTO_FOLDS_PAIRS + 1) == 2
+    assert stack.resolve_n_folds(4, 10**6) == 4
+    monkeypatch.setattr(stack, "AUTO_FOLDS_PAIRS", 10)  # this small fit counts as genome-scale
+    _fit_stack(adata, truth)
+    assert int(adata.uns["grn"]["training"]["n_folds"]) == 2

@@ -43,8 +43,11 @@ Options:
     ``"stack"`` itself is refused.
 ``base_options`` ({})
     Options per base model, e.g. ``{"dual_encoder": {"n_ensemble": 1}}``.
-``n_folds`` (3)
-    Cross-fitting folds (at least 2).
+``n_folds`` ("auto")
+    Cross-fitting folds (at least 2). ``"auto"``: 3 up to 16,384 training
+    pairs (every BEELINE TFs+500 network), 2 above, where half the pairs of a
+    genome-scale prior still outnumber a whole BEELINE network and each fold
+    fit saved is a quarter of the fit time (:func:`resolve_n_folds`).
 ``use_controls`` (True)
     Add the TF out-degree and target in-degree to the meta-learner's inputs.
 
@@ -79,7 +82,7 @@ from tqdm.auto import tqdm
 
 from .._pairs import PairSet
 from .._settings import info, progress_disabled
-from .._validation import BOOLEAN, InputError, Rule, int_at_least
+from .._validation import BOOLEAN, InputError, Rule, any_of, int_at_least, one_of
 from ._base import LinkPredictor
 from ._registry import MODELS, get_model_class, register
 
@@ -87,6 +90,7 @@ DEFAULT_BASE_MODELS: tuple[str, ...] = ("degree_adjusted", "sctransnet")
 CONTROL_FEATURES = ("log1p_tf_out_degree", "log1p_target_in_degree")
 _FOLD_SEED_STRIDE = 7_919  # fold k's base models get seed + (k + 1) * stride; the final refit gets seed
 _LOGIT_CLIP = 1e-7
+AUTO_FOLDS_PAIRS = 16_384
 _PAIR_CHUNK = 1 << 16  # pairs a base model without score_matrix scores at once inside Stack.score_matrix
 
 
@@ -121,6 +125,13 @@ def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
         if not isinstance(opts, Mapping):
             raise InputError(f"base_options[{name!r}] must be a dict of options, got {opts!r}.")
     return names
+
+
+def resolve_n_folds(n_folds: int | str, n_train: int) -> int:
+    """Cross-fitting folds for the option ``n_folds``: "auto" is 3 up to :data:`AUTO_FOLDS_PAIRS` training pairs, 2 above."""
+    if n_folds == "auto":
+        return 3 if n_train <= AUTO_FOLDS_PAIRS else 2
+    return int(n_folds)
 
 
 def cross_fit_folds(pairs: PairSet, n_folds: int, seed: int) -> np.ndarray:
@@ -218,8 +229,9 @@ class Stack(LinkPredictor):
     ``base_options`` ({})
         Options per base model: ``{name: {option: value}}``, e.g.
         ``{"sctransnet": {"n_ensemble": 1}}``.
-    ``n_folds`` (3)
-        Cross-fitting folds, stratified per TF and label.
+    ``n_folds`` ("auto")
+        Cross-fitting folds, stratified per TF and label: an integer >= 2, or
+        ``"auto"``: 3 up to 16,384 training pairs, 2 above.
     ``use_controls`` (True)
         Give the meta-learner ``log1p`` of the TF's out-degree and of the
         target's in-degree over the training positives.
@@ -251,7 +263,7 @@ class Stack(LinkPredictor):
     defaults: dict[str, Any] = {
         "base_models": DEFAULT_BASE_MODELS,
         "base_options": {},
-        "n_folds": 3,
+        "n_folds": "auto",
         "use_controls": True,
     }
     schema = {
@@ -260,7 +272,7 @@ class Stack(LinkPredictor):
             lambda v: isinstance(v, list | tuple) and len(v) > 0 and all(isinstance(n, str) for n in v),
         ),
         "base_options": Rule("a dict of model name -> options dict", lambda v: isinstance(v, Mapping)),
-        "n_folds": int_at_least(2),
+        "n_folds": any_of(one_of("auto"), int_at_least(2)),
         "use_controls": BOOLEAN,
     }
 
@@ -298,7 +310,7 @@ class Stack(LinkPredictor):
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
     ) -> dict[str, Any]:
         self.check_features(features)
-        n_folds = int(self.params["n_folds"])
+        n_folds = resolve_n_folds(self.params["n_folds"], len(train))
         fold = cross_fit_folds(train, n_folds, seed)
         self.features = features
         n_fits = sum(n_folds + 1 if get_model_class(n).supervised else 1 for n in self.base_names)
