@@ -128,7 +128,10 @@ def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def resolve_n_folds(n_folds: int | str, n_train: int) -> int:
-    """Cross-fitting folds for the option ``n_folds``: "auto" is 3 up to :data:`AUTO_FOLDS_PAIRS` training pairs, 2 above."""
+    """Cross-fitting folds for the option ``n_folds``.
+
+    ``"auto"``: 3 up to :data:`AUTO_FOLDS_PAIRS` training pairs, 2 above.
+    """
     if n_folds == "auto":
         return 3 if n_train <= AUTO_FOLDS_PAIRS else 2
     return int(n_folds)
