@@ -40,6 +40,7 @@ Run from the repository root::
     python benchmarks/scale.py                                   # every part
     python benchmarks/scale.py --parts fit --models dual_encoder pcc --timeout 600
     python benchmarks/scale.py --parts scaling means contention
+    python benchmarks/scale.py --report                          # rewrite md/png from scale.csv
 
 It prints the tables and writes ``benchmarks/results/scale.{md,csv,png}``;
 ``--merge`` keeps the rows of the existing CSV that this run does not replace.
@@ -445,7 +446,7 @@ def report(results: pd.DataFrame, header: str) -> str:
     fit = shown[shown["part"] == "fit"]
     if len(fit):
         columns = ["model", "n_jobs", "status", "fit_s", "predict_s", "n_pairs_scored", "n_edges_kept", "peak_rss_mib"]
-        columns += ["uns_mib", "h5ad_model_mib", "load_before"]
+        columns += ["uns_mib", "h5ad_model_mib", "load_before", "commit"]
         lines += [
             "## Fit and genome-wide predict, 20,000 genes x 5,000 cells, DoRothEA human A-D (29,086 edges)",
             "",
@@ -562,17 +563,35 @@ def main() -> None:
     parser.add_argument("--arboreto-workers", type=int, default=2, help="dask workers (1 thread each) for arboreto")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--merge", action="store_true", help="keep the existing scale.csv rows of other parts/models")
+    parser.add_argument("--report", action="store_true", help="only rewrite scale.md and scale.png from scale.csv")
     args = parser.parse_args()
     header = (
         "# Scale\n\n"
         f"Environment: {environment()}; every measurement in its own process, one at a time. `load_before`: the\n"
         "one-minute load average just before each measurement (2 means both cores busy with other work).\n"
     )
+    stem = args.out / "scale"
+    if args.report:
+        results = pd.read_csv(stem.with_suffix(".csv"), dtype={"axis": str})
+        machine = environment().split(", ", 2)[2].split(", load average")[0]  # cores and threads, not commit or load
+        header = header.replace(environment(), f"{machine}; each row names the commit it was measured at")
+    else:
+        results = measure(args, stem)
+    commands = results.drop_duplicates("command")[["command", "commit"]].itertuples(index=False)
+    header += "\nCommands (in this order; each added its rows with `--merge`):\n\n"
+    header += "\n".join(f"- `{command}` (commit {commit})" for command, commit in commands) + "\n"
+    text = report(results, header)
+    stem.with_suffix(".md").write_text(text)
+    print(text)
+    figure(results, stem.with_suffix(".png"))
+
+
+def measure(args, stem: Path) -> pd.DataFrame:
+    """Run the parts asked for and write scale.csv (merged with the existing rows when asked); the rows."""
     frames = [PARTS[part](args) for part in args.parts]
     results = pd.concat(frames, ignore_index=True)
     results["commit"] = environment().split(" at commit ")[1].split(",")[0]
     results["command"] = f"python benchmarks/scale.py {' '.join(sys.argv[1:])}"
-    stem = args.out / "scale"
     if args.merge and stem.with_suffix(".csv").exists():
         old = pd.read_csv(stem.with_suffix(".csv"), dtype={"axis": str})
         key = ["part", "model", "axis", "n_genes", "n_cells", "n_jobs"]
@@ -583,13 +602,7 @@ def main() -> None:
         results = pd.concat([old[~replaced], results], ignore_index=True)
     args.out.mkdir(parents=True, exist_ok=True)
     results.to_csv(stem.with_suffix(".csv"), index=False)
-    commands = results.drop_duplicates("command")[["command", "commit"]].itertuples(index=False)
-    header += "\nCommands (in this order; each added its rows with `--merge`):\n\n"
-    header += "\n".join(f"- `{command}` (commit {commit})" for command, commit in commands) + "\n"
-    text = report(results, header)
-    stem.with_suffix(".md").write_text(text)
-    print(text)
-    figure(results, stem.with_suffix(".png"))
+    return results
 
 
 if __name__ == "__main__":
