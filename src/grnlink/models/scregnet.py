@@ -248,7 +248,7 @@ class ScRegNet(NeuralPredictor):
         Neighbours each gene reads per GNN layer while training: ``None``
         every one; an integer, that many drawn at random per step (neighbour
         sampling as in GraphSAGE and PyG's ``NeighborLoader``; GCN weights are
-        rescaled to stay unbiased); ``"auto"``, every one up to 16,384 training
+        rescaled to stay unbiased); ``"auto"``, every one up to 8,192 training
         edges (every BEELINE TFs+500 network) and 10 above (genome-scale priors,
         where it makes a training step about 3x cheaper). Scoring always reads
         every neighbour.
