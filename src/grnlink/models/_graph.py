@@ -13,9 +13,10 @@ from torch_geometric.utils import to_undirected
 
 from .._validation import POSITIVE_INT, InputError, any_of, one_of
 
-# "auto" neighbour sampling: every neighbour up to this many training edges (every BEELINE TFs+500 network fits
-# under it: at most 5,963 prior edges), AUTO_FANOUT sampled neighbours per gene and layer above (genome-scale
-# priors, including the stack's half-data fold fits of DoRothEA A-D, ~13,000 edges: see benchmarks/scale.py)
+# "auto" neighbour sampling: every neighbour up to this many training edges (every fit of the BEELINE
+# benchmarks fits under it: their training priors hold at most 5,963 edges), AUTO_FANOUT sampled neighbours
+# per gene and layer above (genome-scale priors, including the stack's half-data fold fits of DoRothEA A-D,
+# ~13,000 edges: see benchmarks/scale.py)
 FULL_NEIGHBOURHOOD_EDGES = 8_192
 AUTO_FANOUT = 10
 FANOUT = any_of(one_of("auto", None), POSITIVE_INT)

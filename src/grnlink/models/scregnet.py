@@ -249,7 +249,7 @@ class ScRegNet(NeuralPredictor):
         every one; an integer, that many drawn at random per step (neighbour
         sampling as in GraphSAGE and PyG's ``NeighborLoader``; GCN weights are
         rescaled to stay unbiased); ``"auto"``, every one up to 8,192 training
-        edges (every BEELINE TFs+500 network) and 10 above (genome-scale priors,
+        edges (every BEELINE benchmark fit) and 10 above (genome-scale priors,
         where it makes a training step about 3x cheaper). Scoring always reads
         every neighbour.
     ``dropout`` (0.2), ``lr`` (5e-4), ``weight_decay`` (1e-5), ``batch_size`` (256), ``max_epochs``, ``patience``,
