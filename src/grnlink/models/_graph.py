@@ -23,7 +23,16 @@ FANOUT = any_of(one_of("auto", None), POSITIVE_INT)
 
 
 def resolve_fanout(fanout: int | str | None, n_edges: int) -> int | None:
-    """Neighbours sampled per gene and layer while training (None: every one) for the option ``fanout``."""
+    """Neighbours sampled per gene and layer while training (None: every one) for the option ``fanout``.
+
+    ``None``: every neighbour; an integer: that many drawn at random per step
+    (neighbour sampling as in GraphSAGE and PyG's ``NeighborLoader``; GCN
+    weights rescaled to stay unbiased); ``"auto"``: every one up to
+    :data:`FULL_NEIGHBOURHOOD_EDGES` (8,192) training edges, every BEELINE
+    benchmark fit, and :data:`AUTO_FANOUT` (10) above, on genome-scale priors,
+    where it makes a training step about 3x cheaper. Scoring always reads
+    every neighbour.
+    """
     if fanout == "auto":
         return None if n_edges <= FULL_NEIGHBOURHOOD_EDGES else AUTO_FANOUT
     return None if fanout is None else int(fanout)

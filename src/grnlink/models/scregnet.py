@@ -245,13 +245,8 @@ class ScRegNet(NeuralPredictor):
         so that training positives, like held-out ones, are not graph edges when
         scored. ``False`` is the paper's setting, which learns to spot graph edges.
     ``fanout`` ("auto")
-        Neighbours each gene reads per GNN layer while training: ``None``
-        every one; an integer, that many drawn at random per step (neighbour
-        sampling as in GraphSAGE and PyG's ``NeighborLoader``; GCN weights are
-        rescaled to stay unbiased); ``"auto"``, every one up to 8,192 training
-        edges (every BEELINE benchmark fit) and 10 above (genome-scale priors,
-        where it makes a training step about 3x cheaper). Scoring always reads
-        every neighbour.
+        Neighbours each gene reads per GNN layer while training (``None``: every
+        one; an integer: that many, sampled); see :func:`grnlink.models._graph.resolve_fanout`.
     ``dropout`` (0.2), ``lr`` (5e-4), ``weight_decay`` (1e-5), ``batch_size`` (256), ``max_epochs``, ``patience``,
     ``epoch_pairs``
         Trainer settings (Adam with L2 penalty, early stopping on validation AUROC).

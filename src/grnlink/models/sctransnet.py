@@ -383,13 +383,8 @@ class ScTransNet(NeuralPredictor):
     ``hide_batch_edges`` (True)
         Hide the scored pairs' own edges from message passing while training.
     ``fanout`` ("auto")
-        Neighbours each gene reads per GNN layer while training: ``None``
-        every one; an integer, that many drawn at random per step (neighbour
-        sampling as in GraphSAGE and PyG's ``NeighborLoader``; GCN weights are
-        rescaled to stay unbiased); ``"auto"``, every one up to 8,192 training
-        edges (every BEELINE benchmark fit) and 10 above (genome-scale priors,
-        where it makes a training step about 3x cheaper). Scoring always reads
-        every neighbour.
+        Neighbours each gene reads per GNN layer while training (``None``: every
+        one; an integer: that many, sampled); see :func:`grnlink.models._graph.resolve_fanout`.
     ``dropout`` (0.2), ``lr`` (3e-3), ``weight_decay`` (1e-5)
         Dropout in the GAT, the channels and the pair classifier; Adam's learning rate and L2 penalty.
     ``batch_size`` (256), ``max_epochs`` (100), ``patience`` (10), ``epoch_pairs`` (16,384)
