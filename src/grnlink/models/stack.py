@@ -91,6 +91,8 @@ CONTROL_FEATURES = ("log1p_tf_out_degree", "log1p_target_in_degree")
 _FOLD_SEED_STRIDE = 7_919  # fold k's base models get seed + (k + 1) * stride; the final refit gets seed
 _LOGIT_CLIP = 1e-7
 AUTO_FOLDS_PAIRS = 16_384
+AUTO_VALIDATION_PAIRS = 500  # per class: "auto" combines on the validation pairs only when they hold this many
+COMBINE_ON = ("auto", "out_of_fold", "validation")
 _PAIR_CHUNK = 1 << 16  # pairs a base model without score_matrix scores at once inside Stack.score_matrix
 
 
@@ -135,6 +137,26 @@ def resolve_n_folds(n_folds: int | str, n_train: int) -> int:
     if n_folds == "auto":
         return 3 if n_train <= AUTO_FOLDS_PAIRS else 2
     return int(n_folds)
+
+
+def resolve_combine_on(combine_on: str, n_train: int, val: PairSet) -> str:
+    """Pairs the meta-learner is fitted on, for the option ``combine_on``.
+
+    ``"auto"``: ``"out_of_fold"`` up to :data:`AUTO_FOLDS_PAIRS` training pairs;
+    above, ``"validation"`` when the validation pairs hold at least
+    :data:`AUTO_VALIDATION_PAIRS` positives and as many negatives (else ``"out_of_fold"``).
+    """
+    n_neg = len(val) - val.n_pos
+    if combine_on == "auto":
+        enough = min(val.n_pos, n_neg) >= AUTO_VALIDATION_PAIRS
+        return "validation" if n_train > AUTO_FOLDS_PAIRS and enough else "out_of_fold"
+    if combine_on == "validation" and not (val.n_pos and n_neg):
+        raise InputError(
+            f"combine_on='validation' fits the meta-learner on the validation pairs, but they hold {val.n_pos} "
+            f"positives and {n_neg} negatives; give validation pairs of both classes (val_fraction > 0 or a "
+            "validation table) or use combine_on='out_of_fold'."
+        )
+    return combine_on
 
 
 def cross_fit_folds(pairs: PairSet, n_folds: int, seed: int) -> np.ndarray:
@@ -266,6 +288,7 @@ class Stack(LinkPredictor):
     defaults: dict[str, Any] = {
         "base_models": DEFAULT_BASE_MODELS,
         "base_options": {},
+        "combine_on": "auto",
         "n_folds": "auto",
         "use_controls": True,
     }
@@ -275,6 +298,7 @@ class Stack(LinkPredictor):
             lambda v: isinstance(v, list | tuple) and len(v) > 0 and all(isinstance(n, str) for n in v),
         ),
         "base_options": Rule("a dict of model name -> options dict", lambda v: isinstance(v, Mapping)),
+        "combine_on": one_of(*COMBINE_ON),
         "n_folds": any_of(one_of("auto"), int_at_least(2)),
         "use_controls": BOOLEAN,
     }
@@ -313,12 +337,14 @@ class Stack(LinkPredictor):
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
     ) -> dict[str, Any]:
         self.check_features(features)
-        n_folds = resolve_n_folds(self.params["n_folds"], len(train))
-        fold = cross_fit_folds(train, n_folds, seed)
+        combine_on = resolve_combine_on(self.params["combine_on"], len(train), val)
+        n_folds = resolve_n_folds(self.params["n_folds"], len(train)) if combine_on == "out_of_fold" else 0
+        fold = cross_fit_folds(train, n_folds, seed) if n_folds else None
+        meta_pairs = train if fold is not None else val
         self.features = features
         n_fits = sum(n_folds + 1 if get_model_class(n).supervised else 1 for n in self.base_names)
         bar = tqdm(total=n_fits, desc=self.name, disable=progress_disabled(), leave=False)
-        oof = np.empty((len(train), len(self.base_names)), dtype=np.float64)
+        base_scores = np.empty((len(meta_pairs), len(self.base_names)), dtype=np.float64)
         histories: dict[str, dict[str, Any]] = {}
         for j, name in enumerate(self.base_names):
             fold_val_auroc = np.full(n_folds, np.nan)
@@ -329,7 +355,7 @@ class Stack(LinkPredictor):
                     bar.set_postfix_str(f"{name}, fold {k + 1}/{n_folds} held out")
                     fold_seed = seed + (k + 1) * _FOLD_SEED_STRIDE
                     base.fit(features, train.subset(~held), val, n_genes=n_genes, seed=fold_seed)
-                    oof[held, j] = base.score(train.tf[held], train.gene[held])
+                    base_scores[held, j] = base.score(train.tf[held], train.gene[held])
                     if 0 < val.n_pos < len(val):
                         fold_val_auroc[k] = roc_auc_score(val.label, base.score(val.tf, val.gene))
                     bar.update()
@@ -337,35 +363,41 @@ class Stack(LinkPredictor):
             final = self._new_base(name)
             final_history = final.fit(features, train, val, n_genes=n_genes, seed=seed)
             bar.update()
-            if not final.supervised:  # never saw a label: its scores of the training pairs are out-of-sample
-                oof[:, j] = final.score(train.tf, train.gene)
+            # validation pairs, and training pairs for a model that never saw a label, are out-of-sample
+            if fold is None or not final.supervised:
+                base_scores[:, j] = final.score(meta_pairs.tf, meta_pairs.gene)
             self.bases[name] = final
-            histories[name] = {**_ranking_metrics(train, oof[:, j]), "fold_val_auroc": fold_val_auroc}
+            histories[name] = {**_ranking_metrics(meta_pairs, base_scores[:, j]), "fold_val_auroc": fold_val_auroc}
             histories[name]["final"] = dict(final_history)
         bar.close()
 
-        self.logit = np.array([(col.min() >= 0) & (col.max() <= 1) for col in oof.T], dtype=bool)
+        self.logit = np.array([(col.min() >= 0) & (col.max() <= 1) for col in base_scores.T], dtype=bool)
         self.tf_out, self.target_in = positive_degrees(train, n_genes)
-        controls = out_of_fold_degrees(train, fold, n_genes)
-        inputs = self._meta_inputs(oof, controls)
+        if fold is not None:
+            controls = out_of_fold_degrees(train, fold, n_genes)
+        else:  # validation edges are not training positives: their degrees already leave them out
+            controls = np.column_stack([self.tf_out[val.tf], self.target_in[val.gene]])
+        inputs = self._meta_inputs(base_scores, controls)
         scaler = StandardScaler().fit(inputs)
-        meta = LogisticRegression(C=1.0, random_state=seed, max_iter=1000).fit(scaler.transform(inputs), train.label)
+        meta = LogisticRegression(C=1.0, random_state=seed, max_iter=1000)
+        meta.fit(scaler.transform(inputs), meta_pairs.label)
         self.mean, self.scale = scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
         self.coef, self.intercept = meta.coef_.ravel().astype(np.float64), meta.intercept_.astype(np.float64)
 
         for name, coef in zip(self.base_names, self.coef):
             histories[name]["coef"] = float(coef)
         weights = ", ".join(f"{n} {c:+.2f}" for n, c in zip(self.feature_names, self.coef))
-        info(f"stack: meta-learner weights (standardised inputs): {weights}")
+        info(f"stack: meta-learner weights (standardised inputs, fitted on the {combine_on} pairs): {weights}")
         return {
+            "combine_on": combine_on,
             "n_folds": n_folds,
             "bases": histories,
-            "controls": {"degree": _ranking_metrics(train, controls.sum(axis=1))},
+            "controls": {"degree": _ranking_metrics(meta_pairs, controls.sum(axis=1))},
             "meta": {
                 "features": np.asarray(self.feature_names, dtype=str),
                 "coef": self.coef.copy(),
                 "intercept": float(self.intercept[0]),
-                **_ranking_metrics(train, self._combine(inputs)),
+                **_ranking_metrics(meta_pairs, self._combine(inputs)),
             },
         }
 
