@@ -29,6 +29,17 @@ Parts (``--parts``):
   skipped without it).
 - ``contention``: one fit (``dual_encoder``, 5,000 genes x 2,000 cells) idle and
   while a competing CPU-bound process spins on one core.
+- ``atlas``: the default model (``stack``) fitted and predicted on 20,000 genes x
+  100,000 cells, sparse, read with ``backed="r"`` (the 10,000-cell simulation
+  tiled ten times, as for the 100k-cell scaling file).
+- ``units``: for the models that do not finish a genome-scale fit in
+  ``--timeout`` (``--unit-models``, default ``gnt`` and ``genie3``), the real fit
+  is started and stopped after a few units of its work, timed: ``genie3``'s
+  unit is one target gene's forest (a fit grows one per gene), ``gnt``'s one
+  training step (every gene through the transformer; a fit takes up to
+  ``max_epochs`` epochs of ``epoch_pairs / batch_size`` steps per ensemble
+  member). The table gives seconds per unit and the units a full fit needs; their
+  product is a projection, labelled as such, not a measured fit.
 
 Every measurement runs in a fresh process, one at a time, with scanpy's
 ``n_jobs`` at every core the process may use (grnlink's thread control), so
@@ -221,7 +232,66 @@ def means_worker(spec: dict) -> dict:
     return {"seconds": time.perf_counter() - start, "read_s": read_s, "peak_rss_mib": peak_rss_mib()}
 
 
-WORKERS = {"fit": fit_worker, "means": means_worker}
+class _EnoughUnits(Exception):
+    """Raised by a unit probe once it has timed the units it was asked for."""
+
+
+def unit_probe(function, n_units: int, times: list[float]):
+    """``function`` wrapped to record the time of each call and stop the caller after ``n_units + 1`` calls."""
+
+    def probe(*args, **kwargs):
+        times.append(time.perf_counter())
+        if len(times) > n_units:
+            raise _EnoughUnits
+        return function(*args, **kwargs)
+
+    return probe
+
+
+def units_worker(spec: dict) -> dict:
+    """Start a genome-scale fit of ``genie3`` or ``gnt`` and time its first units of work (see ``units``)."""
+    import anndata as ad
+    import scanpy as sc
+
+    import grnlink as gl
+    from grnlink.models import genie3, gnt
+
+    sc.settings.verbosity = 1
+    sc.settings.n_jobs = int(spec.get("n_jobs", 1))
+    adata = ad.read_h5ad(spec["file"])
+    prior = dorothea(Path(spec["priors"]))
+    model, times = spec["model"], []
+    defaults = gl.models.get_model_class(model).defaults
+    if model == "genie3":  # one forest per target gene, grown one after another at n_jobs=1
+        genie3.make_forest = unit_probe(genie3.make_forest, spec["n_units"], times)
+        n_units, unit = adata.n_vars, "target gene's forest"
+    elif model == "gnt":  # a training forward is one step; scoring passes (no grad) do not count
+        forward = gnt.GeneTokenTransformer.forward
+        gnt.GeneTokenTransformer.forward = unit_probe(forward, spec["n_units"], times)
+        steps = -(-defaults["epoch_pairs"] // defaults["batch_size"])
+        n_units, unit = steps * defaults["max_epochs"] * defaults["n_ensemble"], "training step"
+    else:
+        raise ValueError(f"no unit probe for {model!r}")
+    start = time.perf_counter()
+    try:
+        gl.tl.grn_fit(adata, prior, model=model, key_added=KEY, groupby="cell_type")
+    except _EnoughUnits:
+        pass
+    else:
+        raise RuntimeError(f"{model} finished before {spec['n_units']} units: measure it with --parts fit")
+    seconds_per_unit = float(np.median(np.diff(times)))
+    return {
+        "unit": unit,
+        "setup_s": times[0] - start,
+        "seconds_per_unit": seconds_per_unit,
+        "n_units_timed": len(times) - 1,
+        "units_per_fit": n_units,
+        "projected_fit_h": (times[0] - start + seconds_per_unit * n_units) / 3600.0,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+WORKERS = {"fit": fit_worker, "means": means_worker, "units": units_worker}
 
 
 def run_worker(kind: str, spec: dict, timeout: float) -> dict:
@@ -410,8 +480,36 @@ def _peer_row(model: str, seconds: float, metrics: dict, load: float, workers: i
     }
 
 
+def part_atlas(args) -> pd.DataFrame:
+    import grnlink as gl
+
+    n_genes, n_cells = GENOME["n_genes"], 100_000
+    path = cached_file(args.cache, n_genes, n_cells, args.priors)
+    model = gl.tl._fit.DEFAULT_MODEL
+    spec = {"file": str(path), "priors": str(args.priors), "model": model, "cache": str(args.cache), "backed": True}
+    load = load_average()
+    row = {"part": "atlas", "axis": "cells (backed)", "model": model, "n_genes": n_genes, "n_cells": n_cells}
+    row.update(n_jobs=args.n_jobs, load_before=load, **run_worker("fit", {**spec, "n_jobs": args.n_jobs}, args.timeout))
+    print(pd.DataFrame([row]).to_string(index=False), flush=True)
+    return pd.DataFrame([row])
+
+
+def part_units(args) -> pd.DataFrame:
+    path = cached_file(args.cache, GENOME["n_genes"], GENOME["n_cells"], args.priors)
+    rows = []
+    for model in args.unit_models:
+        load = load_average()
+        spec = {"file": str(path), "priors": str(args.priors), "model": model, "n_units": args.n_units}
+        result = run_worker("units", {**spec, "n_jobs": args.n_jobs}, args.timeout)
+        rows.append({"part": "units", "model": model, **GENOME, "n_jobs": args.n_jobs, "load_before": load, **result})
+        print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
+    return pd.DataFrame(rows)
+
+
 PARTS = {
     "fit": part_fit,
+    "atlas": part_atlas,
+    "units": part_units,
     "peers": part_peers,
     "scaling": part_scaling,
     "means": part_means,
@@ -438,6 +536,9 @@ def report(results: pd.DataFrame, header: str) -> str:
         "uns_mib": 1,
         "h5ad_model_mib": 1,
         "load_before": 1,
+        "setup_s": 1,
+        "seconds_per_unit": 2,
+        "projected_fit_h": 1,
     }
     shown = results.copy()
     for column, digits in number.items():
@@ -455,6 +556,35 @@ def report(results: pd.DataFrame, header: str) -> str:
             "(training curves excluded); `h5ad_model_mib`: what the fit adds to the h5ad file.",
             "",
             fit[[c for c in columns if c in fit]].to_markdown(index=False),
+            "",
+        ]
+    units = shown[shown["part"] == "units"]
+    if len(units):
+        lines += [
+            "## Models that do not finish: their unit of work at genome scale",
+            "",
+            "Same data and prior as above. The real fit is started and stopped after a few units of its work;",
+            "`seconds_per_unit`: the median unit; `units_per_fit`: units a default fit needs (genie3: one forest",
+            "per gene; gnt: at most `max_epochs` x steps per epoch x `n_ensemble`, before its SVMs);",
+            "`projected_fit_h` = setup + units x seconds per unit, a **projection**, not a measured fit.",
+            "",
+            units[
+                ["model", "n_jobs", "status", "unit", "setup_s", "seconds_per_unit", "n_units_timed"]
+                + ["units_per_fit", "projected_fit_h", "peak_rss_mib", "load_before", "commit"]
+            ].to_markdown(index=False),
+            "",
+        ]
+    atlas = shown[shown["part"] == "atlas"]
+    if len(atlas):
+        lines += [
+            "## The default model on 100,000 cells, 20,000 genes (sparse, read backed)",
+            "",
+            "The 10,000-cell simulation tiled ten times, opened `backed=\"r\"`; DoRothEA human A-D as above.",
+            "",
+            atlas[
+                ["model", "n_jobs", "status", "fit_s", "predict_s", "n_edges_kept", "peak_rss_mib", "uns_mib"]
+                + ["load_before", "commit"]
+            ].to_markdown(index=False),
             "",
         ]
     scaling = shown[shown["part"] == "scaling"]
@@ -555,6 +685,8 @@ def main() -> None:
     parser.add_argument("--parts", nargs="+", choices=sorted(PARTS), default=list(PARTS))
     parser.add_argument("--models", nargs="+", default=gl.models.available_models())
     parser.add_argument("--scaling-models", nargs="+", default=["dual_encoder", "degree_adjusted"])
+    parser.add_argument("--unit-models", nargs="+", default=["gnt", "genie3"])
+    parser.add_argument("--n-units", type=int, default=5, help="units of work the units part times per model")
     parser.add_argument("--priors", type=Path, default=DEFAULT_PRIORS)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/grnlink_scale"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds one measurement may take")

@@ -173,6 +173,8 @@ def test_out_of_fold_degrees_count_only_the_other_folds_positives_rescaled():
         ({"base_options": {"degree_adjusted": {"n_layers": 3}}}, "no option"),
         ({"n_folds": 1}, "n_folds must be .*an integer >= 2"),
         ({"n_folds": "many"}, "n_folds must be .*'auto'"),
+        ({"combine_on": "both"}, "combine_on must be one of"),
+        ({"combine_on": "validation", "val_fraction": 0.0}, "validation pairs of both classes"),
     ],
 )
 def test_bad_stack_options_raise_before_any_work(adata, truth, options, message):
@@ -198,11 +200,58 @@ def test_stack_is_not_worse_than_its_worst_base_on_held_out_simulated_edges():
 
 
 def test_auto_folds_are_three_for_small_training_sets_and_two_for_genome_scale_ones(adata, truth, monkeypatch):
-    from grnlink.models import stack
-
     assert stack.resolve_n_folds("auto", stack.AUTO_FOLDS_PAIRS) == 3
     assert stack.resolve_n_folds("auto", stack.AUTO_FOLDS_PAIRS + 1) == 2
     assert stack.resolve_n_folds(4, 10**6) == 4
-    monkeypatch.setattr(stack, "AUTO_FOLDS_PAIRS", 10)  # this small fit counts as genome-scale
+    monkeypatch.setattr(stack, "AUTO_FOLDS_PAIRS", 10)  # this small fit counts as genome-scale ...
     _fit_stack(adata, truth)
-    assert int(adata.uns["grn"]["training"]["n_folds"]) == 2
+    training = adata.uns["grn"]["training"]
+    # ... but its few validation pairs are too few to fit the meta-learner on: cross-fitted, with 2 folds
+    assert training["combine_on"] == "out_of_fold" and int(training["n_folds"]) == 2
+
+
+def _pairs(n_pos, n_neg):
+    return PairSet(np.zeros(n_pos + n_neg, np.int64), np.arange(n_pos + n_neg), [1] * n_pos + [0] * n_neg)
+
+
+def test_auto_combines_on_validation_pairs_only_for_large_training_sets_with_enough_of_them():
+    enough, few = stack.AUTO_VALIDATION_PAIRS, stack.AUTO_VALIDATION_PAIRS - 1
+    large = stack.AUTO_FOLDS_PAIRS + 1
+    assert stack.resolve_combine_on("auto", stack.AUTO_FOLDS_PAIRS, _pairs(enough, enough)) == "out_of_fold"
+    assert stack.resolve_combine_on("auto", large, _pairs(enough, enough)) == "validation"
+    assert stack.resolve_combine_on("auto", large, _pairs(few, enough)) == "out_of_fold"
+    assert stack.resolve_combine_on("auto", large, _pairs(enough, few)) == "out_of_fold"
+    assert stack.resolve_combine_on("validation", 10, _pairs(1, 1)) == "validation"
+    assert stack.resolve_combine_on("out_of_fold", large, _pairs(enough, enough)) == "out_of_fold"
+    with pytest.raises(gl.InputError, match="0 positives"):
+        stack.resolve_combine_on("validation", large, _pairs(0, enough))
+
+
+def test_combining_on_validation_fits_each_base_once_and_the_meta_learner_on_the_validation_scores(
+    adata, truth, monkeypatch
+):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    split = gl.bm.split(truth, adata.var_names, seed=0)
+    fits = {name: [] for name in stack.DEFAULT_BASE_MODELS}
+    for name in stack.DEFAULT_BASE_MODELS:
+        _spy_on(monkeypatch, gl.models.get_model_class(name), fits[name])
+    _fit_stack(adata, split.prior, **split.fit_kwargs(), combine_on="validation")
+    training = adata.uns["grn"]["training"]
+    assert training["combine_on"] == "validation" and int(training["n_folds"]) == 0
+    val, held_out = _keys(adata, split.val), _keys(adata, split.exclude)
+    for name, instances in fits.items():
+        assert len(instances) == 1, f"{name}: one fit on all training pairs, no fold fits"
+        assert instances[0].spy["val"] == val and not instances[0].spy["train"] & held_out
+
+    # the meta-learner is a logistic regression of the validation labels on the final bases' validation scores
+    model = load_fitted(adata, "grn").model
+    tf, gene = (adata.var_names.get_indexer(split.val[c]) for c in ("source", "target"))
+    scores = np.column_stack([model.bases[n].score(tf, gene) for n in model.base_names])
+    degrees = np.column_stack([model.tf_out[tf], model.target_in[gene]])
+    inputs = model._meta_inputs(scores, degrees)
+    scaled = StandardScaler().fit_transform(inputs)
+    expected = LogisticRegression(C=1.0, random_state=0, max_iter=1000).fit(scaled, split.val["label"])
+    np.testing.assert_allclose(model.coef, expected.coef_.ravel(), rtol=1e-4)
+    assert training["meta"]["auroc"] > 0.5

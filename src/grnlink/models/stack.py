@@ -36,6 +36,19 @@ pairs, the stack's seed), and new pairs are scored by these refitted models,
 with degrees over all training positives. Unsupervised base models (``pcc``,
 ``genie3``) never see a label, so they are fitted once and used as they are.
 
+On a large prior the fold fits cost most of the fit, and the validation
+pairs are themselves thousands of pairs that no model was trained on:
+``combine_on="validation"`` skips the folds and fits the meta-learner on the
+final bases' scores of the validation pairs, with degrees over all training
+positives (a validation edge is never one of them). The bases early-stop on
+the same pairs, a choice among some tens of epochs, so their validation
+scores are slightly optimistic; the stack's validation metrics are then
+in-sample for its few meta-learner weights. ``"auto"`` does this only above
+:data:`AUTO_FOLDS_PAIRS` training pairs (no BEELINE network comes near; a
+genome-scale prior's validation pairs number about 6,000) and only when the
+validation pairs hold :data:`AUTO_VALIDATION_PAIRS` of each class;
+``benchmarks/auto_rules.py --study stack`` measures both ways where labels exist.
+
 Options:
 
 ``base_models`` (:data:`DEFAULT_BASE_MODELS`)
@@ -43,17 +56,23 @@ Options:
     ``"stack"`` itself is refused.
 ``base_options`` ({})
     Options per base model, e.g. ``{"dual_encoder": {"n_ensemble": 1}}``.
+``combine_on`` ("auto")
+    Pairs the meta-learner is fitted on: ``"out_of_fold"`` (cross-fitted
+    training pairs), ``"validation"`` (the validation pairs, no fold fits), or
+    ``"auto"``: out-of-fold up to 16,384 training pairs, validation above
+    when they hold 500 of each class (:func:`resolve_combine_on`).
 ``n_folds`` ("auto")
-    Cross-fitting folds (at least 2). ``"auto"``: 3 up to 16,384 training
-    pairs (every BEELINE TFs+500 network), 2 above, where half the pairs of a
-    genome-scale prior still outnumber a whole BEELINE network and each fold
-    fit saved is a quarter of the fit time (:func:`resolve_n_folds`).
+    Cross-fitting folds (at least 2) when combining out of fold. ``"auto"``: 3
+    up to 16,384 training pairs (every BEELINE TFs+500 network), 2 above, where
+    half the pairs of a genome-scale prior still outnumber a whole BEELINE
+    network and each fold fit saved is a quarter of the fit time
+    (:func:`resolve_n_folds`).
 ``use_controls`` (True)
     Add the TF out-degree and target in-degree to the meta-learner's inputs.
 
 Cost: ``n_folds + 1`` fits per supervised base model (one per fold and the
-final refit), one per unsupervised base model; scoring costs what the base
-models' scoring costs.
+final refit; one when combining on validation pairs), one per unsupervised
+base model; scoring costs what the base models' scoring costs.
 
 Examples
 --------
@@ -245,7 +264,7 @@ class Stack(LinkPredictor):
 
     See the module docstring for the cross-fitting scheme. No base score the
     meta-learner is fitted on comes from a model trained on that pair, and no
-    degree feature counts the pair's own edge.
+    degree feature counts the pair's own edge (out of fold or on validation pairs).
 
     Options (``gl.tl.grn_fit(..., model="stack", **options)``):
 
@@ -254,6 +273,10 @@ class Stack(LinkPredictor):
     ``base_options`` ({})
         Options per base model: ``{name: {option: value}}``, e.g.
         ``{"sctransnet": {"n_ensemble": 1}}``.
+    ``combine_on`` ("auto")
+        ``"out_of_fold"``, ``"validation"`` or ``"auto"`` (out of fold up to
+        16,384 training pairs, on the validation pairs above when they hold
+        500 of each class).
     ``n_folds`` ("auto")
         Cross-fitting folds, stratified per TF and label: an integer >= 2, or
         ``"auto"``: 3 up to 16,384 training pairs, 2 above.
@@ -261,15 +284,18 @@ class Stack(LinkPredictor):
         Give the meta-learner ``log1p`` of the TF's out-degree and of the
         target's in-degree over the training positives.
 
-    Cost: ``n_folds + 1`` fits per supervised base model, one per unsupervised one.
+    Cost: ``n_folds + 1`` fits per supervised base model (1 combining on
+    validation pairs), one per unsupervised one.
 
-    The training history (``adata.uns[key]["training"]``) holds, per base model,
-    its out-of-fold ``auroc``, ``auprc`` and mean per-TF ``tf_auroc`` over the
-    training pairs, each fold model's validation AUROC (``fold_val_auroc``), its
+    The training history (``adata.uns[key]["training"]``) holds ``combine_on``
+    and ``n_folds`` as resolved (0 on validation pairs) and, per base model,
+    its ``auroc``, ``auprc`` and mean per-TF ``tf_auroc`` over the pairs the
+    meta-learner was fitted on (out-of-fold training pairs, or validation
+    pairs), each fold model's validation AUROC (``fold_val_auroc``), its
     meta-learner weight (``coef``) and the final refit's own history
-    (``final``); ``controls`` the same OOF metrics for the degree control
+    (``final``); ``controls`` the same metrics for the degree control
     (TF plus target degree); ``meta`` the meta-learner's inputs
-    (``features``), ``coef``, ``intercept`` and its in-sample OOF metrics.
+    (``features``), ``coef``, ``intercept`` and its in-sample metrics.
 
     Examples
     --------
