@@ -78,6 +78,7 @@ def run(data: Path, settings: dict[str, dict], seeds: list[int]) -> pd.DataFrame
 def report(results: pd.DataFrame, header: str) -> str:
     table = results.pivot_table(index=["dataset", "task"], columns="model", values="tf_auroc", aggfunc="mean")
     overall = results.groupby("model")[["tf_auroc", "fit_s"]].agg(["mean", "std", "count"])
+    overall.columns = [f"{value} {statistic}" for value, statistic in overall.columns]
     n_seeds = results["seed"].nunique()
     return "\n".join(
         [

@@ -34,7 +34,8 @@ Parts (``--parts``):
   tiled ten times, as for the 100k-cell scaling file).
 - ``units``: for the models that do not finish a genome-scale fit in
   ``--timeout`` (``--unit-models``, default ``gnt`` and ``genie3``), the real fit
-  is started and stopped after a few units of its work, timed: ``genie3``'s
+  is started and stopped after ``--unit-seconds`` (at least 3 units) of its
+  work, each unit timed: ``genie3``'s
   unit is one target gene's forest (a fit grows one per gene), ``gnt``'s one
   training step (every gene through the transformer; a fit takes up to
   ``max_epochs`` epochs of ``epoch_pairs / batch_size`` steps per ensemble
@@ -236,12 +237,16 @@ class _EnoughUnits(Exception):
     """Raised by a unit probe once it has timed the units it was asked for."""
 
 
-def unit_probe(function, n_units: int, times: list[float]):
-    """``function`` wrapped to record the time of each call and stop the caller after ``n_units + 1`` calls."""
+MIN_UNITS = 3
+
+
+def unit_probe(function, seconds: float, times: list[float]):
+    """``function`` wrapped to record the time of each call and to stop the caller once the calls since
+    the first have taken ``seconds`` (and at least :data:`MIN_UNITS` units, each from one call to the next)."""
 
     def probe(*args, **kwargs):
         times.append(time.perf_counter())
-        if len(times) > n_units:
+        if len(times) > MIN_UNITS and times[-1] - times[0] >= seconds:
             raise _EnoughUnits
         return function(*args, **kwargs)
 
@@ -263,11 +268,11 @@ def units_worker(spec: dict) -> dict:
     model, times = spec["model"], []
     defaults = gl.models.get_model_class(model).defaults
     if model == "genie3":  # one forest per target gene, grown one after another at n_jobs=1
-        genie3.make_forest = unit_probe(genie3.make_forest, spec["n_units"], times)
+        genie3.make_forest = unit_probe(genie3.make_forest, spec["unit_seconds"], times)
         n_units, unit = adata.n_vars, "target gene's forest"
     elif model == "gnt":  # a training forward is one step; scoring passes (no grad) do not count
         forward = gnt.GeneTokenTransformer.forward
-        gnt.GeneTokenTransformer.forward = unit_probe(forward, spec["n_units"], times)
+        gnt.GeneTokenTransformer.forward = unit_probe(forward, spec["unit_seconds"], times)
         steps = -(-defaults["epoch_pairs"] // defaults["batch_size"])
         n_units, unit = steps * defaults["max_epochs"] * defaults["n_ensemble"], "training step"
     else:
@@ -278,8 +283,8 @@ def units_worker(spec: dict) -> dict:
     except _EnoughUnits:
         pass
     else:
-        raise RuntimeError(f"{model} finished before {spec['n_units']} units: measure it with --parts fit")
-    seconds_per_unit = float(np.median(np.diff(times)))
+        raise RuntimeError(f"{model} finished within {spec['unit_seconds']} s of units: measure it with --parts fit")
+    seconds_per_unit = float(np.mean(np.diff(times)))
     return {
         "unit": unit,
         "setup_s": times[0] - start,
@@ -499,7 +504,7 @@ def part_units(args) -> pd.DataFrame:
     rows = []
     for model in args.unit_models:
         load = load_average()
-        spec = {"file": str(path), "priors": str(args.priors), "model": model, "n_units": args.n_units}
+        spec = {"file": str(path), "priors": str(args.priors), "model": model, "unit_seconds": args.unit_seconds}
         result = run_worker("units", {**spec, "n_jobs": args.n_jobs}, args.timeout)
         rows.append({"part": "units", "model": model, **GENOME, "n_jobs": args.n_jobs, "load_before": load, **result})
         print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
@@ -563,8 +568,8 @@ def report(results: pd.DataFrame, header: str) -> str:
         lines += [
             "## Models that do not finish: their unit of work at genome scale",
             "",
-            "Same data and prior as above. The real fit is started and stopped after a few units of its work;",
-            "`seconds_per_unit`: the median unit; `units_per_fit`: units a default fit needs (genie3: one forest",
+            "Same data and prior as above. The real fit is started and stopped after about a minute of its work",
+            "(at least 3 units); `seconds_per_unit`: the mean unit; `units_per_fit`: units a default fit needs (genie3: one forest",
             "per gene; gnt: at most `max_epochs` x steps per epoch x `n_ensemble`, before its SVMs);",
             "`projected_fit_h` = setup + units x seconds per unit, a **projection**, not a measured fit.",
             "",
@@ -686,7 +691,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=gl.models.available_models())
     parser.add_argument("--scaling-models", nargs="+", default=["dual_encoder", "degree_adjusted"])
     parser.add_argument("--unit-models", nargs="+", default=["gnt", "genie3"])
-    parser.add_argument("--n-units", type=int, default=5, help="units of work the units part times per model")
+    parser.add_argument("--unit-seconds", type=float, default=60.0, help="seconds of units the units part times")
     parser.add_argument("--priors", type=Path, default=DEFAULT_PRIORS)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/grnlink_scale"))
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds one measurement may take")
