@@ -247,9 +247,8 @@ class ScRegNet(NeuralPredictor):
     ``fanout`` ("auto")
         Neighbours each gene reads per GNN layer while training (``None``: every
         one; an integer: that many, sampled); see :func:`grnlink.models._graph.resolve_fanout`.
-    ``dropout`` (0.2), ``lr`` (5e-4), ``weight_decay`` (1e-5), ``batch_size`` (256), ``max_epochs``, ``patience``,
-    ``epoch_pairs``
-        Trainer settings (Adam with L2 penalty, early stopping on validation AUROC).
+    ``dropout`` (0.2), ``lr`` (5e-4), ``weight_decay`` (1e-5), ``batch_size`` (256), ``max_epochs``, ``patience``
+        Trainer settings (Adam with L2 penalty, early stopping on validation AUROC), and ``epoch_pairs``.
     ``n_ensemble`` (1), ``expression_pcs`` (50)
         Members averaged; principal components of per-cell expression used as node features.
 
