@@ -175,6 +175,7 @@ def test_out_of_fold_degrees_count_only_the_other_folds_positives_rescaled():
         ({"n_folds": "many"}, "n_folds must be .*'auto'"),
         ({"combine_on": "both"}, "combine_on must be one of"),
         ({"combine_on": "validation", "val_fraction": 0.0}, "validation pairs of both classes"),
+        ({"combine_on": "validation", "n_folds": 3}, "does not cross-fit"),
     ],
 )
 def test_bad_stack_options_raise_before_any_work(adata, truth, options, message):
@@ -221,6 +222,7 @@ def test_auto_combines_on_validation_pairs_only_for_large_training_sets_with_eno
     assert stack.resolve_combine_on("auto", large, _pairs(enough, enough)) == "validation"
     assert stack.resolve_combine_on("auto", large, _pairs(few, enough)) == "out_of_fold"
     assert stack.resolve_combine_on("auto", large, _pairs(enough, few)) == "out_of_fold"
+    assert stack.resolve_combine_on("auto", large, _pairs(enough, enough), n_folds=4) == "out_of_fold", "folds kept"
     assert stack.resolve_combine_on("validation", 10, _pairs(1, 1)) == "validation"
     assert stack.resolve_combine_on("out_of_fold", large, _pairs(enough, enough)) == "out_of_fold"
     with pytest.raises(gl.InputError, match="0 positives"):

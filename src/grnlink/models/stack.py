@@ -59,8 +59,9 @@ Options:
 ``combine_on`` ("auto")
     Pairs the meta-learner is fitted on: ``"out_of_fold"`` (cross-fitted
     training pairs), ``"validation"`` (the validation pairs, no fold fits), or
-    ``"auto"``: out-of-fold up to 16,384 training pairs, validation above
-    when they hold 500 of each class (:func:`resolve_combine_on`).
+    ``"auto"``: out-of-fold up to 16,384 training pairs or when ``n_folds``
+    is given, validation above when they hold 500 of each class
+    (:func:`resolve_combine_on`).
 ``n_folds`` ("auto")
     Cross-fitting folds (at least 2) when combining out of fold. ``"auto"``: 3
     up to 16,384 training pairs (every BEELINE TFs+500 network), 2 above, where
@@ -145,6 +146,11 @@ def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
     for name, opts in options.items():
         if not isinstance(opts, Mapping):
             raise InputError(f"base_options[{name!r}] must be a dict of options, got {opts!r}.")
+    if params["combine_on"] == "validation" and params["n_folds"] != "auto":
+        raise InputError(
+            f"n_folds={params['n_folds']!r} sets cross-fitting folds, but combine_on='validation' does not "
+            "cross-fit; drop n_folds or use combine_on='out_of_fold'."
+        )
     return names
 
 
@@ -158,17 +164,19 @@ def resolve_n_folds(n_folds: int | str, n_train: int) -> int:
     return int(n_folds)
 
 
-def resolve_combine_on(combine_on: str, n_train: int, val: PairSet) -> str:
-    """Pairs the meta-learner is fitted on, for the option ``combine_on``.
+def resolve_combine_on(combine_on: str, n_train: int, val: PairSet, n_folds: int | str = "auto") -> str:
+    """Pairs the meta-learner is fitted on, for the options ``combine_on`` and ``n_folds``.
 
-    ``"auto"``: ``"out_of_fold"`` up to :data:`AUTO_FOLDS_PAIRS` training pairs;
-    above, ``"validation"`` when the validation pairs hold at least
-    :data:`AUTO_VALIDATION_PAIRS` positives and as many negatives (else ``"out_of_fold"``).
+    ``"auto"``: ``"out_of_fold"`` up to :data:`AUTO_FOLDS_PAIRS` training pairs
+    or when ``n_folds`` is set; above, ``"validation"`` when the validation
+    pairs hold at least :data:`AUTO_VALIDATION_PAIRS` positives and as many
+    negatives (else ``"out_of_fold"``).
     """
     n_neg = len(val) - val.n_pos
     if combine_on == "auto":
         enough = min(val.n_pos, n_neg) >= AUTO_VALIDATION_PAIRS
-        return "validation" if n_train > AUTO_FOLDS_PAIRS and enough else "out_of_fold"
+        large = n_train > AUTO_FOLDS_PAIRS and n_folds == "auto"  # folds the user asked for are kept
+        return "validation" if large and enough else "out_of_fold"
     if combine_on == "validation" and not (val.n_pos and n_neg):
         raise InputError(
             f"combine_on='validation' fits the meta-learner on the validation pairs, but they hold {val.n_pos} "
@@ -275,8 +283,8 @@ class Stack(LinkPredictor):
         ``{"sctransnet": {"n_ensemble": 1}}``.
     ``combine_on`` ("auto")
         ``"out_of_fold"``, ``"validation"`` or ``"auto"`` (out of fold up to
-        16,384 training pairs, on the validation pairs above when they hold
-        500 of each class).
+        16,384 training pairs or when ``n_folds`` is given, on the validation
+        pairs above when they hold 500 of each class).
     ``n_folds`` ("auto")
         Cross-fitting folds, stratified per TF and label: an integer >= 2, or
         ``"auto"``: 3 up to 16,384 training pairs, 2 above.
@@ -363,7 +371,7 @@ class Stack(LinkPredictor):
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
     ) -> dict[str, Any]:
         self.check_features(features)
-        combine_on = resolve_combine_on(self.params["combine_on"], len(train), val)
+        combine_on = resolve_combine_on(self.params["combine_on"], len(train), val, self.params["n_folds"])
         n_folds = resolve_n_folds(self.params["n_folds"], len(train)) if combine_on == "out_of_fold" else 0
         fold = cross_fit_folds(train, n_folds, seed) if n_folds else None
         meta_pairs = train if fold is not None else val
