@@ -40,7 +40,8 @@ Parts (``--parts``):
   training step (every gene through the transformer; a fit takes up to
   ``max_epochs`` epochs of ``epoch_pairs / batch_size`` steps per ensemble
   member). The table gives seconds per unit and the units a full fit needs; their
-  product is a projection, labelled as such, not a measured fit.
+  product is a projection, labelled as such, not a measured fit, and only as good
+  as the first units are typical of the rest.
 
 Every measurement runs in a fresh process, one at a time, with scanpy's
 ``n_jobs`` at every core the process may use (grnlink's thread control), so
@@ -571,7 +572,9 @@ def report(results: pd.DataFrame, header: str) -> str:
             "Same data and prior as above. The real fit is started and stopped after about a minute of its work",
             "(at least 3 units); `seconds_per_unit`: the mean unit; `units_per_fit`: units a default fit needs (genie3: one forest",
             "per gene; gnt: at most `max_epochs` x steps per epoch x `n_ensemble`, before its SVMs);",
-            "`projected_fit_h` = setup + units x seconds per unit, a **projection**, not a measured fit.",
+            "`projected_fit_h` = setup + units x seconds per unit, a **projection**, not a measured fit; the units",
+            "timed are the fit's first ones, which need not be typical (genie3's first genes were cheaper than",
+            "the rest: compare its row in the fit table).",
             "",
             units[
                 ["model", "n_jobs", "status", "unit", "setup_s", "seconds_per_unit", "n_units_timed"]
