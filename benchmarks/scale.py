@@ -315,13 +315,18 @@ def run_worker(kind: str, spec: dict, timeout: float) -> dict:
 
 
 # ------------------------------------------------------------- parts ------------------------------------------------
+def worker_spec(args, path: Path, model: str, **extra) -> dict:
+    """What a worker needs to measure ``model`` on the file at ``path`` (plus ``extra`` keys)."""
+    spec = {"file": str(path), "priors": str(args.priors), "model": model, "cache": str(args.cache)}
+    return {**spec, "n_jobs": args.n_jobs, **extra}
+
+
 def part_fit(args) -> pd.DataFrame:
     path = cached_file(args.cache, GENOME["n_genes"], GENOME["n_cells"], args.priors)
     rows = []
     for model in args.models:
         load = load_average()
-        spec = {"file": str(path), "priors": str(args.priors), "model": model, "cache": str(args.cache)}
-        result = run_worker("fit", {**spec, "n_jobs": args.n_jobs}, args.timeout)
+        result = run_worker("fit", worker_spec(args, path, model), args.timeout)
         rows.append({"part": "fit", "model": model, **GENOME, "n_jobs": args.n_jobs, "load_before": load, **result})
         print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
@@ -333,19 +338,17 @@ def part_scaling(args) -> pd.DataFrame:
     for model in args.scaling_models:
         for axis, n_genes, n_cells in sizes:
             path = cached_file(args.cache, n_genes, n_cells, args.priors)
-            spec = {"file": str(path), "priors": str(args.priors), "model": model, "cache": str(args.cache)}
-            rows.append(_scaling_row(model, axis, n_genes, n_cells, {**spec, "n_jobs": args.n_jobs}, args.timeout))
+            rows.append(_sized_fit_row(model, axis, n_genes, n_cells, worker_spec(args, path, model), args.timeout))
         # 100k cells: the file is written once, read backed (the fit reads its cell subsample and the means)
         path = cached_file(args.cache, 5_000, 100_000, args.priors)
-        spec = {"file": str(path), "priors": str(args.priors), "model": model, "cache": str(args.cache), "backed": True}
-        spec["n_jobs"] = args.n_jobs
-        rows.append(_scaling_row(model, "cells (backed)", 5_000, 100_000, spec, args.timeout))
+        spec = worker_spec(args, path, model, backed=True)
+        rows.append(_sized_fit_row(model, "cells (backed)", 5_000, 100_000, spec, args.timeout))
     return pd.DataFrame(rows)
 
 
-def _scaling_row(model, axis, n_genes, n_cells, spec, timeout) -> dict:
+def _sized_fit_row(model, axis, n_genes, n_cells, spec, timeout, part: str = "scaling") -> dict:
     load = load_average()
-    row = {"part": "scaling", "axis": axis, "model": model, "n_genes": n_genes, "n_cells": n_cells}
+    row = {"part": part, "axis": axis, "model": model, "n_genes": n_genes, "n_cells": n_cells}
     row["n_jobs"] = spec["n_jobs"]
     row.update(load_before=load, **run_worker("fit", spec, timeout))
     print(pd.DataFrame([row]).to_string(index=False), flush=True)
@@ -492,12 +495,8 @@ def part_atlas(args) -> pd.DataFrame:
     n_genes, n_cells = GENOME["n_genes"], 100_000
     path = cached_file(args.cache, n_genes, n_cells, args.priors)
     model = gl.tl._fit.DEFAULT_MODEL
-    spec = {"file": str(path), "priors": str(args.priors), "model": model, "cache": str(args.cache), "backed": True}
-    load = load_average()
-    row = {"part": "atlas", "axis": "cells (backed)", "model": model, "n_genes": n_genes, "n_cells": n_cells}
-    row.update(n_jobs=args.n_jobs, load_before=load, **run_worker("fit", {**spec, "n_jobs": args.n_jobs}, args.timeout))
-    print(pd.DataFrame([row]).to_string(index=False), flush=True)
-    return pd.DataFrame([row])
+    spec = worker_spec(args, path, model, backed=True)
+    return pd.DataFrame([_sized_fit_row(model, "cells (backed)", n_genes, n_cells, spec, args.timeout, part="atlas")])
 
 
 def part_units(args) -> pd.DataFrame:
@@ -505,8 +504,7 @@ def part_units(args) -> pd.DataFrame:
     rows = []
     for model in args.unit_models:
         load = load_average()
-        spec = {"file": str(path), "priors": str(args.priors), "model": model, "unit_seconds": args.unit_seconds}
-        result = run_worker("units", {**spec, "n_jobs": args.n_jobs}, args.timeout)
+        result = run_worker("units", worker_spec(args, path, model, unit_seconds=args.unit_seconds), args.timeout)
         rows.append({"part": "units", "model": model, **GENOME, "n_jobs": args.n_jobs, "load_before": load, **result})
         print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     return pd.DataFrame(rows)
@@ -570,8 +568,9 @@ def report(results: pd.DataFrame, header: str) -> str:
             "## Models that do not finish: their unit of work at genome scale",
             "",
             "Same data and prior as above. The real fit is started and stopped after about a minute of its work",
-            "(at least 3 units); `seconds_per_unit`: the mean unit; `units_per_fit`: units a default fit needs (genie3: one forest",
-            "per gene; gnt: at most `max_epochs` x steps per epoch x `n_ensemble`, before its SVMs);",
+            "(at least 3 units); `seconds_per_unit`: the mean unit; `units_per_fit`: units a default fit",
+            "needs (genie3: one forest per gene; gnt: at most `max_epochs` x steps per epoch x `n_ensemble`,",
+            "before its SVMs);",
             "`projected_fit_h` = setup + units x seconds per unit, a **projection**, not a measured fit; the units",
             "timed are the fit's first ones, which need not be typical (genie3's first genes were cheaper than",
             "the rest: compare its row in the fit table).",
@@ -587,7 +586,7 @@ def report(results: pd.DataFrame, header: str) -> str:
         lines += [
             "## The default model on 100,000 cells, 20,000 genes (sparse, read backed)",
             "",
-            "The 10,000-cell simulation tiled ten times, opened `backed=\"r\"`; DoRothEA human A-D as above.",
+            'The 10,000-cell simulation tiled ten times, opened `backed="r"`; DoRothEA human A-D as above.',
             "",
             atlas[
                 ["model", "n_jobs", "status", "fit_s", "predict_s", "n_edges_kept", "peak_rss_mib", "uns_mib"]

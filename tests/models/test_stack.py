@@ -111,14 +111,20 @@ def _spy_on(monkeypatch, cls, fits):
     monkeypatch.setattr(cls, "score", spy_score)
 
 
-def test_no_base_model_scores_its_own_training_pairs_and_final_bases_never_see_held_out_pairs(
-    adata, truth, monkeypatch
-):
+def _fit_spied_stack(adata, truth, monkeypatch, **options):
+    """Fit the default stack on a per-TF split with every base class spied on; the split and the spied instances."""
     split = gl.bm.split(truth, adata.var_names, seed=0)
     fits = {name: [] for name in stack.DEFAULT_BASE_MODELS}
     for name in stack.DEFAULT_BASE_MODELS:
         _spy_on(monkeypatch, gl.models.get_model_class(name), fits[name])
-    _fit_stack(adata, split.prior, **split.fit_kwargs(), n_folds=3)
+    _fit_stack(adata, split.prior, **split.fit_kwargs(), **options)
+    return split, fits
+
+
+def test_no_base_model_scores_its_own_training_pairs_and_final_bases_never_see_held_out_pairs(
+    adata, truth, monkeypatch
+):
+    split, fits = _fit_spied_stack(adata, truth, monkeypatch, n_folds=3)
     val, held_out = _keys(adata, split.val), _keys(adata, split.exclude)
 
     for name, instances in fits.items():
@@ -235,11 +241,7 @@ def test_combining_on_validation_fits_each_base_once_and_the_meta_learner_on_the
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    split = gl.bm.split(truth, adata.var_names, seed=0)
-    fits = {name: [] for name in stack.DEFAULT_BASE_MODELS}
-    for name in stack.DEFAULT_BASE_MODELS:
-        _spy_on(monkeypatch, gl.models.get_model_class(name), fits[name])
-    _fit_stack(adata, split.prior, **split.fit_kwargs(), combine_on="validation")
+    split, fits = _fit_spied_stack(adata, truth, monkeypatch, combine_on="validation")
     training = adata.uns["grn"]["training"]
     assert training["combine_on"] == "validation" and int(training["n_folds"]) == 0
     val, held_out = _keys(adata, split.val), _keys(adata, split.exclude)
