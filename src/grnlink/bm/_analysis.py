@@ -73,13 +73,13 @@ def gene_representations(adata: AnnData, key: str = "grn") -> list[np.ndarray]:
     MLP over the training graph) and ``sctransnet`` (target channel).
     """
     model = _neural_model(adata, key)
+    # a stored gnt keeps its gene embeddings, not its networks: no members after loading
+    if not model.members or not all(hasattr(member, "gene_representations") for member in model.members):
+        raise InputError(
+            f"{model.name} does not expose gene representations; see gl.bm.gene_representations for the models that do."
+        )
     out = []
     for member in model.members:
-        if not hasattr(member, "gene_representations"):
-            raise InputError(
-                f"{model.name} does not expose gene representations; "
-                "see gl.bm.gene_representations for the models that do."
-            )
         member.eval()
         out.append(member.gene_representations().double().numpy())
     return out
@@ -157,7 +157,7 @@ def prune(adata: AnnData, fraction: float, *, key: str = "grn", key_added: str |
     """
     check_args(fraction=(fraction, FRACTION), key_added=(key_added, optional(KEY)))
     model = _neural_model(adata, key)
-    if not _hidden_layers(model.members[0]):
+    if not model.members or not _hidden_layers(model.members[0]):
         raise InputError(f"{model.name} has no fully connected hidden layers to prune.")
     for member in model.members:
         prune_hidden_units(member, fraction)

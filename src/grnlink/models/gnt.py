@@ -103,6 +103,8 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -111,20 +113,38 @@ from sklearn.svm import SVC, LinearSVC
 from torch import nn
 
 from .._pairs import PairSet
-from .._validation import FRACTION, NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER, InputError, one_of
+from .._validation import (
+    FRACTION,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    InputError,
+    any_of,
+    int_at_least,
+    one_of,
+)
 from ._neural import _MEMBER_SEED_STRIDE, NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor
 from ._registry import register
 from ._trainer import TRAINER_SEARCH_SPACE
 
 SVM_KERNELS = ("rbf", "linear")
+# "auto" rules for genome scale, each checked on BEELINE by benchmarks/auto_rules.py --study gnt: every BEELINE
+# data set (at most ~1,700 genes, ~12,000 training pairs) keeps full attention and the RBF kernel
+FULL_CONTEXT_GENES = 4_096  # up to this many genes, every training step attends over every gene
+AUTO_CONTEXT = 2_048  # tokens per training sequence above it
+RBF_TRAINING_PAIRS = 16_384  # up to this many training pairs the SVM is RBF, above it linear
 _KERNEL_CHUNK_ELEMENTS = 1 << 22  # pairs x support vectors per block of the RBF decision function
 
 
 class GeneTokenTransformer(nn.Module):
-    """Transformer encoder over all gene tokens, scored by a diagonal bilinear head.
+    """Transformer encoder over gene tokens, scored by a diagonal bilinear head.
 
-    ``module(tf, gene)`` encodes every gene (one sequence of ``n_genes`` tokens)
-    and returns ``sum_k w_k H[tf, k] H[gene, k] / sqrt(d) + b`` per pair.
+    ``module(tf, gene)`` encodes the genes as one sequence and returns
+    ``sum_k w_k H[tf, k] H[gene, k] / sqrt(d) + b`` per pair. In eval mode,
+    and in training when ``context`` is ``None`` or covers every gene, the
+    sequence is every gene; otherwise a training step's sequence is the
+    batch's genes plus genes drawn at random (torch's global RNG) up to
+    ``context`` tokens (see :func:`context_genes`).
     """
 
     def __init__(
@@ -139,10 +159,13 @@ class GeneTokenTransformer(nn.Module):
         dropout: float,
         attention_dropout: float,
         alpha: float,
+        context: int | None = None,
     ):
         super().__init__()
         self.register_buffer("features", features, persistent=False)
         self.alpha = alpha
+        self.n_genes = n_genes
+        self.context = context
         self.identity = nn.Embedding(n_genes, d)
         # a one-hot vector through nn.Linear(n_genes, d): the same rows, initialised as that layer would be
         bound = 1.0 / math.sqrt(n_genes)
@@ -155,22 +178,66 @@ class GeneTokenTransformer(nn.Module):
         self.head_bias = nn.Parameter(torch.zeros(()))
         self.scale = 1.0 / math.sqrt(d)
 
-    def tokens(self) -> torch.Tensor:
-        """Gene tokens (n_genes x d): identity embedding plus ``alpha`` x projected expression."""
-        out = self.identity.weight
+    def tokens(self, genes: torch.Tensor | None = None) -> torch.Tensor:
+        """Tokens of ``genes`` (every gene when ``None``): identity embedding plus ``alpha`` x projected expression."""
+        # index_select, not advanced indexing: its backward is deterministic on several CPU threads
+        out = self.identity.weight if genes is None else self.identity.weight.index_select(0, genes)
         if self.expression is not None:
-            out = out + self.alpha * self.expression(self.features)
+            features = self.features if genes is None else self.features.index_select(0, genes)
+            out = out + self.alpha * self.expression(features)
         return out
 
-    def embed(self) -> torch.Tensor:
-        """Gene embeddings ``H`` (n_genes x d): the tokens through the encoder as one sequence."""
-        return self.encoder(self.tokens().unsqueeze(0)).squeeze(0)
+    def embed(self, genes: torch.Tensor | None = None) -> torch.Tensor:
+        """Embeddings ``H`` of ``genes`` (every gene when ``None``): their tokens encoded as one sequence."""
+        with mha_fastpath(False):
+            return self.encoder(self.tokens(genes).unsqueeze(0)).squeeze(0)
 
     def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        h = self.embed()
-        # index_select, not h[tf]: its backward is deterministic on several CPU threads, advanced indexing's is not
+        if self.training and self.context is not None and self.context < self.n_genes:
+            sequence, slot = context_genes(tf, gene, self.n_genes, self.context)
+            h, tf, gene = self.embed(sequence), slot[tf], slot[gene]
+        else:
+            h = self.embed()
         edges = h.index_select(0, tf) * h.index_select(0, gene)
         return (edges * self.head_weight).sum(-1) * self.scale + self.head_bias
+
+
+@contextmanager
+def mha_fastpath(enabled: bool) -> Iterator[None]:
+    """Turn PyTorch's inference fast path of transformer layers on or off, restoring the caller's setting.
+
+    The fast path (eval mode, no gradients) encodes one sequence of 20,000
+    gene tokens in about 40 s on one CPU core, the regular path in about 6 s
+    (1,700 tokens: 0.16 s against 0.05 s); the two agree to about 1e-6.
+    """
+    previous = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(enabled)
+    try:
+        yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(previous)
+
+
+def context_genes(
+    tf: torch.Tensor, gene: torch.Tensor, n_genes: int, context: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A training step's sequence: the batch's genes, then others drawn uniformly until ``context`` tokens.
+
+    Returns the sequence (gene positions) and ``slot``, each gene's position
+    in it (-1 for genes left out). When the batch alone holds ``context``
+    genes or more, the sequence is the batch's genes. Draws from torch's
+    global RNG, which the trainer seeds.
+    """
+    batch = torch.unique(torch.cat([tf, gene]))
+    n_drawn = max(context - len(batch), 0)
+    if n_drawn:
+        outside = torch.ones(n_genes, dtype=torch.bool)
+        outside[batch] = False
+        others = torch.nonzero(outside).squeeze(1)
+        batch = torch.cat([batch, others[torch.randperm(len(others))[:n_drawn]]])
+    slot = torch.full((n_genes,), -1, dtype=torch.int64)
+    slot[batch] = torch.arange(len(batch))
+    return batch, slot
 
 
 @torch.no_grad()
@@ -235,6 +302,32 @@ def svm_decision(x: np.ndarray, state: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
+def resolve_context(context: int | str | None, n_genes: int) -> int | None:
+    """Tokens per training sequence (``None``: every gene) for the option ``context``.
+
+    ``"auto"``: every gene up to :data:`FULL_CONTEXT_GENES` (4,096) genes, and
+    :data:`AUTO_CONTEXT` (2,048) above. At 20,000 genes a step over every gene
+    costs about 17 s on one CPU core (attention is quadratic in the sequence);
+    the embeddings that are stored and scored always attend over every gene.
+    """
+    if context == "auto":
+        return None if n_genes <= FULL_CONTEXT_GENES else AUTO_CONTEXT
+    return None if context is None or int(context) >= n_genes else int(context)
+
+
+def resolve_svm_kernel(kernel: str, n_training_pairs: int) -> str:
+    """The SVM kernel for the option ``svm_kernel``: ``"auto"`` is RBF up to :data:`RBF_TRAINING_PAIRS`, else linear.
+
+    An RBF SVM's fit grows about quadratically with its training pairs, it
+    keeps a large share of them as support vectors (stored, and each one read
+    for every scored pair); a linear SVM factorises, so genome-wide scoring is
+    one matrix product per member.
+    """
+    if kernel == "auto":
+        return "rbf" if n_training_pairs <= RBF_TRAINING_PAIRS else "linear"
+    return kernel
+
+
 def check_options(params: dict[str, Any]) -> None:
     """Raise :class:`InputError` for option combinations the model cannot use.
 
@@ -254,9 +347,17 @@ class GNT(NeuralPredictor):
         Token width, attention heads, encoder layers, feed-forward width and dropout.
     ``alpha`` (1.0)
         Weight of the projected expression in each gene token (0: identity only).
-    ``svm_kernel`` ("rbf"), ``svm_c`` (1.0)
+    ``svm_kernel`` ("auto"), ``svm_c`` (1.0)
         ``"rbf"`` (``SVC``, gamma ``"scale"``) or ``"linear"`` (``LinearSVC``), and
-        its regularisation ``C``; classes are balanced.
+        its regularisation ``C``; classes are balanced. ``"auto"``: RBF up to
+        16,384 training pairs (every BEELINE fit), linear above (genome-scale
+        priors); see :func:`grnlink.models.gnt.resolve_svm_kernel`.
+    ``context`` ("auto")
+        Gene tokens per training step's sequence: ``None`` every gene, an
+        integer the batch's genes plus randomly drawn ones up to that many;
+        ``"auto"`` every gene up to 4,096 genes, 2,048 tokens above (see
+        :func:`grnlink.models.gnt.resolve_context`). Stored embeddings always
+        attend over every gene.
     ``attention_dropout`` (0.0)
         Dropout on the attention weights (any value > 0 makes training ~8x slower on a CPU).
     ``lr`` (5e-3), ``weight_decay`` (0), ``batch_size`` (1024), ``max_epochs`` (60), ``patience`` (10)
@@ -294,8 +395,9 @@ class GNT(NeuralPredictor):
         "dropout": 0.1,
         "attention_dropout": 0.0,
         "alpha": 1.0,
-        "svm_kernel": "rbf",
+        "svm_kernel": "auto",
         "svm_c": 1.0,
+        "context": "auto",
     }
     schema = {
         **NEURAL_SCHEMA,
@@ -306,8 +408,9 @@ class GNT(NeuralPredictor):
         "dropout": FRACTION,
         "attention_dropout": FRACTION,
         "alpha": NON_NEGATIVE_NUMBER,
-        "svm_kernel": one_of(*SVM_KERNELS),
+        "svm_kernel": one_of("auto", *SVM_KERNELS),
         "svm_c": POSITIVE_NUMBER,
+        "context": any_of(one_of("auto", None), int_at_least(2)),
     }
     search_space = {
         "lr": TRAINER_SEARCH_SPACE["lr"],
@@ -335,18 +438,22 @@ class GNT(NeuralPredictor):
             dropout=float(p["dropout"]),
             attention_dropout=float(p["attention_dropout"]),
             alpha=float(p["alpha"]),
+            context=resolve_context(p["context"], n_genes),
         )
 
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
     ) -> dict[str, Any]:
         history = super().fit(features, train, val, n_genes=n_genes, seed=seed)
+        kernel = resolve_svm_kernel(str(self.params["svm_kernel"]), len(train))
+        context = resolve_context(self.params["context"], n_genes)
+        history.update(svm_kernel=kernel, context=n_genes if context is None else context)
         self.embeddings = np.stack([gene_embeddings(m) for m in self.members])
         self.svms = [
             fit_svm(
                 edge_embeddings(h, train.tf, train.gene),
                 train.label,
-                kernel=str(self.params["svm_kernel"]),
+                kernel=kernel,
                 c=float(self.params["svm_c"]),
                 seed=seed + i * _MEMBER_SEED_STRIDE,
             )
@@ -372,14 +479,17 @@ class GNT(NeuralPredictor):
         return np.mean(decisions, axis=0)
 
     def get_state(self) -> dict[str, Any]:
-        state = super().get_state()
-        state["embeddings"] = self.embeddings
-        state["svm"] = {f"member{i}": dict(s) for i, s in enumerate(self.svms)}
-        return state
+        # scoring reads the gene embeddings and the SVMs only: the transformers (each with a genes x d identity
+        # table) and their inputs are not stored (format 4; earlier formats kept them, and still load)
+        return {"embeddings": self.embeddings, "svm": {f"member{i}": dict(s) for i, s in enumerate(self.svms)}}
 
     def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
-        super().set_state(features, state, n_genes=n_genes)
-        self.embeddings = np.asarray(state["embeddings"], dtype=np.float32)
+        self.features = features
+        self.members = []
+        embeddings = np.asarray(state["embeddings"], dtype=np.float32)
+        if embeddings.ndim != 3 or embeddings.shape[1] != n_genes:
+            raise ValueError(f"embeddings have shape {embeddings.shape}, not (members, {n_genes}, d)")
+        self.embeddings = embeddings
         svm = state["svm"]
         self.svms = [
             {k: np.asarray(v, dtype=np.float64) for k, v in svm[f"member{i}"].items()} for i in range(len(svm))

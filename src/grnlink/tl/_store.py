@@ -26,7 +26,10 @@ arrays to the schema). Format 3 stores only the feature groups the model
 scores from (earlier formats kept every group, the genes x cells expression
 included, which made a fit at 20,000 genes weigh hundreds of MB), and
 ``rebuilt_features``; earlier entries still load as they are, since they hold
-everything. Entries of format 1, and entries without
+everything. Format 4: ``gnt``'s state keeps its gene embeddings and SVMs only
+(earlier formats also kept its transformers, a genes x d identity table per
+member, and their inputs, which scoring never reads); earlier ``gnt`` entries
+still load and score the same. Entries of format 1, and entries without
 ``format_version`` (written by grnlink 0.1.0 before the format had a version,
 read as format 0, "legacy"), are still valid: they lack the calibration, so
 :func:`grnlink.tl.grn_predict` reports a NaN ``probability`` with a warning and
@@ -61,7 +64,7 @@ from ..models import LinkPredictor, get_model_class
 from ._calibration import CALIBRATION_METHODS, calibrated
 from ._features import REBUILT_GROUPS, rebuild_features
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 LEGACY_VERSION = 0  # entries written before the format had a version
 _REQUIRED = ("model", "params", "genes", "tfs", "prior", "features", "state")
 
