@@ -144,6 +144,8 @@ def test_gnt_transformer_and_svm_see_training_pairs_only(adata, truth, fast, mon
         ({"dropout": 1.0}, "dropout"),
         ({"alpha": -1.0}, "alpha"),
         ({"svm_c": 0}, "svm_c"),
+        ({"context": 1}, "context"),
+        ({"context": "all"}, "context"),
     ],
 )
 def test_gnt_rejects_bad_options(options, match):
@@ -161,3 +163,90 @@ def test_gnt_tokens_are_identity_plus_alpha_weighted_expression():
     assert without_features.expression is None and torch.equal(
         without_features.tokens(), without_features.identity.weight
     )
+
+
+def test_auto_rules_keep_full_attention_and_the_rbf_kernel_below_genome_scale():
+    assert gnt.resolve_context("auto", gnt.FULL_CONTEXT_GENES) is None
+    assert gnt.resolve_context("auto", gnt.FULL_CONTEXT_GENES + 1) == gnt.AUTO_CONTEXT
+    assert gnt.resolve_context(None, 10**5) is None
+    assert gnt.resolve_context(400, 400) is None and gnt.resolve_context(300, 400) == 300
+    assert gnt.resolve_svm_kernel("auto", gnt.RBF_TRAINING_PAIRS) == "rbf"
+    assert gnt.resolve_svm_kernel("auto", gnt.RBF_TRAINING_PAIRS + 1) == "linear"
+    assert gnt.resolve_svm_kernel("rbf", 10**6) == "rbf" and gnt.resolve_svm_kernel("linear", 10) == "linear"
+
+
+def test_context_genes_holds_the_batch_then_distinct_drawn_genes():
+    tf, gene = torch.tensor([0, 0, 1]), torch.tensor([5, 7, 5])
+    torch.manual_seed(0)
+    sequence, slot = gnt.context_genes(tf, gene, 50, 10)
+    assert sequence[:4].tolist() == [0, 1, 5, 7]
+    assert len(set(sequence.tolist())) == len(sequence) == 10
+    assert torch.equal(slot[sequence], torch.arange(10)) and int((slot >= 0).sum()) == 10
+    crowded, _ = gnt.context_genes(torch.arange(8), torch.arange(8, 16), 50, 10)
+    assert crowded.tolist() == list(range(16))  # the batch's genes are never dropped
+
+
+def test_a_training_step_attends_over_its_context_and_eval_over_every_gene():
+    x = torch.randn(60, 5, generator=torch.Generator().manual_seed(0))
+    module = gl.models.get_model_class("gnt")(dropout=0.0, context=12).build(x, 60)
+    tf, gene = torch.tensor([0, 1, 2]), torch.tensor([10, 20, 30])
+
+    def head(h, tf_rows, gene_rows):
+        return (h[tf_rows] * h[gene_rows] * module.head_weight).sum(-1) * module.scale + module.head_bias
+
+    module.train()
+    torch.manual_seed(1)
+    trained = module(tf, gene)
+    torch.manual_seed(1)
+    sequence, slot = gnt.context_genes(tf, gene, 60, 12)
+    torch.testing.assert_close(trained, head(module.embed(sequence), slot[tf], slot[gene]))
+    module.eval()
+    evaluated = module(tf, gene)
+    torch.testing.assert_close(evaluated, head(module.embed(), tf, gene))
+    assert not torch.allclose(trained, evaluated)  # 12 of 60 genes in the training sequence
+
+
+def test_genome_scale_rules_fit_reproducibly_and_store_only_embeddings_and_svms(adata, truth, fast, monkeypatch):
+    monkeypatch.setattr(gnt, "FULL_CONTEXT_GENES", 100)  # the fixture has 160 genes
+    monkeypatch.setattr(gnt, "AUTO_CONTEXT", 48)
+    monkeypatch.setattr(gnt, "RBF_TRAINING_PAIRS", 10)
+    lengths, original = [], gnt.context_genes
+
+    def spy(*args):
+        sequence, slot = original(*args)
+        lengths.append(len(sequence))
+        return sequence, slot
+
+    monkeypatch.setattr(gnt, "context_genes", spy)
+    scores = []
+    for _ in range(2):
+        gl.tl.grn_fit(adata, truth, model="gnt", groupby="cell_type", seed=1, **{**fast, "max_epochs": 3})
+        scores.append(_predict(adata))
+    np.testing.assert_array_equal(scores[0], scores[1])
+    entry = adata.uns["grn"]
+    assert entry["training"]["context"] == 48 and entry["training"]["svm_kernel"] == "linear"
+    assert lengths and min(lengths) >= 48
+    assert set(entry["state"]) == {"embeddings", "svm"} and "coef" in entry["state"]["svm"]["member0"]
+
+
+def test_a_format_3_gnt_entry_with_its_transformers_still_predicts_the_same(adata, truth, fast, tmp_path):
+    from grnlink.tl import _store
+
+    gl.tl.grn_fit(adata, truth, model="gnt", groupby="cell_type", **{**fast, "max_epochs": 2})
+    before = _predict(adata)
+    entry = adata.uns["grn"]
+    d = entry["state"]["embeddings"].shape[2]
+    entry["state"]["inputs"] = np.ones((adata.n_vars, 7), dtype=np.float32)  # what format 3 also kept
+    entry["state"]["members"] = {"member0": {"identity.weight": np.ones((adata.n_vars, d), dtype=np.float32)}}
+    entry["state"]["tf_genes"] = np.arange(5)
+    entry["format_version"] = 3
+    entry["schema"] = _store._to_json(
+        _store.array_schema(
+            entry["features"],
+            entry["state"],
+            prior_weight=entry["prior"]["weight"],
+            calibration=entry.get("calibration"),
+        )
+    )
+    adata.write_h5ad(tmp_path / "format3.h5ad")
+    np.testing.assert_array_equal(_predict(ad.read_h5ad(tmp_path / "format3.h5ad")), before)
