@@ -566,9 +566,10 @@ def report(results: pd.DataFrame, header: str) -> str:
     units = shown[shown["part"] == "units"]
     if len(units):
         lines += [
-            "## Models that do not finish: their unit of work at genome scale",
+            "## Units of work at genome scale",
             "",
-            "Same data and prior as above. The real fit is started and stopped after about a minute of its work",
+            "For models whose fit took hours. Same data and prior as above. The real fit is started and stopped",
+            "after about a minute of its work",
             "(at least 3 units); `seconds_per_unit`: the mean unit; `units_per_fit`: units a default fit",
             "needs (genie3: one forest per gene; gnt: at most `max_epochs` x steps per epoch x `n_ensemble`,",
             "before its SVMs);",
