@@ -95,13 +95,13 @@ Changes from the paper, and why:
   (``svm_kernel="auto"``): an RBF SVM on a genome-scale prior's ~50,000
   training pairs keeps a share of them as support vectors, each read for
   every one of the millions of pairs scored, while the linear one
-  factorises into one matrix product;
+  factorises into one matrix product; class weights are balanced so that
+  ``negative_ratio != 1`` does not shift the boundary; the score is the
+  decision function, not the 0/1 label;
 - the whole genome as one attention sequence while training is not
   affordable on a CPU at 20,000 genes: see ``context`` above. The thesis
   trains on BEELINE data sets (the 500 or 1,000 most variable genes and
-  their TFs), where the default keeps every gene in every sequence;
-  class weights are balanced so that ``negative_ratio != 1`` does not shift the
-  boundary; the score is the decision function, not the 0/1 label.
+  their TFs), where the default keeps every gene in every sequence.
 
 Examples
 --------
@@ -457,7 +457,7 @@ class GNT(NeuralPredictor):
     ) -> dict[str, Any]:
         history = super().fit(features, train, val, n_genes=n_genes, seed=seed)
         kernel = resolve_svm_kernel(str(self.params["svm_kernel"]), len(train))
-        context = resolve_context(self.params["context"], n_genes)
+        context = self.members[0].context  # resolved by build()
         history.update(svm_kernel=kernel, context=n_genes if context is None else context)
         self.embeddings = np.stack([gene_embeddings(m) for m in self.members])
         self.svms = [
