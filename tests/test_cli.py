@@ -10,7 +10,7 @@ from grnlink._cli import main
 from grnlink.tl._fit import DEFAULT_MODEL
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["fit"], ["predict"], ["network"]])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -43,17 +43,21 @@ def test_fit_then_predict_on_h5ad_files(adata, truth, tmp_path):
         )
         == 0
     )
-    assert main(["predict", str(out), "--top-k", "5", "--csv", str(csv)]) == 0
+    before = out.read_bytes()
+    scored = tmp_path / "scored.h5ad"
+    assert main(["predict", str(out), "--top-k", "5", "--csv", str(csv), "--out", str(scored)]) == 0
     edges = pd.read_csv(csv)
     assert edges.groupby("source").size().eq(5).all()
-    assert "grn_scores" in ad.read_h5ad(out).varp
+    assert "grn_scores" in ad.read_h5ad(scored).varp
+    assert out.read_bytes() == before  # the input is only read
+    assert "grn_scores" not in ad.read_h5ad(out).varp
 
 
 def test_cli_reports_bad_input_without_a_traceback(adata, tmp_path, capsys):
     data, prior = tmp_path / "in.h5ad", tmp_path / "prior.csv"
     adata.write_h5ad(data)
     pd.DataFrame({"tf": ["A"], "gene": ["B"]}).to_csv(prior, index=False)
-    assert main(["fit", str(data), "--prior", str(prior)]) == 2
+    assert main(["fit", str(data), "--prior", str(prior), "--out", str(tmp_path / "out.h5ad")]) == 2
     assert "source" in capsys.readouterr().err
 
 
@@ -80,32 +84,47 @@ def files(adata, truth, tmp_path):
     return tmp_path
 
 
+FIT = ["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv"]
 FAILING_CALLS = {
     "missing input": (["fit", "{d}/missing.h5ad", "--prior", "{d}/prior.tsv", "-o", "{d}/o.h5ad"], "does not exist"),
     "unreadable input": (["fit", "{d}/broken.h5ad", "--prior", "{d}/prior.tsv", "-o", "{d}/o.h5ad"], "as .h5ad"),
     "output folder missing": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "-o", "{d}/no/o.h5ad"], "not exist"),
     "output folder is a file": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "-o", "{d}/a_file/o.h5ad"], "file"),
     "output is a folder": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "-o", "{d}"], "is a folder"),
-    "option value": (
-        ["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "--model", "two_tower", "--option", "max_epochs=x"],
-        "max_epochs='x'",
-    ),
-    "option syntax": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "--option", "max_epochs"], "NAME=VALUE"),
-    "seed": (["fit", "{d}/in.h5ad", "--prior", "{d}/prior.tsv", "--seed", "-1"], "seed=-1"),
-    "ragged prior": (["fit", "{d}/in.h5ad", "--prior", "{d}/ragged.csv"], "line 3"),
+    "option value": ([*FIT, "--model", "two_tower", "--option", "max_epochs=x", "-o", "{d}/o.h5ad"], "max_epochs='x'"),
+    "option syntax": ([*FIT, "--option", "max_epochs", "-o", "{d}/o.h5ad"], "NAME=VALUE"),
+    "seed": ([*FIT, "--seed", "-1", "-o", "{d}/o.h5ad"], "seed=-1"),
+    "ragged prior": (["fit", "{d}/in.h5ad", "--prior", "{d}/ragged.csv", "--out", "{d}/o.h5ad"], "line 3"),
     "ragged pairs": (["predict", "{d}/in.h5ad", "--pairs", "{d}/ragged.csv", "-o", "{d}/o.h5ad"], "line 3"),
     "csv folder missing": (["predict", "{d}/in.h5ad", "--csv", "{d}/no/e.csv", "-o", "{d}/o.h5ad"], "not exist"),
+    "csv exists": (["predict", "{d}/in.h5ad", "--csv", "{d}/ragged.csv", "-o", "{d}/o.h5ad"], "--overwrite"),
+    "csv is the output": (["predict", "{d}/in.h5ad", "--csv", "{d}/o.h5ad", "-o", "{d}/o.h5ad"], "same file"),
     "demo out-dir is a file": (["demo", "--out-dir", "{d}/a_file"], "is a file"),
+    # fit and predict never replace a file (their input above all) unless --overwrite says so
+    "fit without --out": (FIT, "pass --out FILE.h5ad"),
+    "predict without --out": (["predict", "{d}/in.h5ad", "--top-k", "3"], "never replaces its input"),
+    "fit --out is the input": ([*FIT, "--out", "{d}/in.h5ad"], "is the input file"),
+    "predict --out is the input": (["predict", "{d}/in.h5ad", "--out", "{d}/./in.h5ad"], "is the input file"),
+    "fit --out exists": ([*FIT, "--out", "{d}/broken.h5ad"], "exists; pass --overwrite"),
+    # network: the format comes from --out's ending; a bad --out fails before the input is read
+    "network without --out": (["network", "{d}/in.h5ad"], "--out"),
+    "network unknown ending": (["network", "{d}/in.h5ad", "--out", "{d}/net.xlsx"], "'.xlsx'"),
+    "network folder missing": (["network", "{d}/in.h5ad", "--out", "{d}/no/net.csv"], "not exist"),
+    "network --out exists": (["network", "{d}/in.h5ad", "--out", "{d}/ragged.csv"], "--overwrite"),
+    "network missing input": (["network", "{d}/missing.h5ad", "--out", "{d}/net.csv"], "does not exist"),
+    "network rank-by": (["network", "{d}/in.h5ad", "--out", "{d}/net.csv", "--rank-by", "pvalue"], "invalid choice"),
+    "network unfitted input": (["network", "{d}/in.h5ad", "--out", "{d}/net.csv"], "grn_fit"),
 }
+SYSTEM_EXIT = ("option syntax", "network without --out", "network rank-by")
 
 
 @pytest.mark.parametrize("case", sorted(FAILING_CALLS))
 def test_cli_failure_is_one_line_exit_2_and_no_partial_output(files, capsys, case):
     argv, match = FAILING_CALLS[case]
     before = sorted(p.name for p in files.rglob("*"))
-    with pytest.raises(SystemExit) if case == "option syntax" else nullcontext() as exit_info:
+    with pytest.raises(SystemExit) if case in SYSTEM_EXIT else nullcontext() as exit_info:
         code = main(["-q", *[a.format(d=files) for a in argv]])
-    code = exit_info.value.code if case == "option syntax" else code
+    code = exit_info.value.code if case in SYSTEM_EXIT else code
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and match in err and "Traceback" not in err
@@ -115,5 +134,81 @@ def test_cli_failure_is_one_line_exit_2_and_no_partial_output(files, capsys, cas
 def test_cli_predict_failure_leaves_the_input_file_untouched(files, capsys):
     data = files / "in.h5ad"
     before = data.read_bytes()
-    assert main(["-q", "predict", str(data), "--top-k", "0"]) == 2
+    assert main(["-q", "predict", str(data), "--top-k", "0", "--overwrite"]) == 2
     assert data.read_bytes() == before
+
+
+@pytest.fixture(scope="module")
+def fitted_file(tmp_path_factory):
+    """An .h5ad with a tiny two_tower model under uns['grn'] (read-only for the tests)."""
+    import grnlink as gl
+
+    adata = gl.ds.simulate(n_genes=80, n_tfs=8, n_cells=200, n_celltypes=3, seed=0)
+    gl.tl.grn_fit(adata, adata.uns["true_network"], model="two_tower", n_ensemble=1, max_epochs=3)
+    path = tmp_path_factory.mktemp("fitted") / "fitted.h5ad"
+    adata.write_h5ad(path)
+    return path
+
+
+def test_network_writes_the_table_in_the_format_of_its_ending(fitted_file, tmp_path, capsys):
+    import networkx as nx
+
+    import grnlink as gl
+
+    before = fitted_file.read_bytes()
+    csv, graphml, sif = tmp_path / "net.csv", tmp_path / "net.graphml", tmp_path / "net.sif"
+    for path in (csv, graphml, sif):
+        assert main(["-q", "network", str(fitted_file), "--top-k", "4", "--key", "grn", "--out", str(path)]) == 0
+    assert f"to {sif}" in capsys.readouterr().out
+    assert fitted_file.read_bytes() == before  # the input is only read
+    expected = gl.tl.grn_network(ad.read_h5ad(fitted_file), key="grn", top_k=4)
+    table = pd.read_csv(csv)
+    pd.testing.assert_frame_equal(table, expected, check_dtype=False)
+    assert table.groupby("source").size().eq(4).all()
+    graph = nx.read_graphml(graphml)
+    assert set(graph.edges) == set(zip(expected["source"], expected["target"]))
+    assert all(
+        graph.edges[s, t]["weight"] == w for s, t, w in expected[["source", "target", "weight"]].itertuples(False)
+    )
+    words = {1: "activates", -1: "represses"}
+    assert sif.read_text().splitlines() == [
+        f"{s}\t{words[int(w > 0) - int(w < 0)]}\t{t}"
+        for s, t, w in expected[["source", "target", "weight"]].itertuples(False)
+    ]
+
+
+def test_network_replaces_an_existing_file_only_with_overwrite(fitted_file, tmp_path, capsys):
+    out = tmp_path / "net.tsv"
+    out.write_text("old")
+    assert main(["-q", "network", str(fitted_file), "--top-k", "2", "--out", str(out)]) == 2
+    assert out.read_text() == "old"
+    assert main(["-q", "network", str(fitted_file), "--top-k", "2", "--out", str(out), "--overwrite"]) == 0
+    assert pd.read_csv(out, sep="\t").groupby("source").size().eq(2).all()
+
+
+def test_predict_overwrite_updates_the_input_in_place_only_when_asked(fitted_file, tmp_path):
+    data = tmp_path / "data.h5ad"
+    data.write_bytes(fitted_file.read_bytes())
+    assert main(["-q", "predict", str(data), "--top-k", "3"]) == 2
+    assert "grn_scores" not in ad.read_h5ad(data).varp
+    assert main(["-q", "predict", str(data), "--top-k", "3", "--overwrite"]) == 0
+    assert "grn_scores" in ad.read_h5ad(data).varp
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.h5ad"]  # no temporary file left
+
+
+def test_network_forwards_the_new_options_as_keywords(monkeypatch, tmp_path):
+    import grnlink as gl
+
+    seen = {}
+
+    def fake_network(adata, **kwargs):
+        seen.update(kwargs)
+        return pd.DataFrame({"source": ["A"], "target": ["B"], "weight": [-0.5]})
+
+    data = tmp_path / "in.h5ad"
+    ad.AnnData(pd.DataFrame({"A": [1.0], "B": [2.0]}, index=["cell"])).write_h5ad(data)
+    monkeypatch.setattr(gl.tl, "grn_network", fake_network)
+    argv = ["network", str(data), "--out", str(tmp_path / "n.sif"), "--min-precision", "0.2", "--groupby", "ct"]
+    assert main(["-q", *argv, "--rank-by", "specificity"]) == 0
+    assert seen == {"key": "grn", "top_k": 100, "min_precision": 0.2, "groupby": "ct", "rank_by": "specificity"}
+    assert (tmp_path / "n.sif").read_text() == "A\trepresses\tB\n"

@@ -1,10 +1,14 @@
-"""Command line: ``grnlink demo``, ``grnlink fit``, ``grnlink predict``.
+"""Command line: ``grnlink demo``, ``grnlink fit``, ``grnlink predict``, ``grnlink network``.
 
 Every failure the user can fix (bad arguments or option values, unreadable
 input files, an output folder that is missing or is a file) ends with one
 line on stderr, ``grnlink COMMAND: error: ...``, and exit status 2. Outputs
 are checked before any work and written to a temporary file that replaces
 the target only once complete, so a failed run leaves no partial output.
+
+No command replaces an existing file, the input included, unless asked to
+with ``--overwrite``: ``fit`` and ``predict`` write the AnnData to ``--out``
+(which they require, or ``--overwrite`` alone to update the input in place).
 """
 
 from __future__ import annotations
@@ -62,17 +66,49 @@ def _read_h5ad(path: str):
         raise InputError(f"input file {path!r} cannot be read as .h5ad ({type(err).__name__}: {err}).") from err
 
 
-def _check_output(path: str | Path, what: str) -> Path:
-    """``path`` as a Path, raising unless it is a file path in an existing folder."""
+def _check_output(path: str | Path, what: str, *, overwrite: bool = False, example: str = "out.h5ad") -> Path:
+    """``path`` as a Path, raising unless it is a file path in an existing folder, new unless ``overwrite``."""
     from ._validation import InputError
 
     path = Path(path)
     if path.is_dir():
-        raise InputError(f"{what} {str(path)!r} is a folder; pass a file name, e.g. {str(path / 'out.h5ad')!r}.")
+        raise InputError(f"{what} {str(path)!r} is a folder; pass a file name, e.g. {str(path / example)!r}.")
     if not path.parent.is_dir():
         state = "is a file" if path.parent.exists() else "does not exist"
         raise InputError(f"the folder of {what} {str(path)!r} {state}; create the folder or pass another path.")
+    if path.exists() and not overwrite:
+        raise InputError(f"{what} {str(path)!r} exists; pass --overwrite to replace it, or another file name.")
     return path
+
+
+def _h5ad_output(args: argparse.Namespace) -> Path:
+    """Where ``fit``/``predict`` write the AnnData: ``--out``; the input itself only with ``--overwrite``."""
+    from ._validation import InputError
+
+    if args.out is None and not args.overwrite:
+        raise InputError(
+            f"pass --out FILE.h5ad for the result (e.g. --out {_beside(args.input)}), or --overwrite to update "
+            f"{args.input!r} in place; grnlink never replaces its input unless asked."
+        )
+    output = Path(args.input if args.out is None else args.out)
+    if not args.overwrite and _same_file(output, Path(args.input)):
+        raise InputError(
+            f"--out {str(output)!r} is the input file; pass another file name (e.g. {_beside(args.input)}), "
+            "or --overwrite to replace the input."
+        )
+    return _check_output(output, "--out", overwrite=args.overwrite)
+
+
+def _beside(path: str) -> str:
+    path = Path(path)
+    return str(path.with_name(f"{path.stem}_grn{path.suffix or '.h5ad'}"))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _write_atomically(*outputs: tuple[Path, Callable[[Path], None]]) -> None:
@@ -155,7 +191,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_fit(args: argparse.Namespace) -> int:
     import grnlink as gl
 
-    output = _check_output(args.output or args.input, "output")
+    output = _h5ad_output(args)
     adata = _read_h5ad(args.input)
     try:
         prior = (
@@ -188,8 +224,10 @@ def _run_fit(args: argparse.Namespace) -> int:
 def _run_predict(args: argparse.Namespace) -> int:
     import grnlink as gl
 
-    output = _check_output(args.output or args.input, "output")
-    csv = _check_output(args.csv, "--csv") if args.csv else None
+    output = _h5ad_output(args)
+    csv = _check_output(args.csv, "--csv", overwrite=args.overwrite, example="edges.csv") if args.csv else None
+    if csv is not None and (csv.resolve() == output.resolve() or _same_file(csv, Path(args.input))):
+        raise gl.InputError(f"--csv {args.csv!r} names the same file as the .h5ad; pass another file name.")
     adata = _read_h5ad(args.input)
     pairs = _read_table(args.pairs, "pairs file") if args.pairs else None
     tfs = [t for t in args.tfs.split(",") if t] if args.tfs is not None else None
@@ -200,6 +238,37 @@ def _run_predict(args: argparse.Namespace) -> int:
     if csv is not None:
         print(f"wrote {csv}")
     return 0
+
+
+def _run_network(args: argparse.Namespace) -> int:
+    import grnlink as gl
+    from grnlink.tl._export import check_network_path
+
+    output = _check_output(check_network_path(args.out), "--out", overwrite=args.overwrite, example="net.graphml")
+    if _same_file(output, Path(args.input)):
+        raise gl.InputError(f"--out {args.out!r} is the input file; pass another file name, e.g. net.graphml.")
+    adata = _read_h5ad(args.input)
+    options = {"min_precision": args.min_precision, "groupby": args.groupby, "rank_by": args.rank_by}
+    net = gl.tl.grn_network(
+        adata, key=args.key, top_k=args.top_k, **{name: value for name, value in options.items() if value is not None}
+    )
+    gl.tl.write_network(net, output)
+    print(f"wrote {len(net)} edges of {net['source'].nunique()} TFs (uns[{args.key!r}]) to {output}")
+    return 0
+
+
+def _add_output(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "-o",
+        "--out",
+        "--output",
+        dest="out",
+        default=None,
+        help=f"output .h5ad for {what} (required unless --overwrite updates the input in place)",
+    )
+    command.add_argument(
+        "--overwrite", action="store_true", help="replace existing output files; with no --out, the input itself"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="model option, repeatable (e.g. --option n_ensemble=1)",
     )
-    fit.add_argument("-o", "--output", default=None, help="output .h5ad (default: overwrite input)")
+    _add_output(fit, "the input with the fitted model")
     fit.set_defaults(func=_run_fit)
 
     predict = sub.add_parser(
@@ -257,8 +326,24 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--tfs", default=None, help="comma-separated TFs to score against every gene")
     predict.add_argument("--top-k", type=int, default=None)
     predict.add_argument("--csv", default=None, help="also write the scored edges to this CSV")
-    predict.add_argument("-o", "--output", default=None, help="output .h5ad (default: overwrite input)")
+    _add_output(predict, "the input with the scores")
     predict.set_defaults(func=_run_predict)
+
+    network = sub.add_parser(
+        "network",
+        help="write the predicted network as GraphML, SIF or CSV",
+        description="Same options as gl.tl.grn_network; the table goes to --out in the format its ending names "
+        "(.graphml, .sif, .csv, .tsv, .csv.gz, .tsv.gz; see gl.tl.write_network). The input is only read.",
+    )
+    network.add_argument("input", help=".h5ad with a model fitted by 'grnlink fit'")
+    network.add_argument("-o", "--out", required=True, help="network file: .graphml, .sif, .csv or .tsv (.gz)")
+    network.add_argument("--key", default="grn", help="uns key of the fitted model")
+    network.add_argument("--top-k", type=int, default=100, help="targets kept per TF (default 100)")
+    network.add_argument("--min-precision", type=float, default=None, help="keep edges of at least this precision")
+    network.add_argument("--groupby", default=None, help="obs column: one network per group (a 'group' column)")
+    network.add_argument("--rank-by", default=None, choices=("score", "specificity"), help="how each TF's targets rank")
+    network.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    network.set_defaults(func=_run_network)
     return parser
 
 
