@@ -11,7 +11,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from .._settings import info
-from .._validation import InputError
+from .._validation import InputError, check_args, number_in
 
 _MIN_TARGETS = 3  # every TF regulates at least this many genes
 _MAX_REGULATORS = 3  # a non-TF gene has 1 to this many regulating TFs
@@ -35,6 +35,7 @@ def simulate(
     tf_edge_fraction: float = 0.2,
     library_size: float = 3000.0,
     library_size_sd: float = 0.4,
+    group_specific: float = 0.0,
 ) -> AnnData:
     """Simulate single-cell counts whose genes are regulated by a known TF network.
 
@@ -71,6 +72,16 @@ def simulate(
        TF's mean activity) and Hill coefficient 1-2. Confounders: every gene
        (TFs too) follows one of ``max(2, n_celltypes // 2)`` cell-type programs
        unrelated to the network, with loading ``confounding`` x N(0, 1).
+       Group-specific edges (``group_specific`` > 0): ``round(group_specific x
+       number of edges)`` random edges act only in 1 to ``max(1, n_celltypes //
+       2)`` random cell types (uniform count, then uniform types); in the other
+       types their term is zero, so the regulator does not drive that target
+       there. These draws come from a second generator derived from ``seed``,
+       so the network, weights, cell types and every other draw are the same
+       as with ``group_specific=0``; only the gated terms differ. The gating
+       shows in the targets' co-expression: within a cell type where the edge
+       is active, the target follows the TF's other targets; where it is
+       inactive, it does not.
     6. **Counts.** Independent per-cell, per-gene log-normal noise (``noise``),
        library sizes log-normal around ``library_size`` (``library_size_sd``),
        negative-binomial counts (gamma-Poisson, ``dispersion``; 0 is Poisson),
@@ -118,6 +129,10 @@ def simulate(
         Mean total counts per cell.
     library_size_sd
         Standard deviation of the log library size.
+    group_specific
+        Fraction of the true edges, in [0, 1), that are active in some cell types only (step 5). With the
+        default 0 every edge is active in every cell type, and ``X``, the counts, the cell types and the network
+        are the same as before this option existed, bit for bit, for every seed.
 
     Returns
     -------
@@ -130,7 +145,10 @@ def simulate(
     - ``obs["cell_type"]``: categorical ``ct0``, ``ct1``, ...,
     - ``var["is_tf"]``: whether a gene is a TF,
     - ``uns["true_network"]``: DataFrame ``source``, ``target``, ``weight``
-      (signed log-fold effect at full activity),
+      (signed log-fold effect at full activity), ``groups`` (str: the cell types,
+      as named in ``obs["cell_type"]`` and in category order, where the edge is
+      active, joined by ``","``; every type is listed for a global edge, so
+      ``net["groups"].str.split(",")`` always gives the active types),
     - ``uns["simulate"]``: the parameters used.
 
     Examples
@@ -141,9 +159,15 @@ def simulate(
     (500, 200)
     >>> net = adata.uns["true_network"]
     >>> list(net.columns)
-    ['source', 'target', 'weight']
+    ['source', 'target', 'weight', 'groups']
     >>> bool(net.groupby("source").size().min() >= 3)
     True
+    >>> net["groups"].iloc[0]
+    'ct0,ct1,ct2,ct3,ct4'
+    >>> gs = gl.ds.simulate(n_genes=200, n_tfs=20, n_cells=500, n_celltypes=5, seed=1, group_specific=0.3)
+    >>> n_active = gs.uns["true_network"]["groups"].str.split(",").str.len()
+    >>> round(float((n_active < 5).mean()), 2), int(n_active.max()), int(n_active.min())
+    (0.3, 5, 1)
     """
     params = {
         "n_genes": n_genes,
@@ -161,12 +185,15 @@ def simulate(
         "tf_edge_fraction": tf_edge_fraction,
         "library_size": library_size,
         "library_size_sd": library_size_sd,
+        "group_specific": group_specific,
     }
     _check_args(params)
     rng = np.random.default_rng(seed)
 
     names = _gene_names(n_genes, n_tfs)
+    celltype_names = [f"ct{k}" for k in range(n_celltypes)]
     edges = _sample_network(rng, n_genes, n_tfs, activating_fraction, tf_edge_fraction)
+    edges["active"] = _edge_activity(seed, len(edges["source"]), n_celltypes, group_specific)
     celltype = _sample_cell_types(rng, n_cells, n_celltypes)
     programs = _confounder_programs(rng, n_genes, n_celltypes, confounding)
     log_rate = _log_rates(rng, edges, celltype, programs, n_genes, n_tfs, activity_noise, inactive_fraction)
@@ -175,7 +202,7 @@ def simulate(
     adata = AnnData(
         X=counts.copy(),
         obs=pd.DataFrame(
-            {"cell_type": pd.Categorical.from_codes(celltype, [f"ct{k}" for k in range(n_celltypes)])},
+            {"cell_type": pd.Categorical.from_codes(celltype, celltype_names)},
             index=_numbered("cell", n_cells, start=0, width=4),
         ),
         var=pd.DataFrame({"is_tf": np.arange(n_genes) < n_tfs}, index=names),
@@ -190,12 +217,16 @@ def simulate(
             "source": names[edges["source"]].astype(object),
             "target": names[edges["target"]].astype(object),
             "weight": edges["weight"].astype(np.float64),
+            "groups": _active_group_names(edges["active"], celltype_names),
         }
     )
     adata.uns["simulate"] = {k: (int(v) if isinstance(v, Integral) else float(v)) for k, v in params.items()}
+    n_specific = int((~edges["active"].all(axis=0)).sum())
     info(
         f"simulated {n_cells} cells x {n_genes} genes ({n_tfs} TFs, {n_celltypes} cell types) "
-        f"with {len(edges['source'])} true edges in adata.uns['true_network']"
+        f"with {len(edges['source'])} true edges"
+        + (f" ({n_specific} of them group-specific)" if group_specific > 0 else "")
+        + " in adata.uns['true_network']"
     )
     return adata
 
@@ -205,6 +236,7 @@ def simulate(
 
 def _check_args(p: dict) -> None:
     """Raise :class:`InputError` naming the bad argument and a valid choice."""
+    check_args(group_specific=(p["group_specific"], number_in(0, 1)))
     for name in ("n_genes", "n_tfs", "n_cells", "n_celltypes", "seed"):
         value = p[name]
         if not isinstance(value, Integral) or isinstance(value, bool):
@@ -306,6 +338,30 @@ def _sample_network(
     return {"source": np.asarray(source), "target": np.asarray(target), "weight": weight, "tf_order": order}
 
 
+def _edge_activity(seed: int, n_edges: int, n_celltypes: int, group_specific: float) -> np.ndarray:
+    """Cell types x edges, True where an edge acts: all True unless ``group_specific`` > 0.
+
+    The draws use their own generator (a child of ``SeedSequence(seed)``), so the main stream, and with it
+    everything else the simulator draws, is the same whatever ``group_specific`` is.
+    """
+    active = np.ones((n_celltypes, n_edges), dtype=bool)
+    n_specific = int(round(group_specific * n_edges))
+    if n_specific == 0:
+        return active
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    max_types = max(1, n_celltypes // 2)
+    for e in rng.choice(n_edges, n_specific, replace=False):
+        active[:, e] = False
+        active[rng.choice(n_celltypes, rng.integers(1, max_types + 1), replace=False), e] = True
+    return active
+
+
+def _active_group_names(active: np.ndarray, celltype_names: list[str]) -> np.ndarray:
+    """Per edge, the comma-joined names of the cell types where it is active (all of them for global edges)."""
+    names = np.asarray(celltype_names, dtype=object)
+    return np.array([",".join(names[col]) for col in active.T], dtype=object)
+
+
 # --- cells -----------------------------------------------------------------------
 
 
@@ -352,14 +408,18 @@ def _log_rates(
     modifier = np.exp(rng.normal(0.0, 1.0, (n_celltypes, n_tfs)))
     modifier[rng.random((n_celltypes, n_tfs)) < inactive_fraction] = 0.05
     log_rate[:, :n_tfs] += mrna_offset[celltype] + rng.normal(0.0, 0.5, (n_cells, n_tfs))
-    src, tgt, weight = edges["source"], edges["target"], edges["weight"]
+    src, tgt, weight, active = edges["source"], edges["target"], edges["weight"], edges["active"]
+    gated = ~active.all(axis=0)  # group-specific edges: no effect in the cell types where they are inactive
     hill_n = rng.uniform(1.0, 2.0, len(src))
     threshold = np.exp(rng.normal(0.0, 0.3, len(src)))
     for tf in edges["tf_order"]:  # TF -> TF edges point forward in this order, so inputs are final
         noise = np.exp(activity_noise * rng.normal(size=n_cells))
         activity = _tf_activity(log_rate[:, tf], modifier[celltype, tf], noise)
         for e in np.flatnonzero(src == tf):
-            log_rate[:, tgt[e]] += weight[e] * _hill(activity, activity.mean() * threshold[e], hill_n[e])
+            effect = weight[e] * _hill(activity, activity.mean() * threshold[e], hill_n[e])
+            if gated[e]:
+                effect = np.where(active[celltype, e], effect, 0.0)
+            log_rate[:, tgt[e]] += effect
     return log_rate
 
 
