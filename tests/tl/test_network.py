@@ -64,7 +64,16 @@ def test_network_is_computed_from_the_model_not_from_the_last_predict(fitted, tr
 
 def test_network_rows_are_unique_sorted_and_carry_score_and_in_prior(fitted, truth):
     net = gl.tl.grn_network(fitted, top_k=5)
-    assert list(net.columns) == ["source", "target", "weight", "score", "in_prior"]
+    assert list(net.columns) == [
+        "source",
+        "target",
+        "weight",
+        "score",
+        "probability",
+        "precision",
+        "specificity",
+        "in_prior",
+    ]
     assert not net.duplicated(["source", "target"]).any()
     assert net.groupby("source").size().eq(5).all()
     assert net["source"].map(type).eq(str).all()
@@ -95,11 +104,25 @@ def test_prior_edges_take_the_prior_sign_and_new_edges_the_correlation_sign(fitt
         assert np.sign(row.weight) == (-1.0 if r < 0 else 1.0)
 
 
-def test_min_score_keeps_edges_of_at_least_that_confidence(fitted):
+def test_deprecated_min_score_still_keeps_edges_of_at_least_that_confidence(fitted):
     full = gl.tl.grn_network(fitted, top_k=10)
     cut = float(full["weight"].abs().median())
-    kept = gl.tl.grn_network(fitted, top_k=10, min_score=cut)
+    with pytest.warns(FutureWarning, match="min_precision"):
+        kept = gl.tl.grn_network(fitted, top_k=10, min_score=cut)
     pd.testing.assert_frame_equal(kept, full.loc[full["weight"].abs() >= cut].reset_index(drop=True))
+
+
+def test_min_precision_keeps_edges_of_at_least_that_precision(fitted):
+    full = gl.tl.grn_network(fitted, top_k=10, prior_coverage=0.6)
+    cut = float(full["precision"].median())
+    kept = gl.tl.grn_network(fitted, top_k=10, min_precision=cut, prior_coverage=0.6)
+    pd.testing.assert_frame_equal(kept, full.loc[full["precision"] >= cut].reset_index(drop=True))
+    assert 0 < len(kept) < len(full)
+
+
+def test_network_arguments_after_adata_are_keyword_only(fitted):
+    with pytest.raises(TypeError):
+        gl.tl.grn_network(fitted, "grn", 10)
 
 
 def test_networks_of_two_models_share_one_weight_scale(adata, truth, model_options):
@@ -114,7 +137,14 @@ def test_networks_of_two_models_share_one_weight_scale(adata, truth, model_optio
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"top_k": 0}, "top_k"), ({"min_score": 1.5}, "min_score"), ({"sign": "mode"}, "sign")],
+    [
+        ({"top_k": 0}, "top_k"),
+        ({"min_score": 1.5}, "min_score"),
+        ({"min_precision": -0.1}, "min_precision"),
+        ({"sign": "mode"}, "sign"),
+        ({"rank_by": "degree"}, "rank_by"),
+        ({"prior_coverage": 0}, "prior_coverage"),
+    ],
 )
 def test_network_rejects_bad_arguments(fitted, kwargs, match):
     with pytest.raises(gl.InputError, match=match):

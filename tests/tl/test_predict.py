@@ -17,7 +17,8 @@ def test_predict_default_scores_every_prior_tf_against_every_gene(fitted, truth)
     edges = gl.tl.grn_predict(fitted)
     n_tfs = truth["source"].nunique()
     assert len(edges) == n_tfs * (fitted.n_vars - 1)
-    assert list(edges.columns) == ["source", "target", "score", "probability", "in_prior"]
+    columns = ["source", "target", "score", "probability", "precision", "specificity", "in_prior"]
+    assert list(edges.columns) == columns
     assert edges["in_prior"].sum() == len(truth)
     assert not (edges["source"].astype(str) == edges["target"].astype(str)).any()
 
@@ -93,18 +94,28 @@ def test_predict_for_chosen_tfs(fitted, truth):
 
 def test_novel_lists_the_best_pairs_outside_the_prior(fitted, truth):
     all_edges = gl.tl.grn_predict(fitted)
-    novel = gl.tl.grn_novel(fitted, top_k=15)
-    assert list(novel.columns) == ["source", "target", "score", "probability", "rank", "rank_in_tf", "n_prior_targets"]
+    novel = gl.tl.grn_novel(fitted, top_k=4, n_top=15)
+    columns = ["source", "target", "score", "probability", "precision", "specificity", "rank", "rank_in_tf"]
+    assert list(novel.columns) == [*columns, "n_prior_targets"]
     assert novel["rank"].tolist() == list(range(1, 16))
     prior_pairs = set(zip(truth["source"], truth["target"], strict=True))
     assert not any(pair in prior_pairs for pair in zip(novel["source"], novel["target"], strict=True))
-    expected = all_edges.loc[~all_edges["in_prior"]].sort_values("score", ascending=False, kind="stable").head(15)
+    outside = all_edges.loc[~all_edges["in_prior"]].astype({"source": str})
+    per_tf = outside.sort_values("score", ascending=False, kind="stable").groupby("source").head(4)
+    expected = per_tf.sort_values("score", ascending=False, kind="stable").head(15)
     np.testing.assert_allclose(novel["score"], expected["score"])
-    assert novel["source"].tolist() == expected["source"].astype(str).tolist()
+    assert novel["source"].tolist() == expected["source"].tolist()
     row = novel.iloc[0]
     tf_scores = all_edges.loc[all_edges["source"].astype(str) == row["source"], "score"]
     assert row["rank_in_tf"] == int((tf_scores > row["score"]).sum()) + 1
     assert row["n_prior_targets"] == int((truth["source"] == row["source"]).sum())
+
+
+def test_novel_top_k_is_per_tf_and_n_top_is_the_total(fitted, truth):
+    novel = gl.tl.grn_novel(fitted, top_k=3)
+    assert novel.groupby("source").size().eq(3).all()
+    assert novel["source"].nunique() == truth["source"].nunique()
+    assert len(gl.tl.grn_novel(fitted, top_k=3, n_top=5)) == 5
 
 
 def test_novel_writes_nothing(fitted):

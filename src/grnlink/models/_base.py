@@ -54,6 +54,8 @@ class LinkPredictor(ABC):
     schema: ClassVar[dict[str, Rule]] = {}
     #: state arrays holding gene positions (e.g. a graph; nested ones as "a/b"); a stored model must keep them in range
     gene_positions: ClassVar[tuple[str, ...]] = ()
+    #: whether :meth:`for_cells` can score with the features of a subset of the fit's cells (per-group networks)
+    per_group: ClassVar[bool] = False
 
     def __init__(self, **params: Any):
         unknown = sorted(set(params) - set(self.defaults))
@@ -106,6 +108,18 @@ class LinkPredictor(ABC):
         equal :meth:`score`'s up to float rounding. ``None``: no such shortcut.
         """
         return None
+
+    def for_cells(self, features: dict[str, np.ndarray], cells: np.ndarray) -> LinkPredictor:
+        """A copy of this fitted model that scores with the gene features of a subset of the fit's cells.
+
+        ``features`` holds the expression-derived groups rebuilt from those
+        cells alone (``expression``: genes x cells, standardised over them;
+        ``gene_stats``), ``cells`` their positions among the fit's cells.
+        Everything else the model learned (weights, graph, the other feature
+        groups) is kept; the model itself is not changed. Models whose gene
+        features are fixed at fit time raise ``NotImplementedError``.
+        """
+        raise NotImplementedError(f"{self.name} cannot score with the features of a subset of cells")
 
     @abstractmethod
     def get_state(self) -> dict[str, Any]:

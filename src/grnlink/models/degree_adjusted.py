@@ -75,6 +75,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -472,6 +473,7 @@ class DegreeAdjusted(LinkPredictor):
         "l2_regularization": ("float", 0.1, 10.0, "log"),
     }
     gene_positions = ("known/source", "known/target")
+    per_group = True
 
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
@@ -532,6 +534,27 @@ class DegreeAdjusted(LinkPredictor):
                 [roc_auc_score(val.label, parts[:, i]) for i in range(2)] + [roc_auc_score(val.label, combined)]
             )
         return history
+
+    def for_cells(self, features: dict[str, np.ndarray], cells: np.ndarray) -> DegreeAdjusted:
+        """Co-expression, neighbours, TF activity and gene statistics from the given cells' features; the
+        learned parts, the known graph, cell-type means and embeddings stay the fit's."""
+        fitted = self.graph.space
+        z = np.asarray(features["expression"], dtype=np.float64)
+        comps, cell_axes = shared_components(z, min(int(self.params["components"]), *np.shape(z)))
+        expression = unit_rows(comps, centre=False)
+        stats = np.asarray(features["gene_stats"], dtype=np.float64)
+        space = GeneSpace(
+            expression,
+            fitted.conditions,
+            fitted.embedding,
+            stats,
+            nearest_neighbours(expression, int(self.params["n_neighbours"])),
+            cell_axes,
+        )
+        known = PairSet(self.graph.source, self.graph.target, np.ones(len(self.graph.source)))
+        within = copy.copy(self)
+        within.graph = self._graph(space, z, known, scale=self.graph.scale)
+        return within
 
     def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
         parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(tf, gene))

@@ -26,6 +26,7 @@ class PCC(LinkPredictor):
     requires = ("expression",)
     defaults: dict[str, Any] = {}
     schema = {}
+    per_group = True
 
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
@@ -43,6 +44,11 @@ class PCC(LinkPredictor):
     def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray:
         z = self._z
         return np.abs(z[np.asarray(tf, dtype=np.int64)] @ z.T) / z.shape[1]
+
+    def for_cells(self, features: dict[str, np.ndarray], cells: np.ndarray) -> PCC:
+        within = PCC(**self.params)
+        within.set_state({"expression": features["expression"]}, {}, n_genes=len(features["expression"]))
+        return within
 
     def get_state(self) -> dict[str, Any]:
         return {}

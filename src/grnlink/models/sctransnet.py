@@ -129,6 +129,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -406,6 +407,7 @@ class ScTransNet(NeuralPredictor):
     paper = "002: scTransNet, GRN inference from a pre-trained single-cell transformer with joint graph learning"
     uses_graph = True
     gene_positions = ("graph",)
+    per_group = True
     defaults = {
         **NEURAL_DEFAULTS,
         "lr": 3e-3,
@@ -458,6 +460,23 @@ class ScTransNet(NeuralPredictor):
 
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         return (CELL_GROUP,) if self.params["use_cells"] and CELL_GROUP in groups else ()
+
+    def for_cells(self, features: dict[str, np.ndarray], cells: np.ndarray) -> ScTransNet:
+        """The cell branch pools over the given cells (their expression, standardised over them, and their rows
+        of the stored cell context); the graph branch and the other feature groups stay the fit's."""
+        if not self.params["use_cells"]:
+            raise NotImplementedError("sctransnet with use_cells=False reads no per-cell expression when it scores")
+        expression = torch.from_numpy(np.ascontiguousarray(features[CELL_GROUP], dtype=np.float32))
+        rows = torch.from_numpy(np.asarray(cells, dtype=np.int64))
+        within = copy.copy(self)
+        within.features = {**self.features, CELL_GROUP: features[CELL_GROUP]}
+        within.members = []
+        for member in self.members:
+            member = copy.deepcopy(member)
+            member.pool.expression = expression
+            member.pool.context = member.pool.context[rows]
+            within.members.append(member)
+        return within
 
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int

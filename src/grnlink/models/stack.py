@@ -88,6 +88,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -318,6 +319,7 @@ class Stack(LinkPredictor):
     """
 
     name = "stack"
+    per_group = True  # when every base model is
     paper = "stacked generalisation (Wolpert 1992) over the registered models and the degree controls"
     defaults: dict[str, Any] = {
         "base_models": DEFAULT_BASE_MODELS,
@@ -475,6 +477,13 @@ class Stack(LinkPredictor):
             columns.append(np.asarray(matrix, dtype=np.float64).ravel())
         degrees = np.column_stack([self.tf_out[tf_pos], self.target_in[gene_pos]])
         return self._combine(self._meta_inputs(np.column_stack(columns), degrees)).reshape(len(tf), n_genes)
+
+    def for_cells(self, features: dict[str, np.ndarray], cells: np.ndarray) -> Stack:
+        """Every base model scores with the given cells' features (:meth:`LinkPredictor.for_cells`); the
+        meta-learner and the degree controls stay the fit's."""
+        within = copy.copy(self)
+        within.bases = {name: base.for_cells(features, cells) for name, base in self.bases.items()}
+        return within
 
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         needed = {g for name in self.base_names for g in self.bases[name].scoring_features(groups)}

@@ -36,7 +36,16 @@ from ..models import LinkPredictor, get_model_class
 from ..pp import AlignedPrior, align_prior, get_prior
 from ._calibration import CALIBRATION_METHODS, fit_calibration
 from ._features import MIN_CELLS, build_features, cell_subsample, resolve_feature_groups, standardized_expression
-from ._store import check_key_free, store_fitted
+from ._precision import (
+    BACKGROUND_PAIRS,
+    DEFAULT_PRIOR_COVERAGE,
+    PRIOR_COVERAGE,
+    background_pairs,
+    fit_precision,
+    n_candidates,
+)
+from ._predict import target_stats
+from ._store import FittedGRN, check_key_free, store_fitted
 
 _MIN_VAL_POSITIVES = 5
 # the model with the best mean per-TF AUROC over the six shared BEELINE networks (benchmarks/results/celltypes.md)
@@ -62,6 +71,7 @@ def grn_fit(
     validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
     calibration: str = "platt",
+    prior_coverage: float = DEFAULT_PRIOR_COVERAGE,
     overwrite: bool = False,
     copy: bool = False,
     **model_kwargs: Any,
@@ -132,6 +142,18 @@ def grn_fit(
         function), fitted on the validation pairs after training. Without
         validation pairs of both classes the training pairs are used, with a
         warning for supervised models (their probabilities are then optimistic).
+    prior_coverage
+        The fraction of the true network that the prior is assumed to hold, in
+        (0, 1]. It sets how many true edges are missing from the prior, and so
+        the ``precision`` that :func:`grnlink.tl.grn_predict` reports (the
+        estimated chance that a pair outside the prior scoring at least as
+        high is a true edge); it is stored and can be overridden when
+        predicting. The default, 0.1: on the six shared BEELINE networks,
+        DoRothEA (levels A-D) holds 1-12% of the ChIP-seq edges among the same
+        TFs and genes (median 4%); ChIP-seq binding overstates functional
+        regulation, so a curated prior holds a larger share of the functional
+        edges. 0.1 sits at the top of the measured range, which keeps the
+        number of missing edges, and so the precision, on the low side.
     overwrite
         Replace an ``adata.uns[key_added]`` (or ``adata.varp[f"{key_added}_scores"]``)
         entry that grn_fit did not write, e.g. ``key_added="true_network"``.
@@ -150,7 +172,10 @@ def grn_fit(
     ``val_metrics`` with the fitted model's validation ``auroc`` and ``auprc``,
     ``fit_seconds``), the prior ``coverage`` and edge weights, the
     ``calibration`` (method, the calibration pairs' scores and labels, the
-    fitted map) and the model state.
+    fitted map), the ``precision`` estimator (the scores of the held-out prior
+    edges and of up to 20,000 candidate pairs drawn uniformly outside the
+    prior and the training pairs, see :mod:`grnlink.tl._precision`) and the
+    model state.
 
     With ``groupby``, cell-type means that :func:`grnlink.pp.celltype_means`
     already wrote to ``adata.varm`` for the same ``groupby`` and ``layer`` are
@@ -180,6 +205,7 @@ def grn_fit(
         embedding_key=(embedding_key, optional(NAME)),
         layer=(layer, optional(NAME)),
         calibration=(calibration, one_of(*CALIBRATION_METHODS)),
+        prior_coverage=(prior_coverage, PRIOR_COVERAGE),
         copy=(copy, BOOLEAN),
     )
     check_unique_var_names(adata)
@@ -206,6 +232,7 @@ def grn_fit(
         validation=validation,
         max_cells=max_cells,
         calibration=calibration,
+        prior_coverage=prior_coverage,
     )
     out = adata.copy() if copy else adata
     fit_and_store(out, predictor, data, key_added=key_added, start=start)
@@ -229,6 +256,7 @@ class FitData:
     seed: int
     fit_params: dict[str, Any]
     digests: dict[str, str]
+    excluded: np.ndarray  # pair keys of `exclude` and `validation`: never trained on, never background
 
 
 def prepare_fit(
@@ -248,13 +276,14 @@ def prepare_fit(
     validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
     calibration: str = "platt",
+    prior_coverage: float = DEFAULT_PRIOR_COVERAGE,
 ) -> FitData:
     """Check the arguments of :func:`grn_fit`, build the gene features and draw the training and validation pairs.
 
     Only reads ``adata``. Arguments mean what they mean in :func:`grn_fit`;
     ``predictor`` is checked against the feature groups built.
     """
-    check_args(calibration=(calibration, one_of(*CALIBRATION_METHODS)))
+    check_args(calibration=(calibration, one_of(*CALIBRATION_METHODS)), prior_coverage=(prior_coverage, PRIOR_COVERAGE))
     check_unique_var_names(adata)
     explicit_negatives = isinstance(negatives, pd.DataFrame)
     if not explicit_negatives and not (isinstance(negatives, str) and negatives in NEGATIVE_STRATEGIES):
@@ -300,8 +329,10 @@ def prepare_fit(
         "max_cells": max_cells,
         "n_excluded": int(len(excluded)),
         "calibration": calibration,
+        "prior_coverage": prior_coverage,
     }
-    return FitData(genes, aligned, gene_features, train, val, seed, fit_params, digests)
+    held_out = np.union1d(excluded, pair_keys(val.tf, val.gene, len(genes))) if validation is not None else excluded
+    return FitData(genes, aligned, gene_features, train, val, seed, fit_params, digests, held_out)
 
 
 #: Keyword arguments of :func:`grn_fit` (besides ``model`` and ``key_added``) that shape the data, not the model.
@@ -326,6 +357,9 @@ def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, ke
     val_scores = predictor.score(val.tf, val.gene) if len(val) else np.empty(0)
     training = _training_summary(history, train, val, val_scores, time.perf_counter() - start)
     calibrated = _calibration(predictor, train, val, val_scores, data.fit_params["calibration"])
+    precision = _precision_estimator(predictor, data, val_scores)
+    source, target = data.aligned.source_idx, data.aligned.target_idx
+    stats = target_stats(FittedGRN(predictor, data.genes, data.genes[np.unique(source)], source, target, {}))
     store_fitted(
         adata,
         key_added,
@@ -338,11 +372,52 @@ def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, ke
         coverage=data.aligned.coverage,
         prior_weight=data.aligned.weight,
         calibration=calibrated,
+        precision=precision,
+        target_stats=stats,
         digests=data.digests,
     )
     val_auroc = training["val_metrics"]["auroc"]
     val_note = f", validation AUROC {val_auroc:.3f}" if np.isfinite(val_auroc) else ""
     info(f"fitted {model} in {training['fit_seconds']:.1f} s{val_note}; stored in adata.uns[{key_added!r}]")
+
+
+def _precision_estimator(predictor: LinkPredictor, data: FitData, val_scores: np.ndarray) -> dict | None:
+    """The precision estimator of :mod:`grnlink.tl._precision` from pairs the model did not train on, else None.
+
+    Held out: the validation positives. Background: up to ``BACKGROUND_PAIRS``
+    pairs of the prior's TFs x genes drawn uniformly (seeded), outside the
+    prior, the training pairs and ``exclude``/``validation``.
+    """
+    val, train, n_genes = data.val, data.train, len(data.genes)
+    held_out = val_scores[val.label == 1]
+    if not len(held_out):
+        warning("no held-out prior edges (validation positives) to estimate the precision from: it will be NaN")
+        return None
+    prior_keys = np.unique(pair_keys(data.aligned.source_idx, data.aligned.target_idx, n_genes))
+    blocked = np.concatenate([prior_keys, pair_keys(train.tf, train.gene, n_genes), data.excluded])
+    tf_rows = np.unique(data.aligned.source_idx)
+    rng = np.random.default_rng([data.seed, 7])  # its own stream: the pairs drawn before stay as they were
+    tf, gene = background_pairs(tf_rows, n_genes, blocked, BACKGROUND_PAIRS, rng)
+    if not len(tf):
+        warning("no candidate pairs outside the prior to estimate the precision from: it will be NaN")
+        return None
+    background = predictor.score(tf, gene)
+    coverage = float(data.fit_params["prior_coverage"])
+    n_missing = len(prior_keys) * (1 - coverage) / coverage
+    n_pairs = n_candidates(len(tf_rows), n_genes, len(prior_keys))
+    if n_missing >= n_pairs:
+        warning(
+            f"prior_coverage={coverage} means {n_missing:,.0f} true edges missing from the prior, but only "
+            f"{n_pairs:,} TF-gene pairs lie outside it: every pair would be an edge, so precision is 1 everywhere. "
+            "Pass a larger prior_coverage (the prior holds more of the network than assumed)."
+        )
+    return fit_precision(
+        held_out,
+        background,
+        n_prior=len(prior_keys),
+        n_candidates=n_pairs,
+        prior_coverage=coverage,
+    )
 
 
 def _exclude_keys(exclude: pd.DataFrame | None, genes: np.ndarray) -> np.ndarray:

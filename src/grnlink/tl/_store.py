@@ -29,7 +29,11 @@ included, which made a fit at 20,000 genes weigh hundreds of MB), and
 everything. Format 4: ``gnt``'s state keeps its gene embeddings and SVMs only
 (earlier formats also kept its transformers, a genes x d identity table per
 member, and their inputs, which scoring never reads); earlier ``gnt`` entries
-still load and score the same. Entries of format 1, and entries without
+still load and score the same. Format 5 adds ``precision``, the estimator of
+:mod:`grnlink.tl._precision` (held-out and background scores, the fitted
+density ratio, the prior size and ``prior_coverage``); older entries load
+without it, and :func:`grnlink.tl.grn_predict` reports their ``precision`` as
+NaN with a warning to refit. Entries of format 1, and entries without
 ``format_version`` (written by grnlink 0.1.0 before the format had a version,
 read as format 0, "legacy"), are still valid: they lack the calibration, so
 :func:`grnlink.tl.grn_predict` reports a NaN ``probability`` with a warning and
@@ -63,8 +67,9 @@ from .._validation import InputError, _preview
 from ..models import LinkPredictor, get_model_class
 from ._calibration import CALIBRATION_METHODS, calibrated
 from ._features import REBUILT_GROUPS, rebuild_features
+from ._precision import check_estimator, estimated_precision
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 LEGACY_VERSION = 0  # entries written before the format had a version
 _REQUIRED = ("model", "params", "genes", "tfs", "prior", "features", "state")
 
@@ -99,12 +104,23 @@ class FittedGRN:
     fit_params: dict[str, Any]
     prior_weight: np.ndarray | None = None
     calibration: dict[str, Any] | None = None
+    precision_estimator: dict[str, Any] | None = None
+    target_stats: dict[str, np.ndarray] | None = None  # each gene's score mean and sd as a target of the fit's TFs
 
     def probability(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities of raw ``scores``; NaN when the fit stored no calibration."""
         if self.calibration is None:
             return np.full(len(scores), np.nan)
         return calibrated(self.calibration, scores)
+
+    def precision(self, scores: np.ndarray, prior_coverage: float | None = None) -> np.ndarray:
+        """Estimated precision of raw ``scores`` (:mod:`grnlink.tl._precision`); NaN when the fit stored none.
+
+        ``prior_coverage`` overrides the one the model was fitted with.
+        """
+        if self.precision_estimator is None:
+            return np.full(len(scores), np.nan)
+        return estimated_precision(self.precision_estimator, scores, prior_coverage)
 
 
 def _arrays(tree: Mapping, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -123,14 +139,18 @@ def array_schema(
     *,
     prior_weight: Any = None,
     calibration: Mapping | None = None,
+    precision: Mapping | None = None,
 ) -> dict[str, list]:
     """``{path: [dtype, shape]}`` of every array under ``features`` and ``state``, the prior weights and the
-    numbers of the calibration (its ``method`` and ``on`` are names, checked on their own)."""
+    numbers of the calibration and the precision estimator (their names, such as ``method``, are checked on
+    their own)."""
     leaves = [*_arrays(features, "features"), *_arrays(state, "state")]
     if prior_weight is not None:
         leaves.append(("prior/weight", prior_weight))
     if calibration is not None:
         leaves += [(path, v) for path, v in _arrays(calibration, "calibration") if not isinstance(v, str)]
+    if precision is not None:
+        leaves += [(path, v) for path, v in _arrays(precision, "precision") if not isinstance(v, str)]
     return {path: [np.asarray(v).dtype.str, list(np.shape(v))] for path, v in leaves}
 
 
@@ -170,6 +190,8 @@ def store_fitted(
     prior_weight: np.ndarray,
     calibration: dict[str, Any] | None,
     digests: Mapping[str, str],
+    precision: dict[str, Any] | None = None,
+    target_stats: dict[str, np.ndarray] | None = None,
 ) -> None:
     """Write the fitted model to ``adata.uns[key]``, replacing what was there.
 
@@ -212,12 +234,18 @@ def store_fitted(
         "features": features,
         "rebuilt_features": _to_json(rebuilt),
         "state": state,
-        "schema": _to_json(array_schema(features, state, prior_weight=prior_weight, calibration=calibration)),
+        "schema": _to_json(
+            array_schema(features, state, prior_weight=prior_weight, calibration=calibration, precision=precision)
+        ),
         "training": training,
         "coverage": coverage,
     }
     if calibration is not None:
         adata.uns[key]["calibration"] = calibration
+    if precision is not None:
+        adata.uns[key]["precision"] = precision
+    if target_stats is not None:
+        adata.uns[key]["target_stats"] = {k: np.asarray(v, dtype=np.float64) for k, v in target_stats.items()}
     if replaced:
         info(f"replaced {' and '.join(replaced)} under key {key!r} with the new {model.name} model")
 
@@ -262,8 +290,13 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
     _check_arrays(features, state, n_genes, where)
     prior_weight = _prior_weight(entry["prior"], len(source), where, required=fmt >= 2)
     calibration = _calibration(entry.get("calibration"), where)
+    precision = check_estimator(entry.get("precision"), where) if fmt >= 5 else None
+    stats = _target_stats(entry.get("target_stats"), n_genes, where) if fmt >= 5 else None
     if fmt >= 2:
-        found = array_schema(features, state, prior_weight=prior_weight, calibration=calibration)
+        stored_precision = entry.get("precision") if fmt >= 5 else None
+        found = array_schema(
+            features, state, prior_weight=prior_weight, calibration=calibration, precision=stored_precision
+        )
         _compare_schema(found, _json(entry, "schema", where), where)
     elif fmt >= 1:
         _compare_schema(array_schema(features, state), _json(entry, "schema", where), where)
@@ -294,7 +327,21 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
         fit_params=fit_params,
         prior_weight=prior_weight,
         calibration=calibration,
+        precision_estimator=precision,
+        target_stats=stats,
     )
+
+
+def _target_stats(stats: Any, n_genes: int, where: str) -> dict[str, np.ndarray] | None:
+    """The stored per-target score mean and sd: finite, one per gene; ``None`` when absent (computed when needed)."""
+    if stats is None:
+        return None
+    if not isinstance(stats, Mapping) or any(name not in stats for name in ("mean", "sd")):
+        raise InputError(f"{where} is damaged: its target_stats lack 'mean' or 'sd'. Refit the model.")
+    out = {name: np.asarray(stats[name], dtype=np.float64).ravel() for name in ("mean", "sd")}
+    if any(len(v) != n_genes or not np.isfinite(v).all() for v in out.values()):
+        raise InputError(f"{where} is damaged: its target_stats are not {n_genes} finite numbers. Refit the model.")
+    return out
 
 
 def _format_version(entry: Mapping, where: str) -> int:

@@ -1,0 +1,152 @@
+"""Networks per group of cells: one fitted model, scored once per group with the features of its cells."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from anndata import AnnData
+from tqdm.auto import tqdm
+
+from .._settings import info, progress_disabled
+from .._validation import InputError, _preview, check_groupby
+from ..models import available_models, get_model_class
+from ._features import build_features, cell_subsample
+from ._predict import score_edges
+from ._store import FittedGRN
+
+MIN_GROUP_CELLS = 10  # fewer cells give correlations and gene statistics that are mostly noise
+GROUP_FEATURES = ("expression", "gene_stats")  # the groups rebuilt from a group's cells
+
+
+def per_group_models() -> list[str]:
+    """Names of the models that can score with the features of a group's cells."""
+    return [name for name in available_models() if get_model_class(name).per_group]
+
+
+def group_models(adata: AnnData, fitted: FittedGRN, groupby: str) -> list[tuple[str, FittedGRN, np.ndarray]]:
+    """``(group, model scoring with the group's cells, the group's cell positions in adata)`` per group.
+
+    A group's cells are those of the fit's cell subsample (``max_cells``,
+    ``seed``) in the group; their ``expression`` and ``gene_stats`` are built
+    from them alone, as the fit built them from all its cells. ``adata`` is
+    only read.
+    """
+    labels = check_groupby(adata, groupby).to_numpy()
+    params = fitted.fit_params
+    fit_cells = cell_subsample(adata.n_obs, params.get("max_cells"), int(params.get("seed", 0)))
+    groups = _group_order(adata.obs[groupby], labels[fit_cells])
+    counts = {group: int((labels[fit_cells] == group).sum()) for group in groups}
+    small = {group: n for group, n in counts.items() if n < MIN_GROUP_CELLS}
+    if small:
+        listed = ", ".join(f"{group!r} ({n})" for group, n in list(small.items())[:5])
+        raise InputError(
+            f"groups of adata.obs[{groupby!r}] with fewer than {MIN_GROUP_CELLS} cells among the "
+            f"{len(fit_cells)} cells the model was fitted on: {listed}. A group network needs at least "
+            f"{MIN_GROUP_CELLS}. Merge or drop those groups, or refit with more cells (max_cells=None uses all)."
+        )
+    name = fitted.model.name
+    if not type(fitted.model).per_group:
+        _raise_not_per_group(name, "")
+    genes = np.asarray(fitted.genes, dtype=str)
+    out = []
+    bar = tqdm(groups, desc="group networks", disable=progress_disabled(), leave=False)
+    for group in bar:
+        in_group = labels[fit_cells] == group
+        cells = fit_cells[in_group]
+        features, _ = build_features(
+            adata[cells, genes],
+            GROUP_FEATURES,
+            layer=params.get("layer"),
+            groupby=None,
+            embedding_key=None,
+            max_cells=None,
+            seed=int(params.get("seed", 0)),
+        )
+        try:
+            model = fitted.model.for_cells(features, np.flatnonzero(in_group))
+        except NotImplementedError as err:
+            _raise_not_per_group(name, f" ({err})")
+        out.append((group, dataclasses.replace(fitted, model=model, target_stats=None), cells))
+    info(f"group networks of {name}: {len(groups)} groups of {groupby!r}, {min(counts.values())}+ cells each")
+    return out
+
+
+def _group_order(column: pd.Series, present: np.ndarray) -> list[str]:
+    """The groups present, in the column's category order when it has one, else sorted."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        order = [str(c) for c in column.cat.categories]
+        return [g for g in order if g in set(present)]
+    return sorted(set(present.tolist()))
+
+
+def _raise_not_per_group(name: str, detail: str) -> None:
+    raise InputError(
+        f"the {name} model cannot build a network per group{detail}: its gene features are fixed at fit time. "
+        f"Models that score with a group's cells: {_preview(per_group_models(), 10)}. Fit one of them "
+        "(the default, stack, is one), e.g. gl.tl.grn_fit(adata, prior, model='degree_adjusted')."
+    )
+
+
+def group_tables(
+    adata: AnnData,
+    fitted: FittedGRN,
+    groupby: str,
+    *,
+    tfs: Sequence[str] | None,
+    top_k: int | str | None,
+    rank_by: str,
+    prior_coverage: float | None,
+    chunk_size: int,
+    pairs: pd.DataFrame | None = None,
+) -> list[tuple[str, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group: ``(group, edge table, TF positions, gene positions, the group's cells in adata)``."""
+    out = []
+    for group, model, cells in group_models(adata, fitted, groupby):
+        edges, (tf_pos, gene_pos, _) = score_edges(
+            model,
+            pairs=pairs,
+            tfs=tfs,
+            top_k=top_k,
+            rank_by=rank_by,
+            prior_coverage=prior_coverage,
+            chunk_size=chunk_size,
+        )
+        out.append((group, edges, tf_pos, gene_pos, cells))
+    return out
+
+
+def score_groups(
+    adata: AnnData,
+    fitted: FittedGRN,
+    groupby: str,
+    *,
+    pairs: pd.DataFrame | None,
+    tfs: Sequence[str] | None,
+    top_k: int | str | None,
+    rank_by: str,
+    prior_coverage: float | None,
+    chunk_size: int,
+) -> pd.DataFrame:
+    """:func:`grnlink.tl.grn_predict`'s table per group, in one long table with a leading ``group`` column."""
+    parts = group_tables(
+        adata,
+        fitted,
+        groupby,
+        pairs=pairs,
+        tfs=tfs,
+        top_k=top_k,
+        rank_by=rank_by,
+        prior_coverage=prior_coverage,
+        chunk_size=chunk_size,
+    )
+    tables = []
+    for group, edges, *_ in parts:
+        table = edges.copy()
+        table["source"] = table["source"].astype(str)
+        table["target"] = table["target"].astype(str)
+        table.insert(0, "group", group)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
