@@ -113,6 +113,7 @@ FAILING_CALLS = {
     "network --out exists": (["network", "{d}/in.h5ad", "--out", "{d}/ragged.csv"], "--overwrite"),
     "network missing input": (["network", "{d}/missing.h5ad", "--out", "{d}/net.csv"], "does not exist"),
     "network rank-by": (["network", "{d}/in.h5ad", "--out", "{d}/net.csv", "--rank-by", "pvalue"], "invalid choice"),
+    "network groups in a graph": (["network", "{d}/in.h5ad", "--out", "{d}/n.graphml", "--groupby", "x"], "per group"),
     "network unfitted input": (["network", "{d}/in.h5ad", "--out", "{d}/net.csv"], "grn_fit"),
 }
 SYSTEM_EXIT = ("option syntax", "network without --out", "network rank-by")
@@ -208,7 +209,7 @@ def test_network_forwards_the_new_options_as_keywords(monkeypatch, tmp_path):
     data = tmp_path / "in.h5ad"
     ad.AnnData(pd.DataFrame({"A": [1.0], "B": [2.0]}, index=["cell"])).write_h5ad(data)
     monkeypatch.setattr(gl.tl, "grn_network", fake_network)
-    argv = ["network", str(data), "--out", str(tmp_path / "n.sif"), "--min-precision", "0.2", "--groupby", "ct"]
+    argv = ["network", str(data), "--out", str(tmp_path / "n.tsv"), "--min-precision", "0.2", "--groupby", "ct"]
     assert main(["-q", *argv, "--rank-by", "specificity"]) == 0
     assert seen == {"key": "grn", "top_k": 100, "min_precision": 0.2, "groupby": "ct", "rank_by": "specificity"}
-    assert (tmp_path / "n.sif").read_text() == "A\trepresses\tB\n"
+    assert (tmp_path / "n.tsv").read_text() == "source\ttarget\tweight\nA\tB\t-0.5\n"

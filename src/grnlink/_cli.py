@@ -242,9 +242,14 @@ def _run_predict(args: argparse.Namespace) -> int:
 
 def _run_network(args: argparse.Namespace) -> int:
     import grnlink as gl
-    from grnlink.tl._export import check_network_path
+    from grnlink.tl._export import check_network_path, network_format
 
     output = _check_output(check_network_path(args.out), "--out", overwrite=args.overwrite, example="net.graphml")
+    if args.groupby is not None and network_format(output)[0] in ("graphml", "sif"):
+        raise gl.InputError(
+            f"--groupby gives one network per group, which one {output.suffix} graph cannot hold; "
+            "write .csv or .tsv (with a 'group' column), or leave out --groupby."
+        )
     if _same_file(output, Path(args.input)):
         raise gl.InputError(f"--out {args.out!r} is the input file; pass another file name, e.g. net.graphml.")
     adata = _read_h5ad(args.input)

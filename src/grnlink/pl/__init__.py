@@ -1,5 +1,5 @@
-"""Plotting: ROC and precision-recall curves, a TF's predicted targets, training curves, score histograms,
-the reliability of the calibrated probabilities.
+"""Plotting: ROC and precision-recall curves, a TF's predicted targets, the signed regulons of several TFs,
+training curves, score histograms, the reliability of the calibrated probabilities.
 
 One private module per plot; this package re-exports the public names. Every
 plot follows scanpy: ``ax=`` draws into given Axes, ``show``/``save`` as in
@@ -10,7 +10,8 @@ modifies the AnnData.
 from ._calibration import calibration
 from ._curves import pr_curve, roc_curve
 from ._network import network
+from ._regulon import regulon
 from ._scores import scores
 from ._training import training
 
-__all__ = ["calibration", "network", "pr_curve", "roc_curve", "scores", "training"]
+__all__ = ["calibration", "network", "pr_curve", "regulon", "roc_curve", "scores", "training"]
