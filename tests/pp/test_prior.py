@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from grnlink._validation import InputError
 from grnlink.pp import AlignedPrior, align_prior, get_prior
-from grnlink.pp._prior import coverage_message
+from grnlink.pp._prior import coverage_message, default_cache_dir
 
 # decoupler 2.x fetches every resource through decoupler._download._download, which calls
 # _download_chunks (the requests layer). Only that function is replaced; decoupler parses for real.
@@ -69,12 +69,10 @@ def _fake_download(calls: list[str]):
 
 
 @pytest.fixture(autouse=True)
-def cachedir(tmp_path):
-    """grnlink keeps fetched priors in scanpy's cachedir: a fresh, empty one per test."""
-    old = sc.settings.cachedir
-    sc.settings.cachedir = tmp_path / "cache"
-    yield tmp_path / "cache"
-    sc.settings.cachedir = old
+def cachedir(tmp_path, monkeypatch):
+    """grnlink keeps fetched priors in $XDG_CACHE_HOME/grnlink by default: a fresh, empty one per test."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
 
 
 @pytest.fixture
@@ -275,11 +273,46 @@ def test_get_prior_rejects_unknown_organism(downloads):
         get_prior("collectri", organism="martian")
 
 
-def test_get_prior_with_adata_logs_coverage_and_keeps_symbols(log_lines):
-    adata = ad.AnnData(np.zeros((2, len(VAR_NAMES)), dtype=np.float32), var=pd.DataFrame(index=VAR_NAMES))
-    prior = get_prior(_prior(), adata=adata)
-    assert prior["source"].tolist()[:2] == ["Irf1", "Irf1"]
+def _adata(var_names) -> ad.AnnData:
+    return ad.AnnData(np.zeros((2, len(var_names)), dtype=np.float32), var=pd.DataFrame(index=var_names))
+
+
+def test_get_prior_with_adata_spells_symbols_as_var_names_and_logs_coverage(log_lines):
+    table = _prior()
+    before = table.copy()
+    prior = get_prior(table, adata=_adata(VAR_NAMES))
+    pd.testing.assert_frame_equal(table, before)
+    # Irf1 -> IRF1 (case), unmatched Foxp3 / Il2 / Ensg_unknown keep their spelling
+    assert prior["source"].tolist() == ["IRF1", "IRF1", "STAT1", "STAT1", "Foxp3", "NFKB1"]
+    assert prior["target"].tolist() == ["CXCL10", "STAT1", "IRF1", "STAT1", "Il2", "Ensg_unknown"]
     assert any(line.startswith("prior: 3 of 6 edges map to var_names") for line in log_lines)
+
+
+def test_get_prior_with_adata_keeps_the_first_of_edges_that_become_one_pair():
+    table = pd.DataFrame({"source": ["Irf1", "IRF1", " irf1 "], "target": ["Stat1", "STAT1", "stat1"]})
+    prior = get_prior(table.assign(weight=[2.0, 3.0, 4.0]), adata=_adata(VAR_NAMES))
+    assert prior[["source", "target", "weight"]].to_numpy().tolist() == [["IRF1", "STAT1", 2.0]]
+
+
+def test_get_prior_strips_spaces_around_symbols():
+    prior = get_prior(pd.DataFrame({"source": [" IRF1"], "target": ["CXCL10 "]}))
+    assert prior[["source", "target"]].to_numpy().tolist() == [["IRF1", "CXCL10"]]
+
+
+def test_get_prior_with_adata_matches_exactly_when_case_is_ambiguous():
+    prior = get_prior(
+        pd.DataFrame({"source": ["irf1", "Irf1"], "target": ["CXCL10", "CXCL10"]}),
+        adata=_adata(["IRF1", "Irf1", "CXCL10"]),
+    )
+    assert prior["source"].tolist() == ["irf1", "Irf1"]  # two var_names fold to IRF1: only exact matches
+
+
+@pytest.mark.filterwarnings("ignore:Variable names are not unique")
+def test_get_prior_rejects_adata_that_is_not_anndata_or_has_duplicated_var_names():
+    with pytest.raises(InputError, match="adata must be an AnnData"):
+        get_prior(_prior(), adata=VAR_NAMES)
+    with pytest.raises(InputError, match="duplicated"):
+        get_prior(_prior(), adata=_adata(["IRF1", "IRF1"]))
 
 
 def test_get_prior_with_adata_without_overlap_warns(log_lines):
@@ -344,6 +377,58 @@ def test_second_call_reads_the_cache_and_works_offline(downloads, monkeypatch, c
         get_prior("dorothea", levels=("A", "B"), cache=False)
     with pytest.raises(RuntimeError, match="failed"):  # other options are another file
         get_prior("dorothea", levels=("A",))
+
+
+def test_default_cache_is_one_absolute_folder_per_user_not_the_working_directory(
+    downloads, cachedir, tmp_path, monkeypatch
+):
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    monkeypatch.chdir(workdir)
+    old = sc.settings.cachedir
+    sc.settings.cachedir = "./cache/"  # scanpy's relative default: grnlink must no longer write there
+    try:
+        get_prior("collectri")
+    finally:
+        sc.settings.cachedir = old
+    assert len(list((cachedir / "grnlink").glob("collectri_human_*.tsv.gz"))) == 1
+    assert list(workdir.iterdir()) == []
+    assert default_cache_dir() == cachedir / "grnlink"
+
+
+def test_default_cache_dir_without_xdg_or_with_a_relative_one_is_home_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "grnlink"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")  # invalid by the XDG rules: ignored
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "grnlink"
+    assert default_cache_dir().is_absolute()
+
+
+def test_explicit_cache_dir_is_used_and_read_offline(downloads, monkeypatch, tmp_path, cachedir):
+    folder = tmp_path / "project_priors"
+    first = get_prior("collectri", cache_dir=str(folder))
+    assert len(list(folder.glob("collectri_human_*.tsv.gz"))) == 1
+    assert not (cachedir / "grnlink").exists()
+
+    def offline(url, verbose=False):
+        raise requests.exceptions.ConnectionError("no network")
+
+    monkeypatch.setattr(DOWNLOAD, offline)
+    pd.testing.assert_frame_equal(get_prior("collectri", cache_dir=folder), first)
+    with pytest.raises(RuntimeError, match="failed"):  # the default folder holds no copy
+        get_prior("collectri")
+
+
+def test_cache_dir_must_be_a_path():
+    with pytest.raises(InputError, match="cache_dir=3 is not valid"):
+        get_prior("collectri", cache_dir=3)
+
+
+def test_a_prior_saved_as_tsv_reads_back_as_the_same_prior(downloads, tmp_path):
+    online = get_prior("dorothea", levels=("A", "B", "C"))
+    online.to_csv(tmp_path / "dorothea_hs.tsv.gz", sep="\t", index=False)
+    pd.testing.assert_frame_equal(get_prior(tmp_path / "dorothea_hs.tsv.gz"), online)
 
 
 # --- property tests ------------------------------------------------------------------------------------------------

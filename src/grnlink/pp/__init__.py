@@ -6,6 +6,7 @@ One private module per function; this package re-exports the public names.
 from ._celltype_means import celltype_means, group_means
 from ._embeddings import gene_embeddings
 from ._prior import AlignedPrior, align_prior, coverage_message, get_prior
+from ._read_prior import merge_priors, read_prior
 from ._scfm import scfm_embed
 
 __all__ = [
@@ -16,5 +17,7 @@ __all__ = [
     "gene_embeddings",
     "get_prior",
     "group_means",
+    "merge_priors",
+    "read_prior",
     "scfm_embed",
 ]

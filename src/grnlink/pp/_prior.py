@@ -1,4 +1,8 @@
-"""Prior TF -> target networks: fetch or read them, and map their symbols to ``var_names``."""
+"""Prior TF -> target networks: fetch or read them, and map their symbols to ``var_names``.
+
+:func:`read_prior` and :func:`merge_priors` (tables as people have them) live in ``_read_prior.py`` and use
+the helpers here: the tidy shape, the file reading rules and the symbol matching.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scanpy as sc
+from anndata import AnnData
 
 from .._io import SEPARATORS, read_table
 from .._settings import info, verbosity, warning
@@ -22,9 +26,11 @@ from .._validation import (
     NAME,
     GeneIndex,
     InputError,
+    Rule,
     _preview,
     check_args,
     check_edge_table,
+    check_unique_var_names,
     one_of,
     optional,
 )
@@ -68,10 +74,21 @@ def _looks_like_path(source: str | os.PathLike) -> bool:
     return name.endswith(tuple(SEPARATORS)) or os.sep in source or Path(source).exists()
 
 
-def _read_prior_file(path: str | os.PathLike) -> pd.DataFrame:
-    # Gene symbols such as "NA" must stay strings: only weight/confidence know missing values.
-    na_values = {"weight": _MISSING, "confidence": _MISSING}
-    return read_table(path, what="prior file", keep_default_na=False, na_values=na_values)
+def _read_prior_file(
+    path: str | os.PathLike,
+    *,
+    symbols: Sequence[str] = ("source", "target"),
+    values: Sequence[str] = ("weight", "confidence"),
+    text: Sequence[str] = ("confidence",),
+) -> pd.DataFrame:
+    """Read a prior file: gene symbols (``symbols`` columns) are kept as written, ``"NA"`` and ``"0123"`` included.
+
+    Only the ``values`` columns know missing values (``""``, ``"NA"``, ...); the ``text`` columns are read as
+    strings (confidence levels such as ``"1"`` stay ``"1"``). Columns the file lacks are ignored here.
+    """
+    na_values = {column: _MISSING for column in values}
+    dtype = dict.fromkeys([*symbols, *text], str)
+    return read_table(path, what="prior file", keep_default_na=False, na_values=na_values, dtype=dtype)
 
 
 def _decoupler_options(name: str, organism: str, levels, license: str | None, verbose: bool | None, extra: dict):
@@ -104,18 +121,35 @@ def _decoupler_options(name: str, organism: str, levels, license: str | None, ve
     return kwargs
 
 
-def _cache_file(name: str, kwargs: dict) -> Path:
-    """Where the table fetched with these options is kept: ``scanpy.settings.cachedir / "grnlink"``."""
+def default_cache_dir() -> Path:
+    """The folder where :func:`get_prior` keeps fetched priors unless told otherwise.
+
+    ``$XDG_CACHE_HOME/grnlink`` when that variable holds an absolute path, else ``~/.cache/grnlink``:
+    one absolute folder per user, the same whatever the working directory.
+
+    Examples
+    --------
+    >>> from grnlink.pp._prior import default_cache_dir
+    >>> default_cache_dir().is_absolute(), default_cache_dir().name
+    (True, 'grnlink')
+    """
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"  # a relative XDG path is invalid
+    return base / "grnlink"
+
+
+def _cache_file(name: str, kwargs: dict, cache_dir: Path) -> Path:
+    """Where the table fetched with these options is kept: one file per resource, organism and options."""
     options = {k: v for k, v in kwargs.items() if k != "verbose"}
     digest = hashlib.sha1(json.dumps(options, sort_keys=True, default=str).encode()).hexdigest()[:12]
-    return Path(sc.settings.cachedir) / "grnlink" / f"{name}_{kwargs['organism']}_{digest}.tsv.gz"
+    return cache_dir / f"{name}_{kwargs['organism']}_{digest}.tsv.gz"
 
 
-def _fetch_decoupler(name: str, kwargs: dict, cache: bool) -> pd.DataFrame:
+def _fetch_decoupler(name: str, kwargs: dict, cache: bool, cache_dir: Path) -> pd.DataFrame:
     import decoupler as dc
     import requests
 
-    path = _cache_file(name, kwargs)
+    path = _cache_file(name, kwargs, cache_dir)
     if cache and path.is_file():
         info(f"{name}: read from grnlink's cache {path} (delete it, or pass cache=False, to fetch again)")
         return _read_prior_file(path)
@@ -126,7 +160,8 @@ def _fetch_decoupler(name: str, kwargs: dict, cache: bool) -> pd.DataFrame:
             f"Downloading the {name!r} prior through decoupler failed ({type(err).__name__}: {err}). "
             "Without network access, pass the prior as a DataFrame or a local file instead, e.g. the DoRothEA "
             "table saved as TSV with columns source, target, weight, confidence: "
-            "gl.pp.get_prior('dorothea_hs.tsv.gz'). A table fetched once with cache=True is reused offline."
+            f"gl.pp.get_prior('dorothea_hs.tsv.gz'). A table fetched once with cache=True is kept in {path.parent} "
+            "and reused offline."
         ) from err
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,44 +170,86 @@ def _fetch_decoupler(name: str, kwargs: dict, cache: bool) -> pd.DataFrame:
     return table
 
 
-def _tidy(table: pd.DataFrame, what: str) -> pd.DataFrame:
-    """New DataFrame with columns source, target, weight (float), confidence (str); unique (source, target)."""
+def _ends(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """New DataFrame with the ``source`` and ``target`` symbols as str, surrounding spaces removed."""
     check_edge_table(table, what)
-    ends = table[["source", "target"]]
-    empty = ends.isna().any(axis=1).to_numpy() | (ends.astype(str).apply(lambda c: c.str.strip()) == "").any(axis=1)
+    out, empty = {}, np.zeros(len(table), dtype=bool)
+    for column in ("source", "target"):
+        codes, uniques = pd.factorize(table[column], use_na_sentinel=True)  # strip each distinct symbol once
+        stripped = pd.Series(uniques, dtype=object).astype(str).str.strip().to_numpy(dtype=object)
+        stripped = np.append(stripped, "")  # a missing cell has code -1: the appended empty symbol
+        empty |= stripped[codes] == ""
+        out[column] = stripped[codes]
     if empty.any():
         raise InputError(
             f"{what} has {int(empty.sum())} rows with an empty source or target. Drop them first, "
             "e.g. table.dropna(subset=['source', 'target'])."
         )
-    out = pd.DataFrame(
-        {"source": ends["source"].astype(str).to_numpy(), "target": ends["target"].astype(str).to_numpy()}
-    )
+    return pd.DataFrame(out)
 
-    if "weight" in table.columns:
-        weight = pd.to_numeric(table["weight"], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.isnan(weight) & table["weight"].notna().to_numpy()
-        if bad.any():
-            examples = _preview(table["weight"][bad].unique())
-            raise InputError(
-                f"{what}['weight'] has {int(bad.sum())} non-numeric values ({examples}). "
-                "Weights must be numbers (e.g. +1/-1 mode of regulation); drop the column to use weight 1.0."
-            )
-        if not np.isfinite(weight).all():
-            raise InputError(
-                f"{what}['weight'] has {int((~np.isfinite(weight)).sum())} missing or infinite values. "
-                "Fill them (e.g. table.fillna({'weight': 1.0})) or drop the weight column to use weight 1.0."
-            )
-        out["weight"] = weight
-    else:
-        out["weight"] = 1.0
 
-    if "confidence" in table.columns:
-        conf = table["confidence"]
-        out["confidence"] = np.where(conf.isna().to_numpy(), "", conf.astype(str).to_numpy()).astype(object)
-    else:
-        out["confidence"] = ""
+def _confidence(values: pd.Series) -> np.ndarray:
+    """Confidence labels as str, ``""`` where missing."""
+    return np.where(values.isna().to_numpy(), "", values.astype(str).str.strip().to_numpy()).astype(object)
+
+
+def _weights(table: pd.DataFrame, what: str) -> np.ndarray:
+    """The numeric ``weight`` column as float64; non-numeric, missing or infinite entries raise."""
+    weight = pd.to_numeric(table["weight"], errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.isnan(weight) & table["weight"].notna().to_numpy()
+    if bad.any():
+        examples = _preview(table["weight"][bad].unique())
+        raise InputError(
+            f"{what}['weight'] has {int(bad.sum())} non-numeric values ({examples}). "
+            "Weights must be numbers (e.g. +1/-1 mode of regulation); drop the column to use weight 1.0, "
+            "or read words such as 'Activation' with gl.pp.read_prior(..., sign='weight')."
+        )
+    if not np.isfinite(weight).all():
+        raise InputError(
+            f"{what}['weight'] has {int((~np.isfinite(weight)).sum())} missing or infinite values. "
+            "Fill them (e.g. table.fillna({'weight': 1.0})) or drop the weight column to use weight 1.0."
+        )
+    return weight
+
+
+def _tidy(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """New DataFrame with columns source, target, weight (float), confidence (str); unique (source, target)."""
+    out = _ends(table, what)
+    out["weight"] = _weights(table, what) if "weight" in table.columns else 1.0
+    out["confidence"] = _confidence(table["confidence"]) if "confidence" in table.columns else ""
     return out.drop_duplicates(["source", "target"], keep="first").reset_index(drop=True)
+
+
+def _check_adata(adata: Any) -> None:
+    if not isinstance(adata, AnnData):
+        raise InputError(
+            f"adata must be an AnnData whose var_names the prior's symbols are matched to, got {type(adata).__name__}."
+        )
+    check_unique_var_names(adata)
+
+
+def _respell(prior: pd.DataFrame, var_names: Sequence[str]) -> pd.DataFrame:
+    """Copy of ``prior`` whose source/target symbols are spelled as in ``var_names`` where they match.
+
+    Matching is :class:`~grnlink._validation.GeneIndex`'s, the one :func:`align_prior` uses (exact first, then
+    ignoring case); symbols without a match keep their spelling.
+    """
+    index = GeneIndex(var_names)
+    names = index.var_names.to_numpy(dtype=object)
+    out = prior.copy()
+    for column in ("source", "target"):
+        pos = _symbol_positions(index, out[column])
+        out[column] = np.where(pos >= 0, names[np.maximum(pos, 0)], out[column].to_numpy(dtype=object))
+    return out
+
+
+def _log_coverage(prior: pd.DataFrame, adata: AnnData) -> None:
+    """Log how much of ``prior`` maps to ``adata.var_names`` (a warning when nothing does)."""
+    coverage = _align(prior, adata.var_names).coverage
+    if coverage["n_edges_mapped"] == 0:
+        warning(_no_overlap_message(coverage))
+    else:
+        info(coverage_message(coverage))
 
 
 def _symbol_positions(index: GeneIndex, symbols: pd.Series) -> np.ndarray:
@@ -299,6 +376,9 @@ def align_prior(prior: pd.DataFrame, var_names: Sequence[str]) -> AlignedPrior:
     return aligned
 
 
+_PATH = Rule("a str or os.PathLike naming a folder, or None", lambda v: v is None or isinstance(v, str | os.PathLike))
+
+
 def get_prior(
     source: str | os.PathLike | pd.DataFrame = "dorothea",
     *,
@@ -307,7 +387,8 @@ def get_prior(
     license: str | None = None,
     verbose: bool | None = None,
     cache: bool = True,
-    adata=None,
+    cache_dir: str | os.PathLike | None = None,
+    adata: AnnData | None = None,
     **decoupler_kwargs: Any,
 ) -> pd.DataFrame:
     """A prior TF -> target network as a tidy DataFrame.
@@ -319,6 +400,8 @@ def get_prior(
         a DataFrame, or a path to a ``.csv`` (comma) or ``.tsv``/``.txt`` (tab) file, optionally gzipped.
         Tables need ``source`` and ``target`` columns; ``weight`` and ``confidence`` are optional.
         DataFrames and files are read as they are: ``organism`` and ``levels`` do not apply to them.
+        For tables with other column names or with signs written as words (TRRUST's ``Activation``),
+        use :func:`read_prior`.
     organism
         Organism for decoupler's resources (``"human"``, ``"mouse"``, ...; decoupler translates
         human symbols through orthologs).
@@ -332,14 +415,20 @@ def get_prior(
         decoupler's ``verbose`` (its download progress and messages); ``None`` follows scanpy's
         verbosity (on from ``info``).
     cache
-        Keep the fetched table in ``scanpy.settings.cachedir / "grnlink"`` (one file per resource,
-        organism and options) and read it from there on later calls, so that a second call works
-        offline. decoupler 2.x itself downloads on every call and keeps no copy, so without this
-        every call needs the network. Delete the file, or pass ``cache=False`` (which neither reads
-        nor writes the cache), to fetch a fresh copy.
+        Keep the fetched table in ``cache_dir`` (one file per resource, organism and options) and read
+        it from there on later calls, so that a second call works offline. decoupler 2.x itself
+        downloads on every call and keeps no copy, so without this every call needs the network.
+        Delete the file, or pass ``cache=False`` (which neither reads nor writes the cache), to fetch
+        a fresh copy.
+    cache_dir
+        Folder of that cache. ``None``: one folder per user, ``$XDG_CACHE_HOME/grnlink`` or else
+        ``~/.cache/grnlink`` (the same whatever the working directory). Pass a folder of your own to keep
+        the priors with a project, or one that an offline machine can read.
     adata
-        If given, log how much of the prior maps to ``adata.var_names`` (case-insensitive).
-        The returned table keeps the original symbols.
+        If given, the returned symbols are spelled as in ``adata.var_names`` where they match (exactly,
+        else ignoring case, as :func:`align_prior` matches: mouse ``Irf1`` becomes ``IRF1`` when
+        var_names has ``IRF1``); symbols without a match keep their spelling. Edges that become the same
+        pair keep the first. How much of the prior maps is logged (a warning when nothing does).
     **decoupler_kwargs
         Further options of ``dc.op.dorothea`` / ``dc.op.collectri``, passed through, e.g.
         ``remove_complexes=True`` (CollecTRI) or ``dict_weights={"A": 1, "B": 2}`` (DoRothEA).
@@ -347,23 +436,44 @@ def get_prior(
 
     Returns
     -------
-    DataFrame with columns ``source``, ``target`` (str), ``weight`` (float, 1.0 when absent) and
-    ``confidence`` (str, ``""`` when absent); one row per (source, target) pair, the first kept.
+    DataFrame with columns ``source``, ``target`` (str, surrounding spaces removed), ``weight`` (float,
+    1.0 when absent) and ``confidence`` (str, ``""`` when absent); one row per (source, target) pair, the
+    first kept.
 
     Raises
     ------
     InputError
-        Unknown name, missing file, missing ``source``/``target`` columns, non-numeric weights.
+        Unknown name, missing file, missing ``source``/``target`` columns, non-numeric weights,
+        ``adata`` with duplicated var_names.
     RuntimeError
         When decoupler's download fails (no network): pass a DataFrame or a local file instead.
 
+    Notes
+    -----
+    To use a resource on a machine without network access, fetch it once where there is network and
+    save it as a table, then read that file offline::
+
+        prior = gl.pp.get_prior("dorothea", levels=("A", "B", "C"))
+        prior.to_csv("dorothea_hs.tsv.gz", sep="\\t", index=False)
+        # later, offline:
+        prior = gl.pp.get_prior("dorothea_hs.tsv.gz")  # or gl.pp.read_prior("dorothea_hs.tsv.gz")
+
+    Or copy the cache folder (``cache_dir``) to the offline machine: the same call then reads its file.
+
     Examples
     --------
+    >>> import pandas as pd
     >>> import grnlink as gl
     >>> adata = gl.ds.simulate(n_genes=200, n_tfs=20, n_cells=500, seed=0)
     >>> prior = gl.pp.get_prior(adata.uns["true_network"], adata=adata)
     >>> list(prior.columns)
     ['source', 'target', 'weight', 'confidence']
+
+    Symbols are spelled as in ``adata.var_names`` when ``adata`` is given:
+
+    >>> table = pd.DataFrame({"source": [adata.var_names[0].lower()], "target": [adata.var_names[5]]})
+    >>> gl.pp.get_prior(table, adata=adata)["source"].tolist() == [adata.var_names[0]]
+    True
     >>> dorothea = gl.pp.get_prior("dorothea", organism="human", levels=("A", "B"))  # doctest: +SKIP
     >>> collectri = gl.pp.get_prior("collectri", license="commercial", remove_complexes=True)  # doctest: +SKIP
     """
@@ -372,9 +482,12 @@ def get_prior(
         license=(license, optional(one_of(*LICENSES))),
         verbose=(verbose, optional(BOOLEAN)),
         cache=(cache, BOOLEAN),
+        cache_dir=(cache_dir, _PATH),
     )
     if "remove_complexes" in decoupler_kwargs:
         check_args(remove_complexes=(decoupler_kwargs["remove_complexes"], BOOLEAN))
+    if adata is not None:
+        _check_adata(adata)
     is_name = isinstance(source, str) and source.lower() in PRIOR_NAMES
     if not is_name and (license is not None or verbose is not None or decoupler_kwargs):
         named = {"license": license, "verbose": verbose}
@@ -388,7 +501,8 @@ def get_prior(
     elif is_name:
         name = source.lower()
         kwargs = _decoupler_options(name, organism, levels, license, verbose, decoupler_kwargs)
-        table, what = _fetch_decoupler(name, kwargs, cache), f"decoupler's {name}"
+        folder = default_cache_dir() if cache_dir is None else Path(cache_dir).expanduser()
+        table, what = _fetch_decoupler(name, kwargs, cache, folder), f"decoupler's {name}"
     elif isinstance(source, str | os.PathLike) and _looks_like_path(source):
         table, what = _read_prior_file(source), f"prior file {str(source)!r}"
     else:
@@ -398,9 +512,7 @@ def get_prior(
         )
     prior = _tidy(table, what)
     if adata is not None:
-        coverage = _align(prior, adata.var_names).coverage
-        if coverage["n_edges_mapped"] == 0:
-            warning(_no_overlap_message(coverage))
-        else:
-            info(coverage_message(coverage))
+        prior = _respell(prior, adata.var_names)
+        prior = prior.drop_duplicates(["source", "target"], keep="first").reset_index(drop=True)
+        _log_coverage(prior, adata)
     return prior
