@@ -70,3 +70,10 @@ def test_a_root_handler_does_not_print_grnlink_lines_twice(scanpy_logfile):
         root.removeHandler(handler)
     assert ours.getvalue() == "once only\n"
     assert root_lines == []
+
+
+def test_progress_bars_show_at_scanpys_default_verbosity_and_hide_at_zero(scanpy_logfile):
+    sc.settings.verbosity = 1  # scanpy's default: warnings
+    assert not _settings.progress_disabled()
+    sc.settings.verbosity = 0
+    assert _settings.progress_disabled()

@@ -92,8 +92,8 @@ def debug(msg: str) -> None:
 
 
 def progress_disabled() -> bool:
-    """Progress bars show at scanpy verbosity ``info`` (2) and above."""
-    return verbosity() < 2
+    """Progress bars show from scanpy's default verbosity (``warning``, 1) up, and are hidden at ``error`` (0)."""
+    return verbosity() < 1
 
 
 def available_cpus() -> int:

@@ -210,3 +210,10 @@ def test_tune_optuna_logging_follows_scanpy_verbosity(adata, truth, monkeypatch)
     gl.tl.grn_tune(adata, truth, n_trials=1, **TINY)
     assert seen[0] == optuna.logging.WARNING and seen[2] == optuna.logging.INFO  # seen[1], [3]: the refits
     assert optuna.logging.get_verbosity() == previous
+
+
+def test_tune_without_optuna_names_the_extra_to_install(adata, truth, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "optuna", None)  # as if the 'tune' extra were not installed
+    with pytest.raises(gl.InputError, match=r"pip install 'grnlink\[tune\]'"):
+        gl.tl.grn_tune(adata, truth, n_trials=1)
+    assert "grn" not in adata.uns

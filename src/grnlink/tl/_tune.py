@@ -133,6 +133,7 @@ def grn_tune(
     >>> edges = gl.tl.grn_predict(adata)
     """
     start = time.perf_counter()
+    _require_optuna()
     cls = get_model_class(model)
     _check_budget(n_trials, timeout)
     fit_args = {k: v for k, v in fit_kwargs.items() if k in FIT_ARGUMENTS}
@@ -188,6 +189,18 @@ def _check_budget(n_trials: Any, timeout: Any) -> None:
         raise InputError(f"n_trials must be an integer >= 1, got {n_trials!r}.")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, Real) or not timeout > 0):
         raise InputError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}.")
+
+
+def _require_optuna() -> None:
+    """Raise a clear error when the optional search engine (the ``tune`` extra) is not installed."""
+    try:
+        import optuna  # noqa: F401
+        import sqlalchemy  # noqa: F401
+    except ImportError as err:
+        raise InputError(
+            f"grn_tune searches with Optuna, which is not installed ({err}). Install it with "
+            "pip install 'grnlink[tune]' (Optuna and the SQLAlchemy its storage uses)."
+        ) from err
 
 
 def _tunable_models() -> list[str]:
