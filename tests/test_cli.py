@@ -37,12 +37,15 @@ def test_fit_then_predict_on_h5ad_files(adata, truth, tmp_path):
                 "n_ensemble=1",
                 "--option",
                 "max_epochs=3",
+                "--prior-coverage",
+                "0.4",
                 "-o",
                 str(out),
             ]
         )
         == 0
     )
+    assert ad.read_h5ad(out).uns["grn"]["precision"]["prior_coverage"] == 0.4
     before = out.read_bytes()
     scored = tmp_path / "scored.h5ad"
     assert main(["predict", str(out), "--top-k", "5", "--csv", str(csv), "--out", str(scored)]) == 0
@@ -210,6 +213,7 @@ def test_network_forwards_the_new_options_as_keywords(monkeypatch, tmp_path):
     ad.AnnData(pd.DataFrame({"A": [1.0], "B": [2.0]}, index=["cell"])).write_h5ad(data)
     monkeypatch.setattr(gl.tl, "grn_network", fake_network)
     argv = ["network", str(data), "--out", str(tmp_path / "n.tsv"), "--min-precision", "0.2", "--groupby", "ct"]
-    assert main(["-q", *argv, "--rank-by", "specificity"]) == 0
-    assert seen == {"key": "grn", "top_k": 100, "min_precision": 0.2, "groupby": "ct", "rank_by": "specificity"}
+    assert main(["-q", *argv, "--rank-by", "specificity", "--prior-coverage", "0.3"]) == 0
+    expected = {"key": "grn", "top_k": 100, "min_precision": 0.2, "groupby": "ct", "rank_by": "specificity"}
+    assert seen == {**expected, "prior_coverage": 0.3}
     assert (tmp_path / "n.tsv").read_text() == "source\ttarget\tweight\nA\tB\t-0.5\n"

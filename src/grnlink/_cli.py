@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from .tl._fit import DEFAULT_MODEL
+from .tl._precision import DEFAULT_PRIOR_COVERAGE
 
 _EXIT_USAGE = 2
 
@@ -214,6 +215,7 @@ def _run_fit(args: argparse.Namespace) -> int:
         negative_ratio=args.negative_ratio,
         seed=args.seed,
         key_added=args.key_added,
+        prior_coverage=args.prior_coverage,
         **dict(args.option),
     )
     _write_atomically((output, adata.write_h5ad))
@@ -253,7 +255,12 @@ def _run_network(args: argparse.Namespace) -> int:
     if _same_file(output, Path(args.input)):
         raise gl.InputError(f"--out {args.out!r} is the input file; pass another file name, e.g. net.graphml.")
     adata = _read_h5ad(args.input)
-    options = {"min_precision": args.min_precision, "groupby": args.groupby, "rank_by": args.rank_by}
+    options = {
+        "min_precision": args.min_precision,
+        "groupby": args.groupby,
+        "rank_by": args.rank_by,
+        "prior_coverage": args.prior_coverage,
+    }
     net = gl.tl.grn_network(
         adata, key=args.key, top_k=args.top_k, **{name: value for name, value in options.items() if value is not None}
     )
@@ -310,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--key-added", default="grn")
     fit.add_argument(
+        "--prior-coverage",
+        type=float,
+        default=DEFAULT_PRIOR_COVERAGE,
+        help="fraction of the true network the prior is assumed to hold, for the precision column "
+        f"(default {DEFAULT_PRIOR_COVERAGE})",
+    )
+    fit.add_argument(
         "--option",
         action="append",
         type=_parse_option,
@@ -347,6 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
     network.add_argument("--min-precision", type=float, default=None, help="keep edges of at least this precision")
     network.add_argument("--groupby", default=None, help="obs column: one network per group (a 'group' column)")
     network.add_argument("--rank-by", default=None, choices=("score", "specificity"), help="how each TF's targets rank")
+    network.add_argument(
+        "--prior-coverage", type=float, default=None, help="override the fit's prior_coverage for the precision"
+    )
     network.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     network.set_defaults(func=_run_network)
     return parser
