@@ -72,7 +72,7 @@ def one_thread() -> None:
     torch.set_num_threads(1)
     threadpoolctl.threadpool_limits(1)
     sc.settings.n_jobs = 1
-    sc.settings.verbosity = 0  # many workers' progress bars (shown from verbosity 1) would interleave; the parent reports units
+    sc.settings.verbosity = 0  # many workers' progress bars (shown from 1) would interleave; the parent reports units
 
 
 def worker_pool(workers: int) -> ProcessPoolExecutor:

@@ -122,9 +122,7 @@ def main() -> None:
     table["group_minus_global"] = table["group_network"] - table["global_network"]
     wins = results.assign(win=results["group_network"] > results["global_network"])
     table["group_wins"] = wins.groupby(["setting", "model"])["win"].mean()
-    command = "python benchmarks/groups.py " + " ".join(
-        f"--{k} {' '.join(map(str, v))}" for k, v in vars(args).items()
-    )
+    command = "python benchmarks/groups.py " + " ".join(f"--{k} {' '.join(map(str, v))}" for k, v in vars(args).items())
     text = (
         "# Group networks against the global network on group-specific simulated edges\n\n"
         f"Command: `{command}`\n\n{env}\n\n"
