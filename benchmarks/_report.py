@@ -95,6 +95,16 @@ def commit() -> str:
         return "unknown"
 
 
+def split_prior(truth: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two thirds of each TF's targets (rounded up) as the prior, the rest held out."""
+    rng = np.random.default_rng(seed)
+    shuffled = truth.iloc[rng.permutation(len(truth))]
+    rank = shuffled.groupby("source").cumcount()
+    size = shuffled.groupby("source")["target"].transform("size")
+    in_prior = rank < np.ceil(2 * size / 3)
+    return shuffled.loc[in_prior].reset_index(drop=True), shuffled.loc[~in_prior].reset_index(drop=True)
+
+
 def load_mdc(data: Path, network: str):
     """BEELINE mDC TFs+500 with the given ground truth and the candidate TFs of its ``TF.csv``."""
     adata = gl.ds.beeline(data / network / "mDC" / "TFs+500")

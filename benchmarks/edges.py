@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _report import DEFAULT_DATA, REPO, commit, load_average, start_run, worker_pool
+from _report import DEFAULT_DATA, REPO, commit, load_average, split_prior, start_run, worker_pool
 
 import grnlink as gl
 
@@ -52,16 +52,6 @@ LIST_LENGTH = 20
 RANKINGS = ("score", "specificity", "degree")
 RESULTS = REPO / "benchmarks" / "results"
 GROUPBY = "condition"
-
-
-def split_prior(truth: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two thirds of each TF's targets (rounded up) as the prior, the rest held out."""
-    rng = np.random.default_rng(seed)
-    shuffled = truth.iloc[rng.permutation(len(truth))]
-    rank = shuffled.groupby("source").cumcount()
-    size = shuffled.groupby("source")["target"].transform("size")
-    in_prior = rank < np.ceil(2 * size / 3)
-    return shuffled.loc[in_prior].reset_index(drop=True), shuffled.loc[~in_prior].reset_index(drop=True)
 
 
 def degree_control(prior: pd.DataFrame, candidates: pd.DataFrame) -> np.ndarray:

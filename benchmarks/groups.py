@@ -33,7 +33,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from _report import REPO, start_run
+from _report import REPO, split_prior, start_run
 
 import grnlink as gl
 
@@ -43,16 +43,6 @@ SETTINGS = {
     "clean": dict(activity_noise=0.0, inactive_fraction=0.0, dropout=0.0, dispersion=0.0, noise=0.0),
 }
 SIZE = dict(n_genes=300, n_tfs=30, n_cells=2000, n_celltypes=4, group_specific=0.3)
-
-
-def split_prior(truth: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two thirds of each TF's targets (rounded up) as the prior, the rest held out."""
-    rng = np.random.default_rng(seed)
-    shuffled = truth.iloc[rng.permutation(len(truth))]
-    rank = shuffled.groupby("source").cumcount()
-    size = shuffled.groupby("source")["target"].transform("size")
-    in_prior = rank < np.ceil(2 * size / 3)
-    return shuffled.loc[in_prior].reset_index(drop=True), shuffled.loc[~in_prior].reset_index(drop=True)
 
 
 def per_tf_auroc(pairs: pd.DataFrame, column: str) -> float:

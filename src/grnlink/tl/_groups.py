@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,59 +91,23 @@ def _raise_not_per_group(name: str, detail: str) -> None:
 
 
 def group_tables(
-    adata: AnnData,
-    fitted: FittedGRN,
-    groupby: str,
-    *,
-    tfs: Sequence[str] | None,
-    top_k: int | str | None,
-    rank_by: str,
-    prior_coverage: float | None,
-    chunk_size: int,
-    pairs: pd.DataFrame | None = None,
+    adata: AnnData, fitted: FittedGRN, groupby: str, **score_args: Any
 ) -> list[tuple[str, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per group: ``(group, edge table, TF positions, gene positions, the group's cells in adata)``."""
+    """Per group: ``(group, edge table, TF positions, gene positions, the group's cells in adata)``.
+
+    ``score_args`` go to :func:`grnlink.tl._predict.score_edges` (``pairs``, ``tfs``, ``top_k``, ...).
+    """
     out = []
     for group, model, cells in group_models(adata, fitted, groupby):
-        edges, (tf_pos, gene_pos, _) = score_edges(
-            model,
-            pairs=pairs,
-            tfs=tfs,
-            top_k=top_k,
-            rank_by=rank_by,
-            prior_coverage=prior_coverage,
-            chunk_size=chunk_size,
-        )
+        edges, (tf_pos, gene_pos, _) = score_edges(model, **score_args)
         out.append((group, edges, tf_pos, gene_pos, cells))
     return out
 
 
-def score_groups(
-    adata: AnnData,
-    fitted: FittedGRN,
-    groupby: str,
-    *,
-    pairs: pd.DataFrame | None,
-    tfs: Sequence[str] | None,
-    top_k: int | str | None,
-    rank_by: str,
-    prior_coverage: float | None,
-    chunk_size: int,
-) -> pd.DataFrame:
+def score_groups(adata: AnnData, fitted: FittedGRN, groupby: str, **score_args: Any) -> pd.DataFrame:
     """:func:`grnlink.tl.grn_predict`'s table per group, in one long table with a leading ``group`` column."""
-    parts = group_tables(
-        adata,
-        fitted,
-        groupby,
-        pairs=pairs,
-        tfs=tfs,
-        top_k=top_k,
-        rank_by=rank_by,
-        prior_coverage=prior_coverage,
-        chunk_size=chunk_size,
-    )
     tables = []
-    for group, edges, *_ in parts:
+    for group, edges, *_ in group_tables(adata, fitted, groupby, **score_args):
         table = edges.copy()
         table["source"] = table["source"].astype(str)
         table["target"] = table["target"].astype(str)

@@ -157,35 +157,25 @@ def grn_predict(
     check_args(inplace=(inplace, BOOLEAN))
     fitted = load_fitted(adata, key)
     var_pos = _var_positions(adata, fitted, key)
+    score_args = {
+        "pairs": pairs,
+        "tfs": tfs,
+        "top_k": top_k,
+        "rank_by": rank_by,
+        "prior_coverage": prior_coverage,
+        "chunk_size": chunk_size,
+    }
     if groupby is not None:
         from ._groups import score_groups  # the group module builds on this one
 
-        edges = score_groups(
-            adata,
-            fitted,
-            groupby,
-            pairs=pairs,
-            tfs=tfs,
-            top_k=top_k,
-            rank_by=rank_by,
-            prior_coverage=prior_coverage,
-            chunk_size=chunk_size,
-        )
+        edges = score_groups(adata, fitted, groupby, **score_args)
         if inplace:
             adata.uns[key]["group_edges"] = edges.reset_index(drop=True)
             adata.uns[key]["group_by"] = groupby
             n_groups = edges["group"].nunique()
             info(f"scored {len(edges)} pairs in {n_groups} groups; table in adata.uns[{key!r}]['group_edges']")
         return edges
-    edges, (tf_pos, gene_pos, scores) = score_edges(
-        fitted,
-        pairs=pairs,
-        tfs=tfs,
-        top_k=top_k,
-        rank_by=rank_by,
-        prior_coverage=prior_coverage,
-        chunk_size=chunk_size,
-    )
+    edges, (tf_pos, gene_pos, scores) = score_edges(fitted, **score_args)
     warn_missing_estimates(fitted, key)
     if not inplace:
         info(f"scored {len(edges)} pairs (not written to adata: inplace=False)")
