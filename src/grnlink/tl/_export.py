@@ -125,13 +125,12 @@ def write_network(net: pd.DataFrame, path: str | os.PathLike) -> None:
     path
         File to write; its folder must exist.
 
-    Raises
-    ------
-    InputError
-        Before writing anything, when the ending is none of the above, the
-        folder does not exist, ``path`` is a folder, or ``net`` does not fit
-        the format (missing columns; for GraphML/SIF a pair twice; for SIF a
-        gene name with a tab or line break).
+    Returns
+    -------
+    ``None``. Before anything is written, :class:`~grnlink.InputError` is
+    raised when the ending is none of the above, the folder does not exist,
+    ``path`` is a folder, or ``net`` does not fit the format (missing columns;
+    for GraphML/SIF a pair twice; for SIF a gene name with a tab or line break).
 
     Examples
     --------
