@@ -47,3 +47,23 @@ def test_perfect_and_reversed_scores():
     bad = gl.bm.evaluate(_pairs(labels), np.array([1, 2, 3, 4, 5.0]))
     assert good["auroc"] == 1 and good["tf_auroc"] == 1 and good["epr"] == pytest.approx(1 / 0.4)
     assert bad["auroc"] == 0 and bad["precision_at_k"] == pytest.approx(0.4)
+
+
+def test_per_tf_auroc_is_one_number_for_bm_tune_and_the_models():
+    from grnlink import _metrics
+
+    rng = np.random.default_rng(0)
+    tf = rng.integers(0, 6, 200)
+    label = (rng.random(200) < 0.3).astype(int)
+    label[tf == 5] = 0  # a TF with one class only is left out everywhere
+    scores = rng.random(200) + label * 0.3
+    test = pd.DataFrame({"source": tf, "target": np.arange(200), "label": label})
+    assert gl.bm.per_tf_metrics is _metrics.per_tf_metrics
+    per_tf = gl.bm.per_tf_metrics(test, scores)
+    assert per_tf.index.tolist() == [0, 1, 2, 3, 4]
+    expected = per_tf["auroc"].mean()
+    assert _metrics.mean_tf_auroc(tf, label, scores) == expected == gl.bm.evaluate(test, scores)["tf_auroc"]
+    pooled = _metrics.ranking_metrics(label, scores, tf=tf)
+    assert pooled["tf_auroc"] == expected and pooled["auroc"] == gl.bm.evaluate(test, scores)["auroc"]
+    assert np.isnan(_metrics.mean_tf_auroc(tf, np.zeros(200), scores))
+    assert all(np.isnan(v) for v in _metrics.ranking_metrics(np.ones(200), scores, tf=tf).values())

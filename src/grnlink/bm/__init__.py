@@ -1,5 +1,6 @@
 """Benchmarking: leak-free splits, metrics, shortcut controls and the papers' analyses."""
 
+from .._metrics import per_tf_metrics
 from ._analysis import (
     add_label_noise,
     effective_rank,
@@ -10,7 +11,7 @@ from ._analysis import (
     representation_rank,
 )
 from ._controls import degree_scores
-from ._metrics import evaluate, f1_threshold, per_tf_metrics, precision_at_k
+from ._metrics import evaluate, f1_threshold, precision_at_k
 from ._run import CONTROLS, control_differences, run, summarise, versus_control
 from ._split import COLD_START_SIDES, PROTOCOLS, Split, relabel, split
 

@@ -6,36 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
+from .._metrics import per_tf_metrics
 from .._validation import POSITIVE_INT, check_args
-
-
-def per_tf_metrics(test: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
-    """AUROC and AUPRC of each TF's test pairs (TFs with both classes only).
-
-    Parameters
-    ----------
-    test
-        Labelled pairs, columns ``source``, ``target``, ``label``.
-    scores
-        One score per row of ``test``.
-
-    Returns
-    -------
-    DataFrame indexed by TF with ``auroc``, ``auprc``, ``n_pos``, ``n_neg``.
-    """
-    frame = test.assign(score=np.asarray(scores, dtype=np.float64))
-    rows = {}
-    for tf, group in frame.groupby("source", sort=True, observed=True):
-        labels = group["label"].to_numpy()
-        n_pos = int(labels.sum())
-        if 0 < n_pos < len(labels):
-            rows[tf] = {
-                "auroc": roc_auc_score(labels, group["score"]),
-                "auprc": average_precision_score(labels, group["score"]),
-                "n_pos": n_pos,
-                "n_neg": len(labels) - n_pos,
-            }
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["auroc", "auprc", "n_pos", "n_neg"])
 
 
 def f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -96,11 +96,12 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
+from .._metrics import ranking_metrics
 from .._pairs import PairSet
 from .._settings import info, progress_disabled
 from .._validation import BOOLEAN, InputError, Rule, any_of, int_at_least, one_of
@@ -247,26 +248,6 @@ def as_logits(scores: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-def mean_tf_auroc(pairs: PairSet, scores: np.ndarray) -> float:
-    """Mean over TFs (with both labels) of the AUROC of the TF's pairs; NaN when no TF qualifies."""
-    values = []
-    for tf in np.unique(pairs.tf):
-        mine = pairs.tf == tf
-        labels = pairs.label[mine]
-        if 0 < labels.sum() < len(labels):
-            values.append(roc_auc_score(labels, scores[mine]))
-    return float(np.mean(values)) if values else float("nan")
-
-
-def _ranking_metrics(pairs: PairSet, scores: np.ndarray) -> dict[str, float]:
-    both = 0 < pairs.n_pos < len(pairs)
-    return {
-        "auroc": float(roc_auc_score(pairs.label, scores)) if both else float("nan"),
-        "auprc": float(average_precision_score(pairs.label, scores)) if both else float("nan"),
-        "tf_auroc": mean_tf_auroc(pairs, scores) if both else float("nan"),
-    }
-
-
 @register
 class Stack(LinkPredictor):
     """Stacking: base models' out-of-fold scores and the degree controls, combined by a logistic regression.
@@ -403,7 +384,10 @@ class Stack(LinkPredictor):
             if fold is None or not final.supervised:
                 base_scores[:, j] = final.score(meta_pairs.tf, meta_pairs.gene)
             self.bases[name] = final
-            histories[name] = {**_ranking_metrics(meta_pairs, base_scores[:, j]), "fold_val_auroc": fold_val_auroc}
+            histories[name] = {
+                **ranking_metrics(meta_pairs.label, base_scores[:, j], tf=meta_pairs.tf),
+                "fold_val_auroc": fold_val_auroc,
+            }
             histories[name]["final"] = dict(final_history)
         bar.close()
 
@@ -428,12 +412,12 @@ class Stack(LinkPredictor):
             "combine_on": combine_on,
             "n_folds": n_folds,
             "bases": histories,
-            "controls": {"degree": _ranking_metrics(meta_pairs, controls.sum(axis=1))},
+            "controls": {"degree": ranking_metrics(meta_pairs.label, controls.sum(axis=1), tf=meta_pairs.tf)},
             "meta": {
                 "features": np.asarray(self.feature_names, dtype=str),
                 "coef": self.coef.copy(),
                 "intercept": float(self.intercept[0]),
-                **_ranking_metrics(meta_pairs, self._combine(inputs)),
+                **ranking_metrics(meta_pairs.label, self._combine(inputs), tf=meta_pairs.tf),
             },
         }
 

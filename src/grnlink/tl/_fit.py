@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from anndata import AnnData
-from sklearn.metrics import average_precision_score, roc_auc_score
 
+from .._metrics import ranking_metrics
 from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
 from .._settings import info, thread_limit, warning
 from .._validation import (
@@ -42,6 +42,7 @@ from ._precision import (
     PRIOR_COVERAGE,
     background_pairs,
     fit_precision,
+    increases,
     n_candidates,
 )
 from ._predict import target_stats
@@ -411,13 +412,15 @@ def _precision_estimator(predictor: LinkPredictor, data: FitData, val_scores: np
             f"{n_pairs:,} TF-gene pairs lie outside it: every pair would be an edge, so precision is 1 everywhere. "
             "Pass a larger prior_coverage (the prior holds more of the network than assumed)."
         )
-    return fit_precision(
-        held_out,
-        background,
-        n_prior=len(prior_keys),
-        n_candidates=n_pairs,
-        prior_coverage=coverage,
+    estimator = fit_precision(
+        held_out, background, n_prior=len(prior_keys), n_candidates=n_pairs, prior_coverage=coverage
     )
+    if not increases(estimator):
+        warning(
+            "the held-out prior edges do not score above pairs drawn outside the prior: every pair's precision "
+            "is the base rate. The model has learned nothing that ranks unseen edges higher."
+        )
+    return estimator
 
 
 def _exclude_keys(exclude: pd.DataFrame | None, genes: np.ndarray) -> np.ndarray:
@@ -538,11 +541,7 @@ def _training_summary(history, train: PairSet, val: PairSet, val_scores: np.ndar
         n_val_neg=len(val) - val.n_pos,
         fit_seconds=float(seconds),
     )
-    both = 0 < val.n_pos < len(val)
-    summary["val_metrics"] = {
-        "auroc": float(roc_auc_score(val.label, val_scores)) if both else float("nan"),
-        "auprc": float(average_precision_score(val.label, val_scores)) if both else float("nan"),
-    }
+    summary["val_metrics"] = ranking_metrics(val.label, val_scores)
     return summary
 
 

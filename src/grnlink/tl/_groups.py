@@ -1,9 +1,11 @@
-"""Networks per group of cells: one fitted model, scored once per group with the features of its cells."""
+"""Networks per group of cells: the fitted model, rebuilt with the features of each group's cells.
+
+:func:`grnlink.tl._predict.group_tables` scores the models :func:`group_models` builds.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,6 @@ from .._settings import info, progress_disabled
 from .._validation import InputError, _preview, check_groupby
 from ..models import available_models, get_model_class
 from ._features import build_features, cell_subsample
-from ._predict import score_edges
 from ._store import FittedGRN
 
 MIN_GROUP_CELLS = 10  # fewer cells give correlations and gene statistics that are mostly noise
@@ -88,29 +89,3 @@ def _raise_not_per_group(name: str, detail: str) -> None:
         f"Models that score with a group's cells: {_preview(per_group_models(), 10)}. Fit one of them "
         "(the default, stack, is one), e.g. gl.tl.grn_fit(adata, prior, model='degree_adjusted')."
     )
-
-
-def group_tables(
-    adata: AnnData, fitted: FittedGRN, groupby: str, **score_args: Any
-) -> list[tuple[str, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per group: ``(group, edge table, TF positions, gene positions, the group's cells in adata)``.
-
-    ``score_args`` go to :func:`grnlink.tl._predict.score_edges` (``pairs``, ``tfs``, ``top_k``, ...).
-    """
-    out = []
-    for group, model, cells in group_models(adata, fitted, groupby):
-        edges, (tf_pos, gene_pos, _) = score_edges(model, **score_args)
-        out.append((group, edges, tf_pos, gene_pos, cells))
-    return out
-
-
-def score_groups(adata: AnnData, fitted: FittedGRN, groupby: str, **score_args: Any) -> pd.DataFrame:
-    """:func:`grnlink.tl.grn_predict`'s table per group, in one long table with a leading ``group`` column."""
-    tables = []
-    for group, edges, *_ in group_tables(adata, fitted, groupby, **score_args):
-        table = edges.copy()
-        table["source"] = table["source"].astype(str)
-        table["target"] = table["target"].astype(str)
-        table.insert(0, "group", group)
-        tables.append(table)
-    return pd.concat(tables, ignore_index=True)

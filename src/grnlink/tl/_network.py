@@ -16,8 +16,7 @@ from .._pairs import pair_keys
 from .._settings import info
 from .._validation import POSITIVE_INT, InputError, check_args, check_finite, number_in, one_of, optional
 from ._features import cell_subsample
-from ._groups import group_tables
-from ._predict import DEFAULT_CHUNK_PAIRS, _var_positions, check_score_args, score_edges
+from ._predict import DEFAULT_CHUNK_PAIRS, _var_positions, check_score_args, group_tables, score_edges
 from ._store import FittedGRN, load_fitted
 
 SIGNS = ("prior", "correlation")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from .._validation import (
     one_of,
     optional,
 )
+from ._groups import group_models
 from ._precision import PRIOR_COVERAGE
 from ._store import FittedGRN, load_fitted
 
@@ -166,8 +167,6 @@ def grn_predict(
         "chunk_size": chunk_size,
     }
     if groupby is not None:
-        from ._groups import score_groups  # the group module builds on this one
-
         edges = score_groups(adata, fitted, groupby, **score_args)
         if inplace:
             adata.uns[key]["group_edges"] = edges.reset_index(drop=True)
@@ -227,6 +226,32 @@ def score_edges(
         (tf_pos, gene_pos, scores), _ = _score_all_genes(fitted, tf_rows, top_k, chunk_size, ranking)
     table = _edge_table(fitted, tf_pos, gene_pos, scores, stats, prior_coverage)
     return table, (tf_pos, gene_pos, scores)
+
+
+def group_tables(
+    adata: AnnData, fitted: FittedGRN, groupby: str, **score_args: Any
+) -> list[tuple[str, pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group: ``(group, edge table, TF positions, gene positions, the group's cells in adata)``.
+
+    ``score_args`` go to :func:`score_edges` (``pairs``, ``tfs``, ``top_k``, ...).
+    """
+    out = []
+    for group, model, cells in group_models(adata, fitted, groupby):
+        edges, (tf_pos, gene_pos, _) = score_edges(model, **score_args)
+        out.append((group, edges, tf_pos, gene_pos, cells))
+    return out
+
+
+def score_groups(adata: AnnData, fitted: FittedGRN, groupby: str, **score_args: Any) -> pd.DataFrame:
+    """:func:`grnlink.tl.grn_predict`'s table per group, in one long table with a leading ``group`` column."""
+    tables = []
+    for group, edges, *_ in group_tables(adata, fitted, groupby, **score_args):
+        table = edges.copy()
+        table["source"] = table["source"].astype(str)
+        table["target"] = table["target"].astype(str)
+        table.insert(0, "group", group)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
 
 
 def check_score_args(

@@ -18,10 +18,10 @@ from anndata import AnnData
 from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
+from .._metrics import mean_tf_auroc
 from .._pairs import PairSet
 from .._settings import info, progress_disabled, thread_limit, verbosity
 from .._validation import InputError
-from ..bm._metrics import per_tf_metrics
 from ..models import MODELS, LinkPredictor, get_model_class
 from ..models._search import check_search_space, suggest_options, trial_params
 from ._fit import FIT_ARGUMENTS, FitData, fit_and_store, prepare_fit
@@ -309,8 +309,7 @@ def validation_score(predictor: LinkPredictor, val: PairSet, objective: str) -> 
     scores = predictor.score(val.tf, val.gene)
     if objective == "auroc":
         return float(roc_auc_score(val.label, scores))
-    pairs = pd.DataFrame({"source": val.tf, "target": val.gene, "label": val.label})
-    return float(per_tf_metrics(pairs, scores)["auroc"].mean())
+    return mean_tf_auroc(val.tf, val.label, scores)
 
 
 def _optimize(
