@@ -2,36 +2,35 @@
 
 A calibrated ``probability`` answers "among pairs like the validation pairs"
 (one non-edge per edge). Outside the prior, non-edges outnumber edges by far,
-and how many true edges are there at all is unknown: it depends on how much
+and how many true edges there are at all is unknown: it depends on how much
 of the true network the prior holds, its ``prior_coverage`` c. If the prior
 holds ``n_prior`` edges, about ``m = n_prior * (1 - c) / c`` true edges are
 missing from it, among ``N`` candidate pairs (the prior's TFs x every other
-gene, prior edges left out), a base rate ``pi = m / N``.
+gene, prior edges left out).
 
-Two samples the model did not train on describe the scores:
+Of the candidates scoring at least s, ``N * u(s)`` pairs, about ``m * F1(s)``
+are true edges, where ``u(s)`` is the share of all candidates and ``F1(s)``
+the share of the missing edges scoring at least s. Two samples the model did
+not train on estimate them:
 
-- the **held-out prior edges** (the validation positives): stand-ins for the
-  missing true edges, whose score distribution f1 they estimate;
-- a **background** of candidate pairs drawn uniformly (prior TFs x genes, not
-  in the prior, not trained on): the score distribution of all candidates.
+- ``u``: a **background** of candidate pairs drawn uniformly (the prior's TFs x
+  genes, outside the prior and the training pairs). Between background scores
+  ``u`` is interpolated linearly; above the highest it falls exponentially
+  with the mean excess of the top background scores (on the log-odds scale
+  when every score is a probability);
+- ``F1``: the **held-out prior edges** (the validation positives), stand-ins for
+  the missing edges. Few of them reach the top scores, so ``F1`` is modelled as
+  a power of ``u``, ``F1 = A * u ** b`` (a straight line in log-log, the power
+  ROC curve), fitted by least squares to the upper half of the held-out edges
+  (at least 10), the part that governs the top of the ranking.
 
-A logistic regression of held-out edges against background on the score (on
-the log-odds scale when every score is a probability) gives the density ratio
-f1/f0 as ``exp(a x + b)``, and with the base rate the *local* precision
-``q(s) = pi f1 / (pi f1 + (1 - pi) f0)``, which rises with the score. The
-reported ``precision`` is the *tail* precision, the chance that a pair
-scoring at least s is an edge: the mean of ``q`` over the background pairs
-scoring at least s, interpolated linearly between background scores and equal
-to ``q(s)`` above the highest one (there the tail holds a single pair). It is
-strictly increasing in the score whenever the model ranks held-out edges
-above the background (``a > 0``), so distinct scores get distinct values and
-ranking by it equals ranking by the score. If ``a <= 0`` the model does not
-rank held-out edges higher and every pair gets the base rate, with a warning.
-
-The background pairs include the missing true edges themselves, so f0 is
-slightly overstated and the precision slightly understated at the base rates
-that matter (``pi`` of a few percent). ``benchmarks/precision.py`` checks the
-estimate against held-out ChIP-seq edges.
+The precision is ``m * F1(s) / (N * u(s)) = (m / N) * A * u(s) ** (b - 1)``,
+softly capped below 1. With ``b < 1`` (held-out edges rank above the
+background) it rises strictly with the score, so distinct scores get distinct
+values and ranking by it equals ranking by the score; with ``b >= 1`` the
+model does not rank held-out edges higher and every pair gets the base rate
+``m / N``, with a warning at fit time. ``benchmarks/edges.py`` checks the
+estimate against held-out ChIP-seq edges (``benchmarks/results/edges.md``).
 """
 
 from __future__ import annotations
@@ -39,8 +38,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, logit
-from sklearn.linear_model import LogisticRegression
+from scipy.special import logit
 
 from .._pairs import pair_keys
 from .._validation import InputError, number_in
@@ -51,6 +49,10 @@ PRIOR_COVERAGE = number_in(0, 1, low_open=True, high_open=False)
 #: Uniformly drawn candidate pairs scored at fit time (their scores are stored: 160 kB).
 BACKGROUND_PAIRS = 20_000
 _PROBABILITY_CLIP = 1e-12
+_TAIL_POINTS = 50  # top background scores whose mean excess sets the exponential tail above the highest
+_MIN_TAIL = 1e-6
+_MIN_FIT_POINTS = 10  # held-out edges the power law is fitted to, at least
+_CAP_SHARPNESS = 4.0  # how sharply the precision bends below 1 (within 1% of the estimate below 0.5)
 
 
 def background_pairs(
@@ -103,8 +105,9 @@ def fit_precision(
     Returns
     -------
     ``held_out`` and ``background`` (sorted scores), ``scale`` (``"logit"`` or
-    ``"raw"``), ``coef`` and ``intercept`` of the density ratio, ``n_prior``,
-    ``n_candidates`` and ``prior_coverage``.
+    ``"raw"``), ``tail`` (the mean excess of the top background scores),
+    ``log_a`` and ``b`` of the power law, ``n_prior``, ``n_candidates`` and
+    ``prior_coverage``.
 
     Examples
     --------
@@ -122,20 +125,30 @@ def fit_precision(
         raise ValueError("the precision estimate needs held-out edges and background pairs")
     both = np.concatenate([held_out, background])
     scale = "logit" if both.min() >= 0.0 and both.max() <= 1.0 else "raw"
-    x = _transform(both, scale)[:, None]
-    y = np.repeat([1, 0], [len(held_out), len(background)])
-    sd = float(x.std()) or 1.0
-    model = LogisticRegression(C=100.0, class_weight="balanced", max_iter=2000).fit(x / sd, y)
-    return {
+    x_background = _transform(background, scale)
+    n_top = int(np.clip(len(background) // 10, 1, _TAIL_POINTS))
+    top = x_background[-n_top:]
+    tail = float(np.mean(top - top[0])) if n_top > 1 else 0.0
+    estimator = {
         "held_out": held_out,
         "background": background,
         "scale": scale,
-        "coef": float(model.coef_[0, 0] / sd),
-        "intercept": float(model.intercept_[0]),
+        "tail": tail if tail > 0 else _MIN_TAIL,
+        "log_a": 0.0,
+        "b": 1.0,
         "n_prior": int(n_prior),
         "n_candidates": int(n_candidates),
         "prior_coverage": float(prior_coverage),
     }
+    # the power law F1 = A u^b through the upper half of the held-out edges, best first
+    best_first = held_out[::-1]
+    n_fit = min(len(best_first), max(_MIN_FIT_POINTS, len(best_first) // 2))
+    log_share = np.log(np.arange(1, n_fit + 1) / len(best_first))
+    log_u = np.log(background_share(estimator, best_first[:n_fit]))
+    if n_fit >= 2 and np.ptp(log_u) > 0:
+        b, log_a = np.polyfit(log_u, log_share, 1)
+        estimator.update(log_a=float(log_a), b=float(np.clip(b, 0.0, 1.0)))
+    return estimator
 
 
 def _transform(scores: np.ndarray, scale: str) -> np.ndarray:
@@ -144,27 +157,29 @@ def _transform(scores: np.ndarray, scale: str) -> np.ndarray:
     return np.asarray(scores, dtype=np.float64)
 
 
+def background_share(estimator: dict[str, Any], scores: np.ndarray) -> np.ndarray:
+    """``u(s)``: the estimated share of candidate pairs scoring at least each score (strictly decreasing above
+    the lowest background score; see the module docstring)."""
+    scale = str(estimator["scale"])
+    x = _transform(np.asarray(scores, dtype=np.float64), scale)
+    values, first = np.unique(_transform(np.asarray(estimator["background"], dtype=np.float64), scale), True)
+    share = 1.0 - first / len(estimator["background"])  # fraction at or above each distinct value
+    out = np.interp(x, values, share)
+    above = x > values[-1]
+    out[above] = share[-1] * np.exp(-(x[above] - values[-1]) / float(estimator["tail"]))
+    return np.maximum(out, np.finfo(np.float64).tiny)
+
+
 def base_rate(estimator: dict[str, Any], prior_coverage: float | None = None) -> float:
     """Share of the candidate pairs that are true edges missing from the prior, under ``prior_coverage``."""
     c = float(estimator["prior_coverage"] if prior_coverage is None else prior_coverage)
     missing = float(estimator["n_prior"]) * (1.0 - c) / c
-    return float(np.clip(missing / float(estimator["n_candidates"]), 0.0, 1.0 - 1e-9))
+    return float(np.clip(missing / float(estimator["n_candidates"]), 0.0, 1.0))
 
 
 def increases(estimator: dict[str, Any]) -> bool:
     """Whether the model ranks held-out edges above the background (else every pair gets the base rate)."""
-    return float(estimator["coef"]) > 0
-
-
-def local_precision(estimator: dict[str, Any], scores: np.ndarray, prior_coverage: float | None = None) -> np.ndarray:
-    """Chance that a candidate pair scoring exactly ``s`` is a true edge (``q(s)`` of the module docstring)."""
-    pi = base_rate(estimator, prior_coverage)
-    if pi <= 0:
-        return np.zeros(len(scores))
-    coef = max(float(estimator["coef"]), 0.0)
-    intercept = float(estimator["intercept"]) if coef > 0 else 0.0
-    x = _transform(np.asarray(scores, dtype=np.float64), str(estimator["scale"]))
-    return expit(coef * x + intercept + np.log(pi) - np.log1p(-pi))
+    return float(estimator["b"]) < 1.0
 
 
 def estimated_precision(
@@ -172,15 +187,12 @@ def estimated_precision(
 ) -> np.ndarray:
     """Tail precision of each score: the estimated share of true edges among candidates scoring at least it."""
     scores = np.asarray(scores, dtype=np.float64)
-    background = np.asarray(estimator["background"], dtype=np.float64)
-    q_background = local_precision(estimator, background, prior_coverage)
-    # mean of q over the background pairs at or above each background score (sorted ascending)
-    tail_mean = np.cumsum(q_background[::-1])[::-1] / np.arange(len(background), 0, -1)
-    inside = np.interp(scores, background, tail_mean)
-    above = scores > background[-1]
-    if above.any():
-        inside[above] = local_precision(estimator, scores[above], prior_coverage)
-    return np.clip(inside, 0.0, 1.0)
+    pi = base_rate(estimator, prior_coverage)
+    if not increases(estimator):
+        return np.full(len(scores), pi)
+    u = background_share(estimator, scores)
+    ratio = pi * np.exp(float(estimator["log_a"]) + (float(estimator["b"]) - 1.0) * np.log(u))
+    return ratio / (1.0 + ratio**_CAP_SHARPNESS) ** (1.0 / _CAP_SHARPNESS)  # never 1 below ratios of 1e4
 
 
 def check_estimator(estimator: Any, where: str) -> dict[str, Any] | None:
@@ -188,7 +200,7 @@ def check_estimator(estimator: Any, where: str) -> dict[str, Any] | None:
     if estimator is None:
         return None
     what = f"{where} is damaged: its precision estimate"
-    names = ("held_out", "background", "scale", "coef", "intercept", "n_prior", "n_candidates", "prior_coverage")
+    names = ("held_out", "background", "scale", "tail", "log_a", "b", "n_prior", "n_candidates", "prior_coverage")
     if not hasattr(estimator, "get") or any(name not in estimator for name in names):
         raise InputError(f"{what} lacks some of {names}. Refit the model.")
     if str(estimator["scale"]) not in ("logit", "raw"):
