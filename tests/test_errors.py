@@ -132,16 +132,6 @@ def test_pruning_a_model_without_hidden_layers(adata, truth):
 
 TF = "TF001"
 BAD_ARGUMENTS = {
-    "seed=-1": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", seed=-1), "seed=-1 is not valid"),
-    "seed=1.5": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", seed=1.5), "non-negative integer"),
-    "negative_ratio='a'": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", negative_ratio="a"), "negative_ratio='a'"),
-    "negative_ratio=inf": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", negative_ratio=np.inf), "finite number > 0"),
-    "max_cells=0": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", max_cells=0), "max_cells=0"),
-    "max_cells=2.5": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", max_cells=2.5), "integer >= 5 or None"),
-    "val_fraction='x'": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", val_fraction="x"), r"\[0, 1\)"),
-    "key_added=''": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", key_added=""), "non-empty string"),
-    "key_added='a/b'": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", key_added="a/b"), "without '/'"),
-    "groupby=['x']": (lambda a, t: gl.tl.grn_fit(a, t, model="pcc", groupby=["cell_type"]), "groupby"),
     "model=['pcc']": (lambda a, t: gl.tl.grn_fit(a, t, model=["pcc"]), "not a grnlink model"),
     "split seed=-1": (lambda a, t: gl.bm.split(t, a.var_names, seed=-1), "seed=-1"),
     "split val_fraction='a'": (lambda a, t: gl.bm.split(t, a.var_names, val_fraction="a"), "val_fraction='a'"),
@@ -159,6 +149,120 @@ BAD_ARGUMENTS = {
 def test_a_bad_argument_raises_input_error_before_any_work(adata, truth, case):
     call, match = BAD_ARGUMENTS[case]
     _expect(adata, match, lambda: call(adata, truth))
+
+
+# The same bad values for every entry point that fits (grn_fit, grn_tune, `grnlink fit`): one check for all.
+# Each case: grn_fit's keyword arguments, what the error says, and the same value on the command line.
+BAD_FIT_ARGUMENTS = {
+    "seed=-1": ({"seed": -1}, "seed=-1 is not valid", ["--seed", "-1"]),
+    "seed='abc'": ({"seed": "abc"}, "seed='abc' is not valid", ["--seed", "abc"]),
+    "seed=1.5": ({"seed": 1.5}, "non-negative integer", ["--seed", "1.5"]),
+    "negative_ratio=-1": ({"negative_ratio": -1}, "negative_ratio=-1", ["--negative-ratio", "-1"]),
+    "negative_ratio='a'": ({"negative_ratio": "a"}, "negative_ratio='a'", ["--negative-ratio", "a"]),
+    "negative_ratio=inf": ({"negative_ratio": np.inf}, "finite number > 0", ["--negative-ratio", "inf"]),
+    "val_fraction=1.5": ({"val_fraction": 1.5}, r"\[0, 1\)", ["--option", "val_fraction=1.5"]),
+    "val_fraction='x'": ({"val_fraction": "x"}, "val_fraction='x'", ["--option", "val_fraction='x'"]),
+    "max_cells=0": ({"max_cells": 0}, "max_cells=0", ["--option", "max_cells=0"]),
+    "max_cells=2.5": ({"max_cells": 2.5}, "integer >= 5 or None", ["--option", "max_cells=2.5"]),
+    "key_added=''": ({"key_added": ""}, "non-empty string", ["--key-added", ""]),
+    "key_added='a/b'": ({"key_added": "a/b"}, "without '/'", ["--key-added", "a/b"]),
+    "key_added=3": ({"key_added": 3}, "key_added=3", None),
+    "overwrite='yes'": ({"overwrite": "yes"}, "overwrite='yes'", ["--option", "overwrite='yes'"]),
+    "groupby=['x']": ({"groupby": ["cell_type"]}, "groupby", None),
+    "layer=0": ({"layer": 0}, "layer=0", None),
+    "negatives='random'": ({"negatives": "random"}, "tf_matched", ["--negatives", "random"]),
+    "negatives=5": ({"negatives": 5}, "negatives=5", None),
+    "calibration='x'": ({"calibration": "x"}, "calibration='x'", ["--option", "calibration='x'"]),
+    "prior_coverage=0": ({"prior_coverage": 0}, "prior_coverage=0", ["--prior-coverage", "0"]),
+    "prior_coverage=1.5": ({"prior_coverage": 1.5}, "prior_coverage=1.5", ["--prior-coverage", "1.5"]),
+    "features=['nope']": ({"features": ["nope"]}, "unknown group", ["--option", "features=['nope']"]),
+    "features=['celltype_means']": ({"features": ["celltype_means"]}, "groupby is None", None),
+    "exclude='pairs.csv'": ({"exclude": "pairs.csv"}, "exclude must be a pandas DataFrame", None),
+    "validation without target": ({"validation": pd.DataFrame({"source": [TF]})}, "lacks the column", None),
+}
+FIT_ENTRY_POINTS = ("grn_fit", "grn_tune", "grnlink fit")
+# the command line cannot pass every value (an option that takes text, a table read from a file)
+BAD_FIT_CALLS = [
+    (case, entry)
+    for case, (_, _, options) in sorted(BAD_FIT_ARGUMENTS.items())
+    for entry in FIT_ENTRY_POINTS
+    if entry != "grnlink fit" or options is not None
+]
+
+
+@pytest.fixture
+def no_fitting_work(monkeypatch):
+    """Make every step past the argument checks fail the test: data preparation, studies, reading the input."""
+    from grnlink import _cli
+    from grnlink.tl import _fit, _tune
+
+    def work(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+
+    for module, name in ((_fit, "prepare_fit"), (_tune, "prepare_fit"), (_tune, "_open_study"), (_cli, "_read_h5ad")):
+        monkeypatch.setattr(module, name, work)
+
+
+def _fit_through(entry, adata, truth, kwargs):
+    if entry == "grn_fit":
+        return gl.tl.grn_fit(adata, truth, model="pcc", **kwargs)
+    return gl.tl.grn_tune(adata, truth, model="cross_encoder", n_trials=1, max_epochs=1, **kwargs)
+
+
+def _cli_fit(adata, truth, tmp_path, capsys, options):
+    """Run `grnlink fit` on adata written to a file: (exit status, its one stderr line); the input stays as it was."""
+    from grnlink._cli import main
+
+    data, prior, out = tmp_path / "in.h5ad", tmp_path / "prior.csv", tmp_path / "out.h5ad"
+    adata.write_h5ad(data)
+    truth.to_csv(prior, index=False)
+    before = data.read_bytes()
+    try:
+        code = main(["-q", "fit", str(data), "--prior", str(prior), "--model", "pcc", *options, "-o", str(out)])
+    except SystemExit as exit_info:  # argparse's own errors (a value of the wrong type, an unknown choice)
+        code = exit_info.code
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("grnlink fit: error:") and "Traceback" not in err
+    assert data.read_bytes() == before and not out.exists()
+    return code, err
+
+
+@pytest.mark.parametrize(("case", "entry"), BAD_FIT_CALLS)
+def test_every_fitting_entry_point_refuses_a_bad_argument_before_any_work(
+    adata, truth, tmp_path, capsys, no_fitting_work, case, entry
+):
+    kwargs, match, options = BAD_FIT_ARGUMENTS[case]
+    if entry != "grnlink fit":
+        _expect(adata, match, lambda: _fit_through(entry, adata, truth, kwargs))
+        return
+    code, err = _cli_fit(adata, truth, tmp_path, capsys, options)
+    name = next(iter(kwargs))
+    assert code == 2 and (name in err or name.replace("_", "-") in err)
+
+
+@pytest.mark.parametrize("entry", FIT_ENTRY_POINTS)
+def test_no_fitting_entry_point_replaces_a_foreign_uns_entry_without_overwrite(
+    adata, truth, tmp_path, capsys, monkeypatch, entry
+):
+    from grnlink.tl import _fit, _tune
+
+    def work(*args, **kwargs):
+        raise AssertionError("work started before the key was checked")
+
+    monkeypatch.setattr(_fit, "prepare_fit", work)
+    monkeypatch.setattr(_tune, "prepare_fit", work)
+    adata.uns["grn"] = {"note": "my own results"}
+    if entry == "grnlink fit":
+        code, err = _cli_fit(adata, truth, tmp_path, capsys, [])
+        assert code == 2 and "overwrite=True" in err
+    else:
+        _expect(adata, "overwrite=True", lambda: _fit_through(entry, adata, truth, {}))
+        assert adata.uns["grn"] == {"note": "my own results"}
+
+
+def test_cli_fit_refuses_an_option_that_repeats_one_of_its_flags(adata, truth, tmp_path, capsys, no_fitting_work):
+    code, err = _cli_fit(adata, truth, tmp_path, capsys, ["--seed", "1", "--option", "seed=2"])
+    assert code == 2 and "repeats --seed" in err
 
 
 @pytest.fixture

@@ -20,11 +20,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pandas as pd
 
-from .tl._fit import DEFAULT_MODEL
+from .tl._fit import DEFAULT_MODEL, NegativeStrategy, check_fit
 from .tl._precision import DEFAULT_PRIOR_COVERAGE
 
 _EXIT_USAGE = 2
@@ -192,6 +192,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 def _run_fit(args: argparse.Namespace) -> int:
     import grnlink as gl
 
+    fit_kwargs = _fit_kwargs(args)
+    check_fit(fit_kwargs)  # grn_fit's own checks, before any file is read
     output = _h5ad_output(args)
     adata = _read_h5ad(args.input)
     try:
@@ -203,24 +205,35 @@ def _run_fit(args: argparse.Namespace) -> int:
     except RuntimeError as err:  # decoupler's download failed (no network): the message says what to do
         raise gl.InputError(str(err)) from err
     exclude = _read_table(args.exclude, "exclude file") if args.exclude else None
-    gl.tl.grn_fit(
-        adata,
-        prior,
-        model=args.model,
-        groupby=args.groupby,
-        embedding_key=args.embedding_key,
-        layer=args.layer,
-        exclude=exclude,
-        negatives=args.negatives,
-        negative_ratio=args.negative_ratio,
-        seed=args.seed,
-        key_added=args.key_added,
-        prior_coverage=args.prior_coverage,
-        **dict(args.option),
-    )
+    gl.tl.grn_fit(adata, prior, exclude=exclude, **fit_kwargs)
     _write_atomically((output, adata.write_h5ad))
     print(f"fitted {args.model}; model stored in uns[{args.key_added!r}] of {output}")
     return 0
+
+
+def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """grn_fit's keyword arguments from ``grnlink fit``'s options: its flags, then each ``--option NAME=VALUE``."""
+    from ._validation import InputError
+
+    flags = {
+        "model": args.model,
+        "groupby": args.groupby,
+        "embedding_key": args.embedding_key,
+        "layer": args.layer,
+        "negatives": args.negatives,
+        "negative_ratio": args.negative_ratio,
+        "seed": args.seed,
+        "key_added": args.key_added,
+        "prior_coverage": args.prior_coverage,
+    }
+    options = dict(args.option)
+    for name in options:
+        if name in flags or name in ("prior", "exclude"):
+            flag = "--" + name.replace("_", "-")
+            raise InputError(f"--option {name}=... repeats {flag}; pass it once, as {flag} VALUE.")
+        if name in ("adata", "copy"):
+            raise InputError(f"--option {name}=... is not an option of grnlink fit: it reads INPUT and writes --out.")
+    return {**flags, **options}
 
 
 def _run_predict(args: argparse.Namespace) -> int:
@@ -312,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--embedding-key", default=None, help="varm key of scFM gene embeddings")
     fit.add_argument("--layer", default=None)
     fit.add_argument("--exclude", default=None, help="CSV/TSV of source,target pairs never used in training")
-    fit.add_argument("--negatives", default="tf_matched", choices=("tf_matched", "uniform", "hard"))
+    fit.add_argument("--negatives", default="tf_matched", choices=get_args(NegativeStrategy))
     fit.add_argument("--negative-ratio", type=float, default=1.0)
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--key-added", default="grn")

@@ -1,11 +1,15 @@
+import inspect
 import json
+import typing
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import grnlink as gl
-from grnlink._pairs import PairSet, pair_keys
+from grnlink._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys
+from grnlink.tl import _fit
+from grnlink.tl._calibration import CALIBRATION_METHODS
 from grnlink.tl._fit import _NegativeSampler, _training_pairs
 
 
@@ -246,3 +250,28 @@ def test_fit_checks_copy_and_calibration_before_any_work(adata, truth, kwargs, m
     with pytest.raises(gl.InputError, match=match):
         gl.tl.grn_fit(adata, truth, model="pcc", **kwargs)
     assert "grn" not in adata.uns
+
+
+def test_tune_takes_grn_fits_arguments_under_the_same_names_defaults_and_types():
+    fit = inspect.signature(gl.tl.grn_fit).parameters
+    tune = inspect.signature(gl.tl.grn_tune).parameters
+    shared = (*_fit.FIT_ARGUMENTS, "key_added", "overwrite")
+    assert len(_fit.FIT_ARGUMENTS) == 13 and "seed" in _fit.FIT_ARGUMENTS and "model" not in _fit.FIT_ARGUMENTS
+    for name in shared:
+        assert (tune[name].kind, tune[name].default, tune[name].annotation) == (
+            fit[name].kind,
+            fit[name].default,
+            fit[name].annotation,
+        ), name
+
+
+@pytest.mark.parametrize("function", [gl.tl.grn_fit, gl.tl.grn_tune])
+def test_the_choices_typed_in_the_fit_signatures_are_those_the_fit_implements(function):
+    import optuna  # grn_tune's storage may be an optuna storage
+
+    hints = typing.get_type_hints(function, localns={"optuna": optuna})
+    strategies, table = typing.get_args(hints["negatives"])
+    assert typing.get_args(strategies) == NEGATIVE_STRATEGIES and table is pd.DataFrame
+    assert typing.get_args(hints["calibration"]) == CALIBRATION_METHODS
+    (groups,) = typing.get_args(typing.get_args(hints["features"])[0])
+    assert typing.get_args(groups) == gl.models.FEATURE_GROUPS

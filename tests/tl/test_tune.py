@@ -189,6 +189,16 @@ def test_tune_bad_arguments_raise_before_any_work(adata, truth, monkeypatch, kwa
     assert adata.uns.keys() == before.keys()
 
 
+def test_tune_replaces_an_entry_it_did_not_write_only_with_overwrite(adata, truth):
+    adata.uns["mine"] = {"note": "my own results"}
+    with pytest.raises(gl.InputError, match="overwrite=True"):
+        gl.tl.grn_tune(adata, truth, n_trials=1, key_added="mine", **TINY)
+    assert adata.uns["mine"] == {"note": "my own results"}
+    gl.tl.grn_tune(adata, truth, n_trials=1, key_added="mine", overwrite=True, **TINY)
+    assert adata.uns["mine"]["model"] == "cross_encoder" and "note" not in adata.uns["mine"]
+    assert adata.uns["mine"]["tuning"]["n_trials"] == 1
+
+
 def test_tune_with_every_option_fixed_has_nothing_to_tune(adata, truth):
     fixed = {k: gl.models.CrossEncoder.defaults[k] for k in gl.models.CrossEncoder.search_space}
     with pytest.raises(gl.InputError, match="nothing to tune"):

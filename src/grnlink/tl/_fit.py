@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,12 @@ _MIN_VAL_POSITIVES = 5
 # the model with the best mean per-TF AUROC over the six shared BEELINE networks (benchmarks/results/celltypes.md)
 DEFAULT_MODEL = "stack"
 
+# the choices of the fitting entry points (grn_fit, grn_tune), as scanpy types them; tests/tl/test_fit.py checks
+# that they match what the lower modules implement (NEGATIVE_STRATEGIES, CALIBRATION_METHODS, FEATURE_GROUPS)
+NegativeStrategy = Literal["tf_matched", "uniform", "hard"]
+CalibrationMethod = Literal["platt", "isotonic"]
+FeatureGroup = Literal["expression", "celltype_means", "embedding", "gene_stats"]
+
 
 @thread_limit()
 def grn_fit(
@@ -63,15 +69,15 @@ def grn_fit(
     embedding_key: str | None = None,
     layer: str | None = None,
     exclude: pd.DataFrame | None = None,
-    negatives: str | pd.DataFrame = "tf_matched",
+    negatives: NegativeStrategy | pd.DataFrame = "tf_matched",
     negative_ratio: float = 1.0,
     seed: int = 0,
     key_added: str = "grn",
-    features: Sequence[str] | None = None,
+    features: Sequence[FeatureGroup] | None = None,
     val_fraction: float = 0.1,
     validation: pd.DataFrame | None = None,
     max_cells: int | None = 2000,
-    calibration: str = "platt",
+    calibration: CalibrationMethod = "platt",
     prior_coverage: float = DEFAULT_PRIOR_COVERAGE,
     overwrite: bool = False,
     copy: bool = False,
@@ -195,46 +201,10 @@ def grn_fit(
     (True, False)
     """
     start = time.perf_counter()
-    check_args(
-        seed=(seed, SEED),
-        negative_ratio=(negative_ratio, POSITIVE_NUMBER),
-        val_fraction=(val_fraction, FRACTION),
-        max_cells=(max_cells, optional(int_at_least(MIN_CELLS))),
-        key_added=(key_added, KEY),
-        overwrite=(overwrite, BOOLEAN),
-        groupby=(groupby, optional(NAME)),
-        embedding_key=(embedding_key, optional(NAME)),
-        layer=(layer, optional(NAME)),
-        calibration=(calibration, one_of(*CALIBRATION_METHODS)),
-        prior_coverage=(prior_coverage, PRIOR_COVERAGE),
-        copy=(copy, BOOLEAN),
-    )
-    check_unique_var_names(adata)
-    if adata.n_obs < MIN_CELLS:
-        raise InputError(
-            f"adata has {adata.n_obs} cells; grn_fit needs at least {MIN_CELLS} to describe genes by their "
-            "expression (with fewer, every correlation and cell-type mean is noise). Use more cells."
-        )
-    check_key_free(adata, key_added, overwrite=overwrite)
+    fit_args = check_fit(locals(), adata)  # grn_fit's arguments, by name
+    check_args(copy=(copy, BOOLEAN))
     predictor = get_model_class(model)(**model_kwargs)
-    data = prepare_fit(
-        adata,
-        prior,
-        predictor,
-        groupby=groupby,
-        embedding_key=embedding_key,
-        layer=layer,
-        exclude=exclude,
-        negatives=negatives,
-        negative_ratio=negative_ratio,
-        seed=seed,
-        features=features,
-        val_fraction=val_fraction,
-        validation=validation,
-        max_cells=max_cells,
-        calibration=calibration,
-        prior_coverage=prior_coverage,
-    )
+    data = prepare_fit(adata, prior, predictor, fit_args)
     out = adata.copy() if copy else adata
     fit_and_store(out, predictor, data, key_added=key_added, start=start)
     return out if copy else None
@@ -261,37 +231,20 @@ class FitData:
 
 
 def prepare_fit(
-    adata: AnnData,
-    prior: pd.DataFrame | str | PathLike,
-    predictor: LinkPredictor,
-    *,
-    groupby: str | None = None,
-    embedding_key: str | None = None,
-    layer: str | None = None,
-    exclude: pd.DataFrame | None = None,
-    negatives: str | pd.DataFrame = "tf_matched",
-    negative_ratio: float = 1.0,
-    seed: int = 0,
-    features: Sequence[str] | None = None,
-    val_fraction: float = 0.1,
-    validation: pd.DataFrame | None = None,
-    max_cells: int | None = 2000,
-    calibration: str = "platt",
-    prior_coverage: float = DEFAULT_PRIOR_COVERAGE,
+    adata: AnnData, prior: pd.DataFrame | str | PathLike, predictor: LinkPredictor, args: Mapping[str, Any]
 ) -> FitData:
-    """Check the arguments of :func:`grn_fit`, build the gene features and draw the training and validation pairs.
+    """Build the gene features and draw the training and validation pairs of a fit.
 
-    Only reads ``adata``. Arguments mean what they mean in :func:`grn_fit`;
-    ``predictor`` is checked against the feature groups built.
+    Only reads ``adata``. ``args`` holds the :data:`FIT_ARGUMENTS` as
+    :func:`check_fit` returns them (checked); they mean what they mean in
+    :func:`grn_fit`. ``predictor`` is checked against the feature groups built.
     """
-    check_args(calibration=(calibration, one_of(*CALIBRATION_METHODS)), prior_coverage=(prior_coverage, PRIOR_COVERAGE))
-    check_unique_var_names(adata)
+    groupby, embedding_key, layer, seed = args["groupby"], args["embedding_key"], args["layer"], args["seed"]
+    negatives, validation, max_cells = args["negatives"], args["validation"], args["max_cells"]
     explicit_negatives = isinstance(negatives, pd.DataFrame)
-    if not explicit_negatives and not (isinstance(negatives, str) and negatives in NEGATIVE_STRATEGIES):
-        raise InputError(
-            f"negatives={negatives!r} is not known; use one of {NEGATIVE_STRATEGIES} or a table of non-edges."
-        )
-    groups = resolve_feature_groups(features, groupby=groupby, embedding_key=embedding_key, required=predictor.requires)
+    groups = resolve_feature_groups(
+        args["features"], groupby=groupby, embedding_key=embedding_key, required=predictor.requires
+    )
 
     if isinstance(prior, str) and prior.lower() in ("dorothea", "collectri"):
         raise InputError(
@@ -302,7 +255,7 @@ def prepare_fit(
     check_edge_table(table, "prior")
     genes = np.asarray(adata.var_names, dtype=str)
     aligned = align_prior(table, genes)
-    excluded = _exclude_keys(exclude, genes)
+    excluded = _exclude_keys(args["exclude"], genes)
     given_val = _labelled_pairs(validation, genes, "validation") if validation is not None else None
     given_neg = _negative_pairs(negatives, genes, aligned) if explicit_negatives else None
 
@@ -313,33 +266,90 @@ def prepare_fit(
     rng = np.random.default_rng(seed)
     hard = not explicit_negatives and negatives == "hard"
     coexpression = _coexpression_rows(adata, gene_features, layer, max_cells, seed) if hard else None
-    sampler = given_neg if explicit_negatives else _NegativeSampler(negatives, negative_ratio, coexpression)
+    sampler = given_neg if explicit_negatives else _NegativeSampler(negatives, args["negative_ratio"], coexpression)
     train, val = _training_pairs(
-        aligned.source_idx, aligned.target_idx, len(genes), excluded, sampler, val_fraction, given_val, rng
+        aligned.source_idx, aligned.target_idx, len(genes), excluded, sampler, args["val_fraction"], given_val, rng
     )
     fit_params = {
         "groupby": groupby,
         "embedding_key": embedding_key,
         "layer": layer,
         "negatives": f"table of {len(given_neg)} pairs" if explicit_negatives else negatives,
-        "negative_ratio": negative_ratio,
+        "negative_ratio": args["negative_ratio"],
         "validation": "table" if validation is not None else "hold-out",
         "seed": seed,
         "features": list(groups),
-        "val_fraction": val_fraction,
+        "val_fraction": args["val_fraction"],
         "max_cells": max_cells,
         "n_excluded": int(len(excluded)),
-        "calibration": calibration,
-        "prior_coverage": prior_coverage,
+        "calibration": args["calibration"],
+        "prior_coverage": args["prior_coverage"],
     }
     held_out = np.union1d(excluded, pair_keys(val.tf, val.gene, len(genes))) if validation is not None else excluded
     return FitData(genes, aligned, gene_features, train, val, seed, fit_params, digests, held_out)
 
 
-#: Keyword arguments of :func:`grn_fit` (besides ``model`` and ``key_added``) that shape the data, not the model.
+#: Keyword arguments of :func:`grn_fit` (besides ``model``, ``key_added``, ``overwrite``, ``copy``) that shape the
+#: data, not the model: :func:`grnlink.tl.grn_tune` takes them too, under the same names, defaults and types.
 FIT_ARGUMENTS = tuple(
-    name for name in inspect.signature(prepare_fit).parameters if name not in ("adata", "prior", "predictor")
+    name
+    for name, parameter in inspect.signature(grn_fit).parameters.items()
+    if parameter.kind is parameter.KEYWORD_ONLY and name not in ("model", "key_added", "overwrite", "copy")
 )
+#: What every fitting entry point checks with :func:`check_fit`, and grn_fit's defaults for them.
+_CHECKED_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(grn_fit).parameters.items()
+    if name in (*FIT_ARGUMENTS, "key_added", "overwrite")
+}
+
+
+def check_fit(call: Mapping[str, Any], adata: AnnData | None = None) -> dict[str, Any]:
+    """The argument checks of every entry point that fits: :func:`grn_fit`, :func:`~grnlink.tl.grn_tune`, the CLI.
+
+    ``call`` maps :func:`grn_fit`'s argument names to values: the caller's
+    ``locals()``, or the command line's options (a name it lacks takes
+    grn_fit's default; other names are left alone). Checks the
+    :data:`FIT_ARGUMENTS`, ``key_added`` and ``overwrite`` and, given
+    ``adata``, that its ``var_names`` are unique, that it has enough cells and
+    that ``adata.uns[key_added]`` is free, grnlink's or ``overwrite``. Raises
+    :class:`~grnlink.InputError` naming the first bad one; reads nothing but
+    its arguments. Returns the :data:`FIT_ARGUMENTS` for :func:`prepare_fit`.
+    """
+    args = {name: call.get(name, default) for name, default in _CHECKED_DEFAULTS.items()}
+    check_args(
+        seed=(args["seed"], SEED),
+        negative_ratio=(args["negative_ratio"], POSITIVE_NUMBER),
+        val_fraction=(args["val_fraction"], FRACTION),
+        max_cells=(args["max_cells"], optional(int_at_least(MIN_CELLS))),
+        key_added=(args["key_added"], KEY),
+        overwrite=(args["overwrite"], BOOLEAN),
+        groupby=(args["groupby"], optional(NAME)),
+        embedding_key=(args["embedding_key"], optional(NAME)),
+        layer=(args["layer"], optional(NAME)),
+        calibration=(args["calibration"], one_of(*CALIBRATION_METHODS)),
+        prior_coverage=(args["prior_coverage"], PRIOR_COVERAGE),
+    )
+    negatives = args["negatives"]
+    if isinstance(negatives, pd.DataFrame):
+        check_edge_table(negatives, "negatives")
+    elif not (isinstance(negatives, str) and negatives in NEGATIVE_STRATEGIES):
+        raise InputError(
+            f"negatives={negatives!r} is not known; use one of {NEGATIVE_STRATEGIES} or a table of non-edges."
+        )
+    for table in ("exclude", "validation"):
+        if args[table] is not None:
+            check_edge_table(args[table], table)
+    resolve_feature_groups(args["features"], groupby=args["groupby"], embedding_key=args["embedding_key"])
+    if adata is not None:
+        check_unique_var_names(adata)
+        if adata.n_obs < MIN_CELLS:
+            raise InputError(
+                f"adata has {adata.n_obs} cells; a fit needs at least {MIN_CELLS} to describe genes by their "
+                "expression (with fewer, every correlation and cell-type mean is noise). Use more cells."
+            )
+        check_key_free(adata, args["key_added"], overwrite=args["overwrite"])
+    return {name: args[name] for name in FIT_ARGUMENTS}
 
 
 def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, key_added: str, start: float) -> None:

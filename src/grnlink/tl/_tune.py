@@ -6,7 +6,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from numbers import Integral, Real
 from os import PathLike
@@ -24,7 +24,8 @@ from .._settings import info, progress_disabled, thread_limit, verbosity
 from .._validation import InputError
 from ..models import MODELS, LinkPredictor, get_model_class
 from ..models._search import check_search_space, suggest_options, trial_params
-from ._fit import FIT_ARGUMENTS, FitData, fit_and_store, prepare_fit
+from ._fit import CalibrationMethod, FeatureGroup, FitData, NegativeStrategy, check_fit, fit_and_store, prepare_fit
+from ._precision import DEFAULT_PRIOR_COVERAGE
 
 # grn_fit's default, stack, has no options worth searching (its bases are tuned on their own): tune its main base
 DEFAULT_TUNED_MODEL = "degree_adjusted"
@@ -47,9 +48,22 @@ def grn_tune(
     storage: str | optuna.storages.BaseStorage | None = None,
     study_name: str | None = None,
     timeout: float | None = None,
+    groupby: str | None = None,
+    embedding_key: str | None = None,
+    layer: str | None = None,
+    exclude: pd.DataFrame | None = None,
+    negatives: NegativeStrategy | pd.DataFrame = "tf_matched",
+    negative_ratio: float = 1.0,
     seed: int = 0,
     key_added: str = "grn",
-    **fit_kwargs: Any,
+    features: Sequence[FeatureGroup] | None = None,
+    val_fraction: float = 0.1,
+    validation: pd.DataFrame | None = None,
+    max_cells: int | None = 2000,
+    calibration: CalibrationMethod = "platt",
+    prior_coverage: float = DEFAULT_PRIOR_COVERAGE,
+    overwrite: bool = False,
+    **model_options: Any,
 ) -> None:
     """Search a model's options with Optuna on validation pairs, then refit it with the best ones.
 
@@ -60,7 +74,10 @@ def grn_tune(
     pairs; test or ``exclude`` pairs never reach a trial. The searched options
     and their ranges are the model's ``search_space`` (see
     :attr:`grnlink.models.LinkPredictor.search_space` and the Models page);
-    options passed in ``fit_kwargs`` are held fixed and left out of the search.
+    options passed in ``model_options`` are held fixed and left out of the search.
+    Every argument is checked before any work, with :func:`grn_fit`'s checks
+    for the arguments they share: a wrong one raises
+    :class:`~grnlink.InputError` and leaves ``adata`` as it was.
     A new study first tries the model's defaults, then Optuna's TPE sampler
     proposes the rest.
 
@@ -96,6 +113,12 @@ def grn_tune(
         search space and fixed options).
     timeout
         Seconds after which no new trial starts (``None``: no limit).
+    groupby, embedding_key, layer, exclude, negatives, negative_ratio
+        As in :func:`grn_fit` (same defaults): with the next ones, they shape
+        the features and the training and validation pairs, which are
+        prepared once for every trial and the refit.
+    features, val_fraction, validation, max_cells, calibration, prior_coverage
+        As in :func:`grn_fit` (same defaults).
     seed
         Seeds the validation hold-out, negatives, features and every trial's
         fit (as in :func:`grn_fit`) and Optuna's TPE sampler. In memory, the
@@ -106,10 +129,13 @@ def grn_tune(
     key_added
         The refitted model goes to ``adata.uns[key_added]``, as with
         :func:`grn_fit`, and the search to ``adata.uns[key_added]["tuning"]``.
-    **fit_kwargs
-        :func:`grn_fit` arguments (``groupby``, ``exclude``, ``validation``,
-        ``negatives``, ``features``, ...) and fixed model options (e.g.
-        ``max_epochs=50``).
+        Anything there that grnlink did not write is refused before the
+        search starts, unless ``overwrite``.
+    overwrite
+        Replace an ``adata.uns[key_added]`` (or ``adata.varp[f"{key_added}_scores"]``)
+        entry that grnlink did not write, as in :func:`grn_fit`.
+    **model_options
+        Options of the model held fixed (e.g. ``max_epochs=50``).
 
     Returns
     -------
@@ -134,32 +160,31 @@ def grn_tune(
     """
     start = time.perf_counter()
     _require_optuna()
+    fit_args = check_fit(locals(), adata)  # the arguments shared with grn_fit, by name
     cls = get_model_class(model)
     _check_budget(n_trials, timeout)
-    fit_args = {k: v for k, v in fit_kwargs.items() if k in FIT_ARGUMENTS}
-    fixed = {k: v for k, v in fit_kwargs.items() if k not in FIT_ARGUMENTS}
     check_search_space(cls)
-    space = {k: v for k, v in cls.search_space.items() if k not in fixed}
+    space = {k: v for k, v in cls.search_space.items() if k not in model_options}
     if not space:
         reason = "declares no options to search" if not cls.search_space else "has every searchable option fixed"
         raise InputError(
             f"model {model!r} {reason}: there is nothing to tune. "
             f"Fit it with gl.tl.grn_fit, or tune a model with options, e.g. one of {_tunable_models()}."
         )
-    base = cls(**fixed)
-    if fit_args.get("validation") is None and fit_args.get("val_fraction") == 0:
+    base = cls(**model_options)
+    if validation is None and val_fraction == 0:
         raise InputError("val_fraction=0 leaves no validation pairs to tune on; use val_fraction > 0 or validation=.")
 
     with _optuna_verbosity():
-        study = _open_study(storage, study_name, seed, _signature(model, seed, space, fixed))
-        data = prepare_fit(adata, prior, base, seed=seed, **fit_args)
+        study = _open_study(storage, study_name, seed, _signature(model, seed, space, model_options))
+        data = prepare_fit(adata, prior, base, fit_args)
         objective, n_tfs = _objective_kind(data.val)
         info(
             f"tuning {model} over {sorted(space)} on {data.val.n_pos} validation edges "
             f"({objective}{f' over {n_tfs} TFs' if objective == 'tf_auroc' else ''}), {n_trials} trials"
         )
         study.enqueue_trial(trial_params({k: base.params[k] for k in space}, space), skip_if_exists=True)
-        ran = _optimize(study, cls, fixed, space, data, objective, n_trials=n_trials, timeout=timeout)
+        ran = _optimize(study, cls, model_options, space, data, objective, n_trials=n_trials, timeout=timeout)
         best = _best_trial(study)
     best_options = suggest_options(_fixed_trial(best.params), space)
     tuning = {
@@ -174,7 +199,7 @@ def grn_tune(
         "n_trials": int(ran),
         "trials": trial_table(study, space),
     }
-    predictor = cls(**fixed, **best_options)
+    predictor = cls(**model_options, **best_options)
     fit_and_store(adata, predictor, data, key_added=key_added, start=time.perf_counter())
     tuning["seconds"] = float(time.perf_counter() - start)
     adata.uns[key_added]["tuning"] = tuning
