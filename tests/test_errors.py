@@ -290,9 +290,37 @@ def test_a_bad_scoring_argument_raises_input_error(fitted, case):
     _expect(fitted, match, lambda: call(fitted))
 
 
-def test_a_single_tf_may_be_given_as_a_string(fitted):
-    edges = gl.tl.grn_predict(fitted, tfs=TF)
-    assert set(edges["source"].astype(str)) == {TF}
-    assert set(gl.tl.grn_novel(fitted, tfs=TF, top_k=3)["source"]) == {TF}
+@pytest.mark.parametrize("function", [gl.tl.grn_predict, gl.tl.grn_network, gl.tl.grn_novel])
+def test_a_tf_given_as_a_string_is_that_one_tf_as_in_a_list(fitted, function):
+    as_string = function(fitted, tfs=TF, top_k=3)
+    as_list = function(fitted, tfs=[TF], top_k=3)
+    pd.testing.assert_frame_equal(as_string, as_list)
+    assert set(as_string["source"].astype(str)) == {TF} and len(as_string) == 3
+
+
+@pytest.mark.parametrize(("tfs", "match"), [(5, "tfs must be"), ([], "tfs is empty"), ([TF, 3], "strings")])
+@pytest.mark.parametrize(
+    ("function", "kwargs"),
+    [
+        (gl.tl.grn_predict, {}),
+        (gl.tl.grn_predict, {"groupby": "cell_type"}),
+        (gl.tl.grn_network, {}),
+        (gl.tl.grn_network, {"groupby": "cell_type"}),
+        (gl.tl.grn_novel, {}),
+    ],
+)
+def test_a_bad_tfs_is_refused_before_any_scoring(fitted, monkeypatch, function, kwargs, tfs, match):
+    from grnlink.tl import _network, _novel, _predict
+
+    def work(*args, **kw):
+        raise AssertionError("scoring started before tfs was checked")
+
+    for module, name in ((_network, "score_edges"), (_novel, "score_edges"), (_predict, "group_models")):
+        monkeypatch.setattr(module, name, work)
+    monkeypatch.setattr(_predict, "score_edges", work)
+    _expect(fitted, match, lambda: function(fitted, tfs=tfs, **kwargs))
+
+
+def test_split_takes_a_single_tf_as_a_string(fitted):
     split = gl.bm.split(fitted.uns["true_network"], fitted.var_names, protocol="genelink", tfs=TF)
     assert TF in set(split.test["source"]) | set(split.train["source"])

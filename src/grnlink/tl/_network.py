@@ -14,7 +14,16 @@ from anndata import AnnData
 from .._io import expression
 from .._pairs import pair_keys
 from .._settings import info
-from .._validation import POSITIVE_INT, InputError, check_args, check_finite, number_in, one_of, optional
+from .._validation import (
+    POSITIVE_INT,
+    InputError,
+    check_args,
+    check_finite,
+    check_tfs,
+    number_in,
+    one_of,
+    optional,
+)
 from ._features import cell_subsample
 from ._predict import DEFAULT_CHUNK_PAIRS, _var_positions, check_score_args, group_tables, score_edges
 from ._store import FittedGRN, load_fitted
@@ -28,7 +37,7 @@ def grn_network(
     *,
     key: str = "grn",
     top_k: int = 100,
-    tfs: Sequence[str] | None = None,
+    tfs: str | Sequence[str] | None = None,
     groupby: str | None = None,
     rank_by: Literal["score", "specificity"] = "score",
     min_precision: float | None = None,
@@ -136,6 +145,7 @@ def grn_network(
         chunk_size=(chunk_size, POSITIVE_INT),
     )
     check_score_args(top_k=top_k, chunk_size=chunk_size, rank_by=rank_by, prior_coverage=prior_coverage)
+    tfs = check_tfs(tfs)
     if min_score is not None:
         warnings.warn(
             "grn_network(min_score=) is deprecated and will be removed in the next release: it filtered on the "

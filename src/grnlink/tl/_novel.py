@@ -10,7 +10,7 @@ import pandas as pd
 from anndata import AnnData
 
 from .._settings import thread_limit
-from .._validation import POSITIVE_INT, check_args, optional
+from .._validation import POSITIVE_INT, check_args, check_tfs, optional
 from ._predict import DEFAULT_CHUNK_PAIRS, rank_within, score_edges
 from ._store import load_fitted
 
@@ -22,7 +22,7 @@ def grn_novel(
     key: str = "grn",
     top_k: int = 20,
     n_top: int | None = None,
-    tfs: Sequence[str] | None = None,
+    tfs: str | Sequence[str] | None = None,
     rank_by: Literal["score", "specificity"] = "score",
     prior_coverage: float | None = None,
     chunk_size: int = DEFAULT_CHUNK_PAIRS,
@@ -83,6 +83,7 @@ def grn_novel(
     3
     """
     check_args(top_k=(top_k, POSITIVE_INT), n_top=(n_top, optional(POSITIVE_INT)))
+    tfs = check_tfs(tfs)
     fitted = load_fitted(adata, key)
     prior_degree = pd.Series(fitted.prior_source).value_counts()
     # a TF's best novel pair ranks at most (its prior degree + top_k) among its scored genes

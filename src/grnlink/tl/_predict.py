@@ -44,7 +44,7 @@ def grn_predict(
     adata: AnnData,
     *,
     pairs: pd.DataFrame | None = None,
-    tfs: Sequence[str] | None = None,
+    tfs: str | Sequence[str] | None = None,
     top_k: int | str | None = None,
     key: str = "grn",
     rank_by: Literal["score", "specificity"] = "score",
@@ -156,6 +156,7 @@ def grn_predict(
     """
     check_score_args(top_k=top_k, chunk_size=chunk_size, rank_by=rank_by, prior_coverage=prior_coverage)
     check_args(inplace=(inplace, BOOLEAN))
+    tfs = check_tfs(tfs)
     fitted = load_fitted(adata, key)
     var_pos = _var_positions(adata, fitted, key)
     score_args = {
@@ -188,7 +189,7 @@ def score_edges(
     fitted: FittedGRN,
     *,
     pairs: pd.DataFrame | None = None,
-    tfs: Sequence[str] | None = None,
+    tfs: str | Sequence[str] | None = None,
     top_k: int | str | None = None,
     rank_by: str = "score",
     prior_coverage: float | None = None,
