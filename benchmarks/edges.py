@@ -21,13 +21,16 @@ Two checks:
    targets) by ``rank_by="score"`` and by ``rank_by="specificity"``; the share
    of TFs whose list holds the most frequent novel target, and the per-TF
    AUROC of each ranking over the candidates (held-out edges against the same
-   TF's other candidates: the TF-matched protocol), beside the degree control.
+   TF's other candidates: the TF-matched protocol), beside the degree control
+   and random lists (how often a target recurs by chance: on a dense network
+   with few TFs, 20 of a few hundred candidates overlap often).
 
 Run from the repository root::
 
     python benchmarks/edges.py --jobs 2                   # six networks, seeds 0 and 1
     python benchmarks/edges.py --datasets mDC --seeds 0   # one cell type
     python benchmarks/edges.py --report                   # rewrite the report from the CSVs, run nothing
+    python benchmarks/edges.py --add-random               # add the random-list control to the CSV (no fits)
 
 It prints the tables and writes ``benchmarks/results/edges_{precision,specificity}.csv`` and ``edges.md``.
 """
@@ -49,7 +52,7 @@ DATASETS = ("mDC", "hHEP", "mHSC-GM")
 NETWORKS = ("Specific", "Non-Specific")
 TOP_N = (100, 500, 2000)
 LIST_LENGTH = 20
-RANKINGS = ("score", "specificity", "degree")
+RANKINGS = ("score", "specificity", "degree", "random")
 RESULTS = REPO / "benchmarks" / "results"
 GROUPBY = "condition"
 
@@ -74,8 +77,28 @@ def run_network(dataset: str, network: str, seed: int, data: Path) -> tuple[pd.D
     held = set(zip(held_out["source"], held_out["target"], strict=True))
     candidates["label"] = [p in held for p in zip(candidates["source"], candidates["target"], strict=True)]
     candidates["degree"] = degree_control(prior, candidates)
+    candidates["random"] = np.random.default_rng(seed).random(len(candidates))
     where = {"dataset": dataset, "network": network, "seed": seed}
     return _precision_rows(candidates, where, coverage, fit_s), _specificity_rows(candidates, where)
+
+
+def random_rows(dataset: str, network: str, seed: int, data: Path) -> pd.DataFrame:
+    """The ``random`` ranking's rows of :func:`_specificity_rows` without fitting: the candidates are the prior
+    TFs x genes outside the prior (self-pairs left out), as ``run_network`` scores them."""
+    adata = gl.ds.beeline(data / network / dataset / "TFs+500")
+    truth = adata.uns["true_network"][["source", "target"]]
+    prior, held_out = split_prior(truth, seed)
+    tfs, genes = sorted(prior["source"].unique()), adata.var_names.astype(str)
+    pairs = pd.DataFrame([(tf, gene) for tf in tfs for gene in genes if gene != tf], columns=["source", "target"])
+    in_prior = set(zip(prior["source"], prior["target"], strict=True))
+    candidates = pairs.loc[[p not in in_prior for p in zip(pairs["source"], pairs["target"], strict=True)]]
+    held = set(zip(held_out["source"], held_out["target"], strict=True))
+    candidates = candidates.assign(
+        label=[p in held for p in zip(candidates["source"], candidates["target"], strict=True)],
+        random=np.random.default_rng(seed).random(len(candidates)),
+    )
+    where = {"dataset": dataset, "network": network, "seed": seed}
+    return _specificity_rows(candidates.reset_index(drop=True), where, rankings=("random",))
 
 
 def _precision_rows(candidates: pd.DataFrame, where: dict, coverage: float, fit_s: float) -> pd.DataFrame:
@@ -104,10 +127,10 @@ def _precision_rows(candidates: pd.DataFrame, where: dict, coverage: float, fit_
     return pd.DataFrame(rows)
 
 
-def _specificity_rows(candidates: pd.DataFrame, where: dict) -> pd.DataFrame:
+def _specificity_rows(candidates: pd.DataFrame, where: dict, rankings=RANKINGS) -> pd.DataFrame:
     rows = []
     test = candidates.assign(label=candidates["label"].astype(int))
-    for ranking in RANKINGS:
+    for ranking in rankings:
         lists = test.sort_values(ranking, ascending=False, kind="stable").groupby("source").head(LIST_LENGTH)
         n_tfs = lists["source"].nunique()
         counts = lists["target"].value_counts()
@@ -165,14 +188,30 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--report", action="store_true", help="rewrite edges.md from the CSVs, run nothing")
+    parser.add_argument(
+        "--add-random", action="store_true", help="add the random-list rows to edges_specificity.csv (no fits)"
+    )
     args = parser.parse_args()
     command = "python benchmarks/edges.py " + " ".join(
         f"--{k} {' '.join(map(str, v)) if isinstance(v, list) else v}"
         for k, v in vars(args).items()
         if k in ("datasets", "networks", "seeds", "jobs")
     )
+    if args.add_random or args.report:
+        command = "python benchmarks/edges.py " + ("--add-random" if args.add_random else "--report")
+    if args.add_random:
+        table = pd.read_csv(RESULTS / "edges_specificity.csv")
+        units = table[["dataset", "network", "seed"]].drop_duplicates().itertuples(index=False)
+        extra = pd.concat([random_rows(*unit, args.data) for unit in units])
+        table = pd.concat([table.loc[table["ranking"] != "random"], extra])
+        table.sort_values(["dataset", "network", "seed", "ranking"]).to_csv(
+            RESULTS / "edges_specificity.csv", index=False
+        )
+        args.report = True
     if args.report:
-        report(f"# Edge tables on BEELINE: precision and specificity\n\nReport rewritten at {commit()}.\n\n")
+        previous = (RESULTS / "edges.md").read_text().split("## ")[0] if (RESULTS / "edges.md").exists() else ""
+        note = "random-list rows added" if args.add_random else "report rewritten"
+        report(f"{previous.rstrip()}\n\n`{command}`: {note} at {commit()} (no fits).\n\n")
         return
     env = start_run(workers=args.jobs)
     units = [(d, n, s) for d in args.datasets for n in args.networks for s in args.seeds]

@@ -74,6 +74,7 @@ def run(setting: str, model: str, seed: int) -> list[dict]:
         pairs = pairs.loc[pairs["label"].eq(1) | ~np.asarray(in_truth)]  # negatives: outside the true network
         in_group = group_scores.loc[group_scores["group"] == group, [*keys, "score"]]
         pairs = pairs.merge(in_group.rename(columns={"score": "group"}), on=keys, how="left")
+        pairs["group"] = pairs["group"].fillna(-np.inf)  # a TF the group does not express ranks nothing there
         pairs["degree"] = pairs["target"].map(in_degree).fillna(0).to_numpy(float)
         rows.append(
             {

@@ -120,3 +120,18 @@ def test_compare_rejects_bad_input():
         gl.tl.grn_compare(a.assign(group="x"), groups=("x", "y"))
     with pytest.raises(gl.InputError, match="more than once"):
         gl.tl.grn_compare(pd.concat([a, a]), a)
+
+
+def test_a_tf_the_group_does_not_express_has_no_network_there(adata, truth):
+    tf = truth["source"].iloc[0]
+    silent_group = str(adata.obs["cell_type"].iloc[0])
+    in_group = (adata.obs["cell_type"].astype(str) == silent_group).to_numpy()
+    column = adata.var_names.get_loc(tf)
+    x = adata.X.tolil()
+    for row in np.flatnonzero(in_group):
+        x[row, column] = 0.0
+    adata.X = x.tocsr()
+    gl.tl.grn_fit(adata, truth, model="pcc")
+    nets = gl.tl.grn_network(adata, top_k=5, groupby="cell_type")
+    assert tf not in set(nets.loc[nets["group"] == silent_group, "source"])
+    assert tf in set(nets.loc[nets["group"] != silent_group, "source"])

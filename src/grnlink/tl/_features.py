@@ -148,12 +148,25 @@ def build_features(
     if "expression" in groups or "gene_stats" in groups:
         cells = cell_subsample(adata.n_obs, max_cells, seed)
         dense = _dense_expression(adata, layer, cells)
+        features.update(cell_features(dense, groups))
         if "expression" in groups:
-            features["expression"] = _standardize_genes(dense)
             digests["expression"] = expression_digest(dense)
-        if "gene_stats" in groups:
-            features["gene_stats"] = standardize_columns(gene_statistics(dense))
     return features, digests
+
+
+def cell_features(dense: np.ndarray, groups: Sequence[str]) -> dict[str, np.ndarray]:
+    """The groups of ``expression`` and ``gene_stats`` requested, from a cells x genes expression matrix."""
+    features = {}
+    if "expression" in groups:
+        features["expression"] = _standardize_genes(dense)
+    if "gene_stats" in groups:
+        features["gene_stats"] = standardize_columns(gene_statistics(dense))
+    return features
+
+
+def dense_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> np.ndarray:
+    """Cells x genes float64 expression of the cells at positions ``cells``, checked to be finite."""
+    return _dense_expression(adata, layer, cells)
 
 
 #: Feature groups a fitted model does not store but rebuilds from ``adata`` when its scoring reads them.

@@ -15,10 +15,12 @@ from tqdm.auto import tqdm
 from .._settings import info, progress_disabled
 from .._validation import InputError, _preview, check_groupby
 from ..models import available_models, get_model_class
-from ._features import build_features, cell_subsample
+from ._features import cell_features, cell_subsample, dense_expression
 from ._store import FittedGRN
 
 MIN_GROUP_CELLS = 10  # fewer cells give correlations and gene statistics that are mostly noise
+#: a TF detected (non-zero) in fewer of a group's cells has no network in that group
+MIN_TF_DETECTION = 0.05
 GROUP_FEATURES = ("expression", "gene_stats")  # the groups rebuilt from a group's cells
 
 
@@ -27,13 +29,16 @@ def per_group_models() -> list[str]:
     return [name for name in available_models() if get_model_class(name).per_group]
 
 
-def group_models(adata: AnnData, fitted: FittedGRN, groupby: str) -> list[tuple[str, FittedGRN, np.ndarray]]:
-    """``(group, model scoring with the group's cells, the group's cell positions in adata)`` per group.
+def group_models(
+    adata: AnnData, fitted: FittedGRN, groupby: str
+) -> list[tuple[str, FittedGRN, np.ndarray, np.ndarray]]:
+    """``(group, model scoring with the group's cells, the group's cell positions in adata, expressed)`` per group.
 
     A group's cells are those of the fit's cell subsample (``max_cells``,
     ``seed``) in the group; their ``expression`` and ``gene_stats`` are built
-    from them alone, as the fit built them from all its cells. ``adata`` is
-    only read.
+    from them alone, as the fit built them from all its cells. ``expressed``
+    marks the genes detected in at least :data:`MIN_TF_DETECTION` of the
+    group's cells: a TF below it cannot regulate there. ``adata`` is only read.
     """
     labels = check_groupby(adata, groupby).to_numpy()
     params = fitted.fit_params
@@ -54,23 +59,18 @@ def group_models(adata: AnnData, fitted: FittedGRN, groupby: str) -> list[tuple[
     genes = np.asarray(fitted.genes, dtype=str)
     out = []
     bar = tqdm(groups, desc="group networks", disable=progress_disabled(), leave=False)
+    same_genes = adata.n_vars == len(genes) and np.array_equal(np.asarray(adata.var_names, dtype=str), genes)
+    fitted_genes = adata if same_genes else adata[:, genes]
     for group in bar:
         in_group = labels[fit_cells] == group
         cells = fit_cells[in_group]
-        features, _ = build_features(
-            adata[cells, genes],
-            GROUP_FEATURES,
-            layer=params.get("layer"),
-            groupby=None,
-            embedding_key=None,
-            max_cells=None,
-            seed=int(params.get("seed", 0)),
-        )
+        dense = dense_expression(fitted_genes, params.get("layer"), cells)
         try:
-            model = fitted.model.for_cells(features, np.flatnonzero(in_group))
+            model = fitted.model.for_cells(cell_features(dense, GROUP_FEATURES), np.flatnonzero(in_group))
         except NotImplementedError as err:
             _raise_not_per_group(name, f" ({err})")
-        out.append((group, dataclasses.replace(fitted, model=model, target_stats=None), cells))
+        expressed = (dense != 0).mean(axis=0) >= MIN_TF_DETECTION
+        out.append((group, dataclasses.replace(fitted, model=model, target_stats=None), cells, expressed))
     info(f"group networks of {name}: {len(groups)} groups of {groupby!r}, {min(counts.values())}+ cells each")
     return out
 

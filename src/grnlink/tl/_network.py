@@ -68,7 +68,9 @@ def grn_network(
     With ``groupby``, the network is built once per group of that
     ``adata.obs`` column: the model, fitted once on all cells, scores every
     pair with the expression-derived features of the group's cells only (the
-    fit's cell subsample, at least 10 cells per group). What that changes
+    fit's cell subsample, at least 10 cells per group). A TF detected in fewer
+    than 5% of a group's cells is left out of that group's network: it cannot
+    regulate where it is not expressed. What that changes
     depends on the model: ``pcc`` correlates within the group;
     ``degree_adjusted`` recomputes its co-expression, TF activity and gene
     statistics from the group's cells; ``sctransnet`` pools over the group's

@@ -12,7 +12,7 @@ from anndata import AnnData
 from tqdm.auto import tqdm
 
 from .._pairs import pair_keys
-from .._settings import dask_client, info, progress_disabled, thread_limit, warning
+from .._settings import dask_client, debug, info, progress_disabled, thread_limit, warning
 from .._validation import (
     BOOLEAN,
     POSITIVE_INT,
@@ -26,7 +26,7 @@ from .._validation import (
     one_of,
     optional,
 )
-from ._groups import group_models
+from ._groups import MIN_TF_DETECTION, group_models
 from ._precision import PRIOR_COVERAGE
 from ._store import FittedGRN, load_fitted
 
@@ -103,8 +103,9 @@ def grn_predict(
         hold (see :func:`grnlink.tl.grn_fit`) for the ``precision`` column.
     groupby
         An ``adata.obs`` column: score once per group with the features of
-        that group's cells (see :func:`grnlink.tl.grn_network`); the table
-        gains a ``group`` column, ``top_k`` applies per TF within each group,
+        that group's cells (see :func:`grnlink.tl.grn_network`; TFs the group
+        does not express are left out of its rows); the table gains a
+        ``group`` column, ``top_k`` applies per TF within each group,
         and ``adata.varp`` is left alone (one matrix cannot hold several
         networks): the table goes to ``adata.uns[key]["group_edges"]`` (and the
         column's name to ``adata.uns[key]["group_by"]``).
@@ -237,9 +238,13 @@ def group_tables(
     ``score_args`` go to :func:`score_edges` (``pairs``, ``tfs``, ``top_k``, ...).
     """
     out = []
-    for group, model, cells in group_models(adata, fitted, groupby):
+    for group, model, cells, expressed in group_models(adata, fitted, groupby):
         edges, (tf_pos, gene_pos, _) = score_edges(model, **score_args)
-        out.append((group, edges, tf_pos, gene_pos, cells))
+        keep = expressed[tf_pos]  # a TF the group does not express regulates nothing there
+        if not keep.all():
+            silent = np.unique(tf_pos[~keep])
+            debug(f"group {group!r}: {len(silent)} TFs detected in < {MIN_TF_DETECTION:.0%} of its cells left out")
+        out.append((group, edges.loc[keep].reset_index(drop=True), tf_pos[keep], gene_pos[keep], cells))
     return out
 
 
