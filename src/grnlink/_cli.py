@@ -24,6 +24,7 @@ from typing import Any, get_args
 
 import pandas as pd
 
+from ._validation import DEVICES
 from .tl._fit import DEFAULT_MODEL, NegativeStrategy, check_fit
 from .tl._precision import DEFAULT_PRIOR_COVERAGE
 
@@ -225,6 +226,7 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "seed": args.seed,
         "key_added": args.key_added,
         "prior_coverage": args.prior_coverage,
+        "device": args.device,
     }
     options = dict(args.option)
     for name in options:
@@ -238,7 +240,9 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_predict(args: argparse.Namespace) -> int:
     import grnlink as gl
+    from grnlink.models._device import resolve_device
 
+    resolve_device(args.device)  # grn_predict's own check, before any file is read
     output = _h5ad_output(args)
     csv = _check_output(args.csv, "--csv", overwrite=args.overwrite, example="edges.csv") if args.csv else None
     if csv is not None and (csv.resolve() == output.resolve() or _same_file(csv, Path(args.input))):
@@ -246,7 +250,7 @@ def _run_predict(args: argparse.Namespace) -> int:
     adata = _read_h5ad(args.input)
     pairs = _read_table(args.pairs, "pairs file") if args.pairs else None
     tfs = [t for t in args.tfs.split(",") if t] if args.tfs is not None else None
-    edges = gl.tl.grn_predict(adata, pairs=pairs, tfs=tfs, top_k=args.top_k, key=args.key)
+    edges = gl.tl.grn_predict(adata, pairs=pairs, tfs=tfs, top_k=args.top_k, key=args.key, device=args.device)
     outputs = [(output, adata.write_h5ad)] + ([(csv, lambda path: edges.to_csv(path, index=False))] if csv else [])
     _write_atomically(*outputs)
     print(f"scored {len(edges)} pairs; stored in uns[{args.key!r}]['edges'] and varp['{args.key}_scores'] of {output}")
@@ -296,6 +300,16 @@ def _add_output(command: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _add_device(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "--device",
+        default="cpu",
+        choices=DEVICES,
+        help=f"where models that train by gradient {what}: cpu (default), cuda, or auto (cuda when available); "
+        "the other models ignore it",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="grnlink", description="Supervised GRN link prediction on AnnData.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info messages")
@@ -336,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fraction of the true network the prior is assumed to hold, for the precision column "
         f"(default {DEFAULT_PRIOR_COVERAGE})",
     )
+    _add_device(fit, "train")
     fit.add_argument(
         "--option",
         action="append",
@@ -358,6 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--tfs", default=None, help="comma-separated TFs to score against every gene")
     predict.add_argument("--top-k", type=int, default=None)
     predict.add_argument("--csv", default=None, help="also write the scored edges to this CSV")
+    _add_device(predict, "score")
     _add_output(predict, "the input with the scores")
     predict.set_defaults(func=_run_predict)
 

@@ -129,6 +129,9 @@ KEY = Rule(
     "a non-empty string without '/' (h5ad files cannot store '/' in a key)",
     lambda v: isinstance(v, str) and len(v) > 0 and "/" not in v,
 )
+#: where the models that train by gradient run (``grn_fit``, ``grn_tune``, ``grn_predict``; see ``models/_device.py``)
+DEVICES = ("cpu", "cuda", "auto")
+DEVICE = one_of(*DEVICES)
 
 
 def check_args(**named: tuple[Any, Rule]) -> None:

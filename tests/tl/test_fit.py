@@ -256,7 +256,7 @@ def test_tune_takes_grn_fits_arguments_under_the_same_names_defaults_and_types()
     fit = inspect.signature(gl.tl.grn_fit).parameters
     tune = inspect.signature(gl.tl.grn_tune).parameters
     shared = (*_fit.FIT_ARGUMENTS, "key_added", "overwrite")
-    assert len(_fit.FIT_ARGUMENTS) == 13 and "seed" in _fit.FIT_ARGUMENTS and "model" not in _fit.FIT_ARGUMENTS
+    assert len(_fit.FIT_ARGUMENTS) == 14 and "seed" in _fit.FIT_ARGUMENTS and "model" not in _fit.FIT_ARGUMENTS
     for name in shared:
         assert (tune[name].kind, tune[name].default, tune[name].annotation) == (
             fit[name].kind,

@@ -8,6 +8,7 @@ probabilities, and the weights become numpy arrays for ``adata.uns``.
 
 from __future__ import annotations
 
+import copy
 import weakref
 from abc import abstractmethod
 from typing import Any, ClassVar
@@ -21,6 +22,7 @@ from torch import nn
 from .._pairs import PairSet
 from .._validation import POSITIVE_INT, optional
 from ._base import LinkPredictor, stack_features
+from ._device import current_device, move, tensors_on
 from ._trainer import TRAINER_DEFAULTS, TRAINER_SCHEMA, predict_logits, train_module
 
 NEURAL_DEFAULTS: dict[str, Any] = {**TRAINER_DEFAULTS, "n_ensemble": 1, "expression_pcs": 50}
@@ -166,6 +168,11 @@ class NeuralPredictor(LinkPredictor):
     A subclass implements :meth:`build`. Graph models set ``uses_graph = True``
     and read ``self.graph`` (edge index of the training positives, see
     :func:`training_graph`) inside :meth:`build`; it is stored with the state.
+
+    Members are built on the CPU and trained and scored on the device that
+    ``gl.tl`` sets (:func:`~grnlink.models._device.on_device`; the CPU by
+    default), where they stay until the next call moves them; their state,
+    scores and pickled copies (e.g. sent to dask workers) are always on the CPU.
     """
 
     defaults = NEURAL_DEFAULTS
@@ -213,13 +220,16 @@ class NeuralPredictor(LinkPredictor):
         if self.uses_graph:
             self.graph = training_graph(train)
         trainer_args = {k: self.params[k] for k in TRAINER_DEFAULTS}
+        device = current_device()
         n_members = int(self.params["n_ensemble"])
         self.members, histories = [], []
         for i in range(n_members):
             member_seed = seed + i * _MEMBER_SEED_STRIDE
             module = self._new_member(self.inputs, n_genes, member_seed)
             desc = f"{self.name}" + (f" {i + 1}/{n_members}" if n_members > 1 else "")
-            histories.append(train_module(module, train, val, seed=member_seed, desc=desc, **trainer_args))
+            histories.append(
+                train_module(module, train, val, seed=member_seed, desc=desc, device=device, **trainer_args)
+            )
             self.members.append(module)
         return _merge_histories(histories)
 
@@ -231,16 +241,24 @@ class NeuralPredictor(LinkPredictor):
         """Members' mean probability of each TF against every gene, for networks with a ``logit_matrix`` method."""
         if not self.members or not all(hasattr(m, "logit_matrix") for m in self.members):
             return None
-        tf_t = torch.from_numpy(np.asarray(tf, dtype=np.int64))
+        device = current_device()
+        tf_t = torch.from_numpy(np.asarray(tf, dtype=np.int64)).to(device)
         probs = []
-        with torch.no_grad():
+        with torch.no_grad(), tensors_on(device):
             for member in self.members:
-                member.eval()
+                move(member, device).eval()
                 logits = member.logit_matrix(tf_t)
                 if logits is None:  # this configuration of the network does not factorise
                     return None
-                probs.append(expit(logits.double().numpy()))
+                probs.append(expit(logits.double().cpu().numpy()))
         return np.mean(probs, axis=0)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # pickled (dask scatters fitted models to its workers) with CPU members, which unpickle anywhere
+        state = self.__dict__.copy()
+        if any(t.device.type != "cpu" for m in self.members for t in (*m.parameters(), *m.buffers())):
+            state["members"] = [move(copy.deepcopy(m), torch.device("cpu")) for m in self.members]
+        return state
 
     def get_state(self) -> dict[str, Any]:
         # the network inputs are stored, not recomputed, so that a reloaded model scores bit for bit the same

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 from .._pairs import PairSet
 from .._settings import progress_disabled
 from .._validation import NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER, int_at_least
+from ._device import current_device, move, tensors_on
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "lr": 1e-3,
@@ -74,20 +75,33 @@ def _as_tensors(pairs: PairSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
 
 
 @torch.no_grad()
-def predict_logits(module: nn.Module, tf: np.ndarray, gene: np.ndarray, batch_size: int = 16384) -> np.ndarray:
-    """Logits of ``module`` for the pairs, in eval mode and in batches (float64)."""
-    module.eval()
+def predict_logits(
+    module: nn.Module,
+    tf: np.ndarray,
+    gene: np.ndarray,
+    batch_size: int = 16384,
+    *,
+    device: torch.device | str | None = None,
+) -> np.ndarray:
+    """Logits of ``module`` for the pairs, in eval mode and in batches, as a float64 numpy array.
+
+    ``module`` and each batch are moved to ``device`` (default: the one set by
+    :func:`~grnlink.models._device.on_device`, the CPU outside it); the logits come back to the CPU.
+    """
+    device = current_device() if device is None else torch.device(device)
+    move(module, device).eval()
     out = np.empty(len(tf), dtype=np.float64)
     for start in range(0, len(tf), batch_size):
         stop = start + batch_size
-        tf_t = torch.from_numpy(np.asarray(tf[start:stop], dtype=np.int64))
-        gene_t = torch.from_numpy(np.asarray(gene[start:stop], dtype=np.int64))
-        out[start:stop] = module(tf_t, gene_t).double().numpy()
+        tf_t = torch.from_numpy(np.asarray(tf[start:stop], dtype=np.int64)).to(device)
+        gene_t = torch.from_numpy(np.asarray(gene[start:stop], dtype=np.int64)).to(device)
+        with tensors_on(device):
+            out[start:stop] = module(tf_t, gene_t).double().cpu().numpy()
     return out
 
 
-def _validation_metrics(module: nn.Module, val: PairSet) -> tuple[float, float]:
-    logits = predict_logits(module, val.tf, val.gene)
+def _validation_metrics(module: nn.Module, val: PairSet, device: torch.device) -> tuple[float, float]:
+    logits = predict_logits(module, val.tf, val.gene, device=device)
     loss = nn.functional.binary_cross_entropy_with_logits(
         torch.from_numpy(logits), torch.from_numpy(val.label.astype(np.float64))
     ).item()
@@ -109,6 +123,7 @@ def train_module(
     patience: int,
     epoch_pairs: int,
     desc: str = "training",
+    device: torch.device | str | None = None,
 ) -> dict[str, Any]:
     """Train ``module`` (``module(tf, gene) -> logits``) in place and return its history.
 
@@ -128,17 +143,25 @@ def train_module(
         Training pairs per epoch at most (:func:`epoch_orders`): on a large
         training set, validation and early stopping come every ``epoch_pairs``
         pairs instead of only after all of them.
+    device
+        Where to train: ``module`` and the pairs are moved there (default: the
+        device set by :func:`~grnlink.models._device.on_device`, the CPU
+        outside it). ``module`` stays there afterwards. On the CPU the loop is
+        unchanged; elsewhere the batch order is drawn on the CPU as always,
+        dropout draws from that device's generator.
 
     Returns
     -------
     ``{"loss", "val_loss", "val_auroc"}`` per epoch (numpy arrays), ``best_epoch`` and ``n_epochs``.
     """
-    tf_all, gene_all, label_all = _as_tensors(train)
+    device = current_device() if device is None else torch.device(device)
+    move(module, device)
+    tf_all, gene_all, label_all = (t.to(device) for t in _as_tensors(train))
     n = len(train)
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_auroc": []}
     best_score, best_epoch, best_state, waited = -np.inf, 0, None, 0
     use_auroc = 0 < val.n_pos < len(val)
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(seed)
         order_rng = torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
@@ -146,15 +169,16 @@ def train_module(
         bar = tqdm(range(max_epochs), desc=desc, disable=progress_disabled(), leave=False, mininterval=0.5)
         for epoch in bar:
             module.train()
-            order = next(orders)
+            order = next(orders).to(device)
             total = 0.0
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
                 if len(idx) < 2:  # batch norm cannot train on a single pair
                     continue
                 optimiser.zero_grad()
-                logits = module(tf_all[idx], gene_all[idx])
-                loss = nn.functional.binary_cross_entropy_with_logits(logits, label_all[idx])
+                with tensors_on(device):  # forward passes that make tensors make them on the device
+                    logits = module(tf_all[idx], gene_all[idx])
+                    loss = nn.functional.binary_cross_entropy_with_logits(logits, label_all[idx])
                 loss.backward()
                 optimiser.step()
                 total += loss.item() * len(idx)
@@ -162,7 +186,7 @@ def train_module(
             if len(val) == 0:
                 best_epoch = epoch
                 continue
-            val_loss, val_auroc = _validation_metrics(module, val)
+            val_loss, val_auroc = _validation_metrics(module, val, device)
             history["val_loss"].append(val_loss)
             history["val_auroc"].append(val_auroc)
             bar.set_postfix(loss=f"{history['loss'][-1]:.3f}", val_auroc=f"{val_auroc:.3f}", refresh=False)

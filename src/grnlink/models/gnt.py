@@ -134,6 +134,7 @@ from .._validation import (
     int_at_least,
     one_of,
 )
+from ._device import tensors_on
 from ._neural import _MEMBER_SEED_STRIDE, NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor
 from ._registry import register
 from ._trainer import TRAINER_SEARCH_SPACE
@@ -255,7 +256,8 @@ def context_genes(
 def gene_embeddings(module: GeneTokenTransformer) -> np.ndarray:
     """``H`` of a trained module in eval mode (n_genes x d, float32)."""
     module.eval()
-    return module.embed().numpy().astype(np.float32)
+    with tensors_on(next(module.parameters()).device):  # trained on the device gl.tl chose, see models/_device.py
+        return module.embed().cpu().numpy().astype(np.float32)
 
 
 def edge_embeddings(h: np.ndarray, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:

@@ -33,6 +33,7 @@ from .._validation import (
     optional,
 )
 from ..models import LinkPredictor, get_model_class
+from ..models._device import Device, on_device, resolve_device
 from ..pp import AlignedPrior, align_prior, get_prior
 from ._calibration import CALIBRATION_METHODS, fit_calibration
 from ._features import MIN_CELLS, build_features, cell_subsample, resolve_feature_groups, standardized_expression
@@ -79,6 +80,7 @@ def grn_fit(
     max_cells: int | None = 2000,
     calibration: CalibrationMethod = "platt",
     prior_coverage: float = DEFAULT_PRIOR_COVERAGE,
+    device: Device = "cpu",
     overwrite: bool = False,
     copy: bool = False,
     **model_kwargs: Any,
@@ -161,6 +163,19 @@ def grn_fit(
         regulation, so a curated prior holds a larger share of the functional
         edges. 0.1 sits at the top of the measured range, which keeps the
         number of missing edges, and so the precision, on the low side.
+    device
+        Where the models that train by gradient (``two_tower``, ``cross_encoder``,
+        ``dual_encoder``, ``scregnet``, ``sctransnet``, ``gnt``'s transformer and
+        the neural bases of ``stack``) train, and score during the fit:
+        ``"cpu"`` (default), ``"cuda"`` (raises :class:`~grnlink.InputError`
+        before any work when torch sees no CUDA device) or ``"auto"`` (CUDA
+        when available, else the CPU). The other models (``pcc``, ``genie3``,
+        ``degree_adjusted``, ``stack``'s meta-learner) take it and ignore it.
+        It is not stored: weights are stored as CPU arrays, and
+        :func:`grnlink.tl.grn_predict` scores on the device it is given. On a
+        machine without CUDA, ``"cpu"`` and ``"auto"`` give the very same
+        scores; a CUDA fit's differ from a CPU fit's by float rounding and its
+        own dropout draws.
     overwrite
         Replace an ``adata.uns[key_added]`` (or ``adata.varp[f"{key_added}_scores"]``)
         entry that grn_fit did not write, e.g. ``key_added="true_network"``.
@@ -206,7 +221,8 @@ def grn_fit(
     predictor = get_model_class(model)(**model_kwargs)
     data = prepare_fit(adata, prior, predictor, fit_args)
     out = adata.copy() if copy else adata
-    fit_and_store(out, predictor, data, key_added=key_added, start=start)
+    with on_device(fit_args["device"]):
+        fit_and_store(out, predictor, data, key_added=key_added, start=start)
     return out if copy else None
 
 
@@ -290,7 +306,8 @@ def prepare_fit(
 
 
 #: Keyword arguments of :func:`grn_fit` (besides ``model``, ``key_added``, ``overwrite``, ``copy``) that shape the
-#: data, not the model: :func:`grnlink.tl.grn_tune` takes them too, under the same names, defaults and types.
+#: data, not the model, or say where it runs (``device``): :func:`grnlink.tl.grn_tune` takes them too, under the
+#: same names, defaults and types.
 FIT_ARGUMENTS = tuple(
     name
     for name, parameter in inspect.signature(grn_fit).parameters.items()
@@ -312,9 +329,12 @@ def check_fit(call: Mapping[str, Any], adata: AnnData | None = None) -> dict[str
     grn_fit's default; other names are left alone). Checks the
     :data:`FIT_ARGUMENTS`, ``key_added`` and ``overwrite`` and, given
     ``adata``, that its ``var_names`` are unique, that it has enough cells and
-    that ``adata.uns[key_added]`` is free, grnlink's or ``overwrite``. Raises
-    :class:`~grnlink.InputError` naming the first bad one; reads nothing but
-    its arguments. Returns the :data:`FIT_ARGUMENTS` for :func:`prepare_fit`.
+    that ``adata.uns[key_added]`` is free, grnlink's or ``overwrite``; a
+    ``device`` that is not known, or ``"cuda"`` where torch sees no CUDA
+    device, is refused here (:func:`~grnlink.models._device.resolve_device`).
+    Raises :class:`~grnlink.InputError` naming the first bad one; reads
+    nothing but its arguments. Returns the :data:`FIT_ARGUMENTS` for
+    :func:`prepare_fit` (``device`` is for :func:`~grnlink.models._device.on_device`).
     """
     args = {name: call.get(name, default) for name, default in _CHECKED_DEFAULTS.items()}
     check_args(
@@ -330,6 +350,7 @@ def check_fit(call: Mapping[str, Any], adata: AnnData | None = None) -> dict[str
         calibration=(args["calibration"], one_of(*CALIBRATION_METHODS)),
         prior_coverage=(args["prior_coverage"], PRIOR_COVERAGE),
     )
+    resolve_device(args["device"])
     negatives = args["negatives"]
     if isinstance(negatives, pd.DataFrame):
         check_edge_table(negatives, "negatives")

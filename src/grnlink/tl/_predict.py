@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from .._validation import (
     one_of,
     optional,
 )
+from ..models._device import Device, current_device, on_device, resolve_device
 from ._groups import MIN_TF_DETECTION, group_models
 from ._precision import PRIOR_COVERAGE
 from ._store import FittedGRN, load_fitted
@@ -52,6 +54,7 @@ def grn_predict(
     groupby: str | None = None,
     chunk_size: int = DEFAULT_CHUNK_PAIRS,
     inplace: bool = True,
+    device: Device = "cpu",
 ) -> pd.DataFrame:
     """Score TF→target pairs with the model fitted by :func:`grnlink.tl.grn_fit`.
 
@@ -113,6 +116,15 @@ def grn_predict(
         Pairs scored at once.
     inplace
         Write the result into ``adata`` (below); ``False`` only returns it.
+    device
+        Where the networks of models that train by gradient score: ``"cpu"``
+        (default), ``"cuda"`` or ``"auto"`` (CUDA when available), whatever
+        device the model was fitted on (see :func:`grnlink.tl.grn_fit`; the
+        weights are stored on the CPU). ``"cuda"`` without a CUDA device raises
+        :class:`~grnlink.InputError` before any work; the other models ignore
+        it. Scores are float64 on the CPU either way. With an active
+        ``dask.distributed`` client, genome-wide blocks are scored on the
+        workers' CPUs.
 
     Returns
     -------
@@ -157,6 +169,7 @@ def grn_predict(
     """
     check_score_args(top_k=top_k, chunk_size=chunk_size, rank_by=rank_by, prior_coverage=prior_coverage)
     check_args(inplace=(inplace, BOOLEAN))
+    resolve_device(device)
     tfs = check_tfs(tfs)
     fitted = load_fitted(adata, key)
     var_pos = _var_positions(adata, fitted, key)
@@ -169,14 +182,16 @@ def grn_predict(
         "chunk_size": chunk_size,
     }
     if groupby is not None:
-        edges = score_groups(adata, fitted, groupby, **score_args)
+        with on_device(device):
+            edges = score_groups(adata, fitted, groupby, **score_args)
         if inplace:
             adata.uns[key]["group_edges"] = edges.reset_index(drop=True)
             adata.uns[key]["group_by"] = groupby
             n_groups = edges["group"].nunique()
             info(f"scored {len(edges)} pairs in {n_groups} groups; table in adata.uns[{key!r}]['group_edges']")
         return edges
-    edges, (tf_pos, gene_pos, scores) = score_edges(fitted, **score_args)
+    with on_device(device):
+        edges, (tf_pos, gene_pos, scores) = score_edges(fitted, **score_args)
     warn_missing_estimates(fitted, key)
     if not inplace:
         info(f"scored {len(edges)} pairs (not written to adata: inplace=False)")
@@ -428,11 +443,14 @@ def _gene_sums(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @thread_limit()  # on a worker: the worker's scanpy n_jobs (1 unless set there), one block per worker thread
 def _score_block_on_worker(fitted: FittedGRN, block, factorised, top_k, chunk_size, ranking):
-    return _score_block(fitted, block, factorised, top_k, chunk_size, ranking)
+    with on_device("cpu"):  # workers share one copy of the model: nothing may move it
+        return _score_block(fitted, block, factorised, top_k, chunk_size, ranking)
 
 
 def _score_blocks_on_client(client, fitted: FittedGRN, blocks, factorised: bool, top_k, chunk_size: int, ranking):
     """:func:`_score_block` of every block on the workers of ``client``; results in block order."""
+    if current_device().type != "cpu":  # a copy whose networks are on the CPU (see NeuralPredictor.__getstate__)
+        fitted = copy.deepcopy(fitted)
     remote = client.scatter(fitted, broadcast=True)  # one copy of the model per worker, not per block
     futures = client.map(
         _score_block_on_worker,

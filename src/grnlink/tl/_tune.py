@@ -23,6 +23,7 @@ from .._pairs import PairSet
 from .._settings import info, progress_disabled, thread_limit, verbosity
 from .._validation import InputError
 from ..models import MODELS, LinkPredictor, get_model_class
+from ..models._device import Device, on_device
 from ..models._search import check_search_space, suggest_options, trial_params
 from ._fit import CalibrationMethod, FeatureGroup, FitData, NegativeStrategy, check_fit, fit_and_store, prepare_fit
 from ._precision import DEFAULT_PRIOR_COVERAGE
@@ -62,6 +63,7 @@ def grn_tune(
     max_cells: int | None = 2000,
     calibration: CalibrationMethod = "platt",
     prior_coverage: float = DEFAULT_PRIOR_COVERAGE,
+    device: Device = "cpu",
     overwrite: bool = False,
     **model_options: Any,
 ) -> None:
@@ -119,6 +121,11 @@ def grn_tune(
         prepared once for every trial and the refit.
     features, val_fraction, validation, max_cells, calibration, prior_coverage
         As in :func:`grn_fit` (same defaults).
+    device
+        Where every trial and the refit train and score, for the models that
+        train by gradient: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``, as in
+        :func:`grn_fit` (checked before any work; ignored by the other models;
+        not stored). Processes sharing a study may each use their own.
     seed
         Seeds the validation hold-out, negatives, features and every trial's
         fit (as in :func:`grn_fit`) and Optuna's TPE sampler. In memory, the
@@ -175,7 +182,7 @@ def grn_tune(
     if validation is None and val_fraction == 0:
         raise InputError("val_fraction=0 leaves no validation pairs to tune on; use val_fraction > 0 or validation=.")
 
-    with _optuna_verbosity():
+    with _optuna_verbosity(), on_device(fit_args["device"]):
         study = _open_study(storage, study_name, seed, _signature(model, seed, space, model_options))
         data = prepare_fit(adata, prior, base, fit_args)
         objective, n_tfs = _objective_kind(data.val)
@@ -200,7 +207,8 @@ def grn_tune(
         "trials": trial_table(study, space),
     }
     predictor = cls(**model_options, **best_options)
-    fit_and_store(adata, predictor, data, key_added=key_added, start=time.perf_counter())
+    with on_device(fit_args["device"]):
+        fit_and_store(adata, predictor, data, key_added=key_added, start=time.perf_counter())
     tuning["seconds"] = float(time.perf_counter() - start)
     adata.uns[key_added]["tuning"] = tuning
     info(
