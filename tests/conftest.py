@@ -24,6 +24,7 @@ MODEL_OPTIONS = {
     "dual_encoder": {"n_ensemble": 1, "max_epochs": 12, "patience": 5},
     "scregnet": {"max_epochs": 6},
     "sctransnet": {"max_epochs": 6},
+    "genelink": {"max_epochs": 4},
     "gnt": {"max_epochs": 4},
     "genie3": {"n_estimators": 10},
     "pcc": {},

@@ -20,6 +20,7 @@ for _module in pkgutil.iter_modules(__path__):
 from .cross_encoder import CrossEncoder  # noqa: E402
 from .degree_adjusted import DegreeAdjusted  # noqa: E402
 from .dual_encoder import DualEncoder  # noqa: E402
+from .genelink import GENELink  # noqa: E402
 from .genie3 import GENIE3  # noqa: E402
 from .gnt import GNT  # noqa: E402
 from .pcc import PCC  # noqa: E402
@@ -34,6 +35,7 @@ __all__ = [
     "CrossEncoder",
     "DegreeAdjusted",
     "DualEncoder",
+    "GENELink",
     "GENIE3",
     "GNT",
     "LinkPredictor",

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .._pairs import PairSet
 from .._settings import progress_disabled
-from .._validation import NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER, int_at_least
+from .._validation import NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER, int_at_least, number_in, optional
 from ._device import current_device, move, tensors_on
 
 TRAINER_DEFAULTS: dict[str, Any] = {
@@ -30,6 +30,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "max_epochs": 100,
     "patience": 10,
     "epoch_pairs": 16_384,
+    "lr_decay": None,
 }
 TRAINER_SCHEMA = {
     "lr": POSITIVE_NUMBER,
@@ -38,6 +39,7 @@ TRAINER_SCHEMA = {
     "max_epochs": POSITIVE_INT,
     "patience": POSITIVE_INT,
     "epoch_pairs": int_at_least(2),
+    "lr_decay": optional(number_in(0, 1, low_open=True, high_open=False)),  # (0, 1] or None
 }
 
 # ranges that hold every neural model's default learning rate and (non-zero) L2 penalty; see LinkPredictor.search_space
@@ -122,6 +124,7 @@ def train_module(
     max_epochs: int,
     patience: int,
     epoch_pairs: int,
+    lr_decay: float | None = None,
     desc: str = "training",
     device: torch.device | str | None = None,
 ) -> dict[str, Any]:
@@ -143,6 +146,10 @@ def train_module(
         Training pairs per epoch at most (:func:`epoch_orders`): on a large
         training set, validation and early stopping come every ``epoch_pairs``
         pairs instead of only after all of them.
+    lr_decay
+        Multiply the learning rate by this factor after every optimiser step
+        (:class:`torch.optim.lr_scheduler.ExponentialLR` stepped per batch, as
+        GENELink trains); ``None`` keeps it constant.
     device
         Where to train: ``module`` and the pairs are moved there (default: the
         device set by :func:`~grnlink.models._device.on_device`, the CPU
@@ -165,6 +172,7 @@ def train_module(
         torch.manual_seed(seed)
         order_rng = torch.Generator().manual_seed(seed)
         optimiser = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+        scheduler = None if lr_decay is None else torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma=lr_decay)
         orders = epoch_orders(n, epoch_pairs, order_rng)
         bar = tqdm(range(max_epochs), desc=desc, disable=progress_disabled(), leave=False, mininterval=0.5)
         for epoch in bar:
@@ -181,6 +189,8 @@ def train_module(
                     loss = nn.functional.binary_cross_entropy_with_logits(logits, label_all[idx])
                 loss.backward()
                 optimiser.step()
+                if scheduler is not None:
+                    scheduler.step()
                 total += loss.item() * len(idx)
             history["loss"].append(total / max(len(order), 1))
             if len(val) == 0:
