@@ -155,8 +155,8 @@ def test_a_wrong_width_pair_or_decoder_names_the_option():
 
 
 def test_learns_held_out_simulated_edges():
-    # measured 0.691 here (0.67-0.69 on data seeds 0-2), degree control 0.35: well above chance and degree.
-    # GENELink stays below pcc on this simulator (0.84), whose edges are co-expression by construction.
+    # measured 0.68-0.69 here (0.65-0.69 on data seeds 0-2, two versions of the simulator), degree control 0.35:
+    # well above chance and degree. Against pcc it depends on the simulator's noise (0.63 and 0.84), so no bound.
     adata = gl.ds.simulate(n_genes=300, n_tfs=30, n_cells=1000, seed=0)
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     aurocs = {}
