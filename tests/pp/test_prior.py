@@ -162,14 +162,17 @@ def test_get_prior_dataframe_fills_defaults_and_keeps_symbols():
     assert prior["confidence"].tolist() == ["", ""]
 
 
-def test_get_prior_drops_duplicate_pairs_keeping_first_and_leaves_input_unchanged():
+def test_get_prior_keeps_one_row_per_pair_voting_opposite_signs_and_leaves_input_unchanged():
     table = _prior()
-    table.loc[len(table)] = ["Irf1", "Cxcl10", -5.0, "E"]
+    table.loc[len(table)] = ["Irf1", "Cxcl10", 5.0, "E"]  # same sign: the first row stays as it is
+    table.loc[len(table)] = ["Irf1", "Cxcl10", -5.0, "E"]  # two +, one -: the majority, +1
     before = table.copy()
     prior = get_prior(table)
     pd.testing.assert_frame_equal(table, before)
-    assert len(prior) == len(before) - 1
+    assert len(prior) == len(before) - 2
     assert prior.loc[(prior.source == "Irf1") & (prior.target == "Cxcl10"), "weight"].tolist() == [1.0]
+    tied = get_prior(table.iloc[[0, -1]])  # one +1, one -1: the sign is unknown
+    assert tied["weight"].tolist() == [0.0]
 
 
 def test_get_prior_keeps_only_the_four_columns():

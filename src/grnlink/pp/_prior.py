@@ -212,12 +212,59 @@ def _weights(table: pd.DataFrame, what: str) -> np.ndarray:
     return weight
 
 
+def pair_groups(source: Any, target: Any) -> np.ndarray:
+    """One id per row, shared by the rows of one (source, target) pair; ids numbered in first-seen order."""
+    src_codes, _ = pd.factorize(np.asarray(source, dtype=object))
+    tgt_codes, tgt_uniques = pd.factorize(np.asarray(target, dtype=object))
+    group, _ = pd.factorize(src_codes.astype(np.int64) * max(len(tgt_uniques), 1) + tgt_codes)
+    return group
+
+
+def sign_vote(group: np.ndarray, weight: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one rule for an edge listed with opposite signs: per group of rows, the majority sign.
+
+    Returns, per group ``0 .. n-1``: the sign of the majority of its signed rows (+1, -1; 0 on a tie or when
+    no row is signed), whether it has both a positive and a negative row (a conflict), and whether that
+    conflict is a tie. A weight of 0 (sign unknown) never conflicts.
+    """
+    n_pos = np.bincount(group, weights=weight > 0, minlength=n)
+    n_neg = np.bincount(group, weights=weight < 0, minlength=n)
+    conflict = (n_pos > 0) & (n_neg > 0)
+    return np.sign(n_pos - n_neg), conflict, conflict & (n_pos == n_neg)
+
+
+def _one_row_per_pair(rows: pd.DataFrame, group: np.ndarray, what: str) -> np.ndarray:
+    """Positions of each group's first row in ``rows``; a group whose weights disagree in sign gets the voted sign.
+
+    ``rows["weight"]`` is set, in place, to the voted sign (+1, -1, 0 on a tie) on those first rows (the
+    caller's own table, never the user's), and a warning says how many edges were settled so.
+    """
+    first = np.unique(group, return_index=True)[1]  # group ids are in first-seen order
+    weight = rows["weight"].to_numpy(dtype=np.float64)
+    vote, conflict, tied = sign_vote(group, weight, len(first))
+    if conflict.any():
+        rows.loc[rows.index[first[conflict]], "weight"] = vote[conflict]
+        examples = _preview(f"{s}->{t}" for s, t in rows.iloc[first[conflict]][["source", "target"]].itertuples(False))
+        warning(
+            f"{what} lists {int(conflict.sum())} edges with both a positive and a negative weight ({examples}): "
+            f"each takes the sign of the majority of its rows, {int(tied.sum())} tied and got weight 0 (sign "
+            "unknown; grn_network then signs them by correlation). To choose another rule, combine the rows "
+            "first with gl.pp.merge_priors([...], signs='drop' or 'first')."
+        )
+    return first
+
+
 def _tidy(table: pd.DataFrame, what: str) -> pd.DataFrame:
-    """New DataFrame with columns source, target, weight (float), confidence (str); unique (source, target)."""
+    """New DataFrame with columns source, target, weight (float), confidence (str); unique (source, target).
+
+    A pair listed more than once keeps its first row; when its weights disagree in sign, :func:`sign_vote`
+    settles the sign (the rule of :func:`read_prior` and ``merge_priors(signs="vote")``).
+    """
     out = _ends(table, what)
     out["weight"] = _weights(table, what) if "weight" in table.columns else 1.0
     out["confidence"] = _confidence(table["confidence"]) if "confidence" in table.columns else ""
-    return out.drop_duplicates(["source", "target"], keep="first").reset_index(drop=True)
+    first = _one_row_per_pair(out, pair_groups(out["source"], out["target"]), what)
+    return out.iloc[first].reset_index(drop=True)
 
 
 def _check_adata(adata: Any) -> None:
@@ -274,9 +321,10 @@ def _align(prior: pd.DataFrame, var_names: Sequence[str]) -> AlignedPrior:
     mapped = (src >= 0) & (tgt >= 0)
     self_loop = mapped & (src == tgt)
     keep = mapped & ~self_loop
-    # "Irf1" and "IRF1" in one prior land on the same gene pair: keep its first edge only
+    # "Irf1" and "IRF1" in one prior land on the same gene pair: keep its first edge only (signs voted)
     pair = np.where(keep, src * len(names) + tgt, -1 - np.arange(len(src)))  # dropped rows never collide
-    keep &= ~pd.Series(pair).duplicated().to_numpy()
+    first = _one_row_per_pair(tidy, pd.factorize(pair)[0], "prior (after matching symbols to var_names)")
+    keep &= np.isin(np.arange(len(src)), first)
 
     sources = tidy["source"].to_numpy()
     targets = tidy["target"].to_numpy()
@@ -337,10 +385,17 @@ def _no_overlap_message(coverage: dict) -> str:
 def align_prior(prior: pd.DataFrame, var_names: Sequence[str]) -> AlignedPrior:
     """Map a prior's TF and target symbols to positions in ``var_names``.
 
-    Symbols match exactly first, then ignoring case (mouse ``Irf1`` == ``IRF1``).
-    Only edges whose TF and target both map are kept. Self-loops (a TF
-    regulating itself) are dropped, and so are repeated edges that map to the
-    same gene pair (the first is kept). The coverage is logged as one line.
+    Symbols match exactly first, then ignoring case and surrounding spaces
+    (mouse ``Irf1`` == ``IRF1``, ``" GATA1 "`` == ``GATA1``); source and target
+    columns may hold strings or a pandas Categorical. Only edges whose TF and
+    target both map are kept. Self-loops (a TF regulating itself) are dropped,
+    and so are repeated edges that map to the same gene pair: the first is
+    kept, and when the repeats disagree in sign (+1 and -1, the same edge
+    listed as activation and as repression) it takes the sign of the majority
+    of its rows, 0 (unknown) on a tie, with a warning: the rule of
+    :func:`read_prior` and :func:`merge_priors` with ``signs="vote"``. Weights
+    must be finite numbers (NaN and infinite weights raise). The coverage is
+    logged as one line.
 
     Parameters
     ----------
@@ -438,7 +493,8 @@ def get_prior(
     -------
     DataFrame with columns ``source``, ``target`` (str, surrounding spaces removed), ``weight`` (float,
     1.0 when absent) and ``confidence`` (str, ``""`` when absent); one row per (source, target) pair, the
-    first kept.
+    first kept (a pair listed with opposite signs takes the majority sign, 0 on a tie, as :func:`align_prior`
+    settles it, with a warning).
 
     Raises
     ------

@@ -32,6 +32,8 @@ from ._prior import (
     _read_prior_file,
     _respell,
     _weights,
+    pair_groups,
+    sign_vote,
 )
 
 #: How :func:`merge_priors` settles an edge that one table signs +1 and another -1.
@@ -164,21 +166,15 @@ def _combine(rows: pd.DataFrame, signs: str) -> tuple[pd.DataFrame, dict]:
     a tie gives 0; "drop": the edge goes; "first": the first nonzero sign in row order). Confidence: the best
     (:func:`_best_confidence`); ``prior_source``: every name, sorted, comma-joined.
     """
-    src_codes, _ = pd.factorize(rows["source"])
-    tgt_codes, tgt_uniques = pd.factorize(rows["target"])
-    group, _ = pd.factorize(src_codes.astype(np.int64) * max(len(tgt_uniques), 1) + tgt_codes)
+    group = pair_groups(rows["source"], rows["target"])
     n = int(group.max()) + 1 if len(group) else 0
     sign = rows["weight"].to_numpy(dtype=np.float64)
-    n_pos = np.bincount(group, weights=sign > 0, minlength=n)
-    n_neg = np.bincount(group, weights=sign < 0, minlength=n)
-    conflict = (n_pos > 0) & (n_neg > 0)
+    merged, conflict, tied = sign_vote(group, sign, n)
     if signs == "first":
         signed = np.flatnonzero(sign != 0)
         signed_groups, first = np.unique(group[signed], return_index=True)
         merged = np.zeros(n)
         merged[signed_groups] = sign[signed[first]]
-    else:
-        merged = np.sign(n_pos - n_neg)
     first_row = np.unique(group, return_index=True)[1]  # group ids are in first-seen order
     out = pd.DataFrame(
         {
@@ -193,7 +189,7 @@ def _combine(rows: pd.DataFrame, signs: str) -> tuple[pd.DataFrame, dict]:
         "n_rows": len(rows),
         "n_edges": n,
         "n_conflicts": int(conflict.sum()),
-        "n_tied": int((conflict & (n_pos == n_neg)).sum()),
+        "n_tied": int(tied.sum()),
         "n_dropped": int(conflict.sum()) if signs == "drop" else 0,
     }
     if signs == "drop":
