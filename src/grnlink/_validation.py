@@ -125,6 +125,8 @@ POSITIVE_INTS = Rule(
 )
 SEED = NON_NEGATIVE_INT
 NAME = Rule("a string", lambda v: isinstance(v, str))
+#: a duration in seconds: ``inf`` (no limit) is allowed, NaN and values <= 0 are not
+SECONDS = Rule("a number of seconds > 0 (float('inf'): no limit)", lambda v: _is_number(v) and v > 0)
 KEY = Rule(
     "a non-empty string without '/' (h5ad files cannot store '/' in a key)",
     lambda v: isinstance(v, str) and len(v) > 0 and "/" not in v,
@@ -141,19 +143,21 @@ def check_args(**named: tuple[Any, Rule]) -> None:
 
 
 def check_tfs(tfs: Any) -> list[str] | None:
-    """``tfs`` as a list of symbols: ``None`` stays ``None``, a single string is one TF."""
+    """``tfs`` as a list of symbols: ``None`` stays ``None``, a single string is one TF (``"GATA1"`` is
+    ``["GATA1"]`` in every function that takes ``tfs``); empty or blank symbols raise. Symbols are matched to
+    ``var_names`` later, by :class:`GeneIndex` (ignoring case and surrounding spaces)."""
     if tfs is None:
         return None
     if isinstance(tfs, str | np.str_):
-        return [str(tfs)]
+        tfs = [tfs]
     if isinstance(tfs, pd.DataFrame) or not isinstance(tfs, Iterable) or isinstance(tfs, bytes | dict):
         raise InputError(
             f"tfs must be a TF symbol or a list of them, got {type(tfs).__name__} {tfs!r}. Pass e.g. tfs=['IRF1']."
         )
     listed = list(tfs)
-    bad = [t for t in listed if not isinstance(t, str | np.str_)]
+    bad = [t for t in listed if not isinstance(t, str | np.str_) or not str(t).strip()]
     if bad:
-        raise InputError(f"tfs must hold gene symbols (strings); got {_preview(bad)}.")
+        raise InputError(f"tfs must hold gene symbols (non-empty strings); got {_preview(bad)}.")
     if not listed:
         raise InputError("tfs is empty: pass at least one TF symbol, or tfs=None for the prior's TFs.")
     return [str(t) for t in listed]
@@ -247,17 +251,26 @@ def check_embedding(adata: AnnData, embedding_key: str) -> np.ndarray:
 
 
 class GeneIndex:
-    """Maps gene symbols to positions in ``var_names``: exact match first, then case-insensitive.
+    """Maps gene symbols to positions in ``var_names``: exact match first, then ignoring case and surrounding spaces.
 
     Mouse symbols in DoRothEA are mixed case (``Irf1``) while BEELINE uses upper case
-    (``IRF1``); both must land on the same gene. A case-insensitive key shared by
-    several var_names is ambiguous and only matches exactly.
+    (``IRF1``); both must land on the same gene. Spaces around a symbol (``" GATA1 "``,
+    as spreadsheets and hand-made tables leave them) are not part of a gene's name: it
+    matches ``GATA1``. A folded key shared by several var_names is ambiguous and only
+    matches exactly. Every table of symbols grnlink reads (priors, ``tfs``, ``pairs``,
+    ``exclude``, ``validation``, ``negatives``) is matched here.
+
+    Examples
+    --------
+    >>> from grnlink._validation import GeneIndex
+    >>> GeneIndex(["GATA1", "Irf1", "TAL1"]).positions([" GATA1 ", "IRF1", "tal1", "NOPE"]).tolist()
+    [0, 1, 2, -1]
     """
 
     def __init__(self, var_names: Sequence[str]):
         self.var_names = pd.Index([str(v) for v in var_names])
         self._exact = {name: i for i, name in enumerate(self.var_names)}
-        folded = pd.Series(np.arange(len(self.var_names)), index=self.var_names.str.upper())
+        folded = pd.Series(np.arange(len(self.var_names)), index=self.var_names.str.strip().str.upper())
         unique_folded = folded[~folded.index.duplicated(keep=False)]
         self._folded = dict(zip(unique_folded.index, unique_folded.to_numpy()))
 
@@ -268,7 +281,7 @@ class GeneIndex:
             sym = str(sym)
             pos = self._exact.get(sym)
             if pos is None:
-                pos = self._folded.get(sym.upper(), -1)
+                pos = self._folded.get(sym.strip().upper(), -1)
             out.append(pos)
         return np.asarray(out, dtype=np.int64)
 
@@ -279,6 +292,7 @@ class GeneIndex:
             unknown = pd.unique(np.asarray(symbols, dtype=object)[pos < 0])
             raise InputError(
                 f"{what} names {len(unknown)} gene(s) not in adata.var_names: {_preview(unknown)}. "
-                "Drop those rows or use symbols that match adata.var_names (matching ignores case)."
+                "Drop those rows or use symbols that match adata.var_names (matching ignores case and "
+                "surrounding spaces)."
             )
         return pos

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from os import PathLike
 from typing import Any, Literal
@@ -221,9 +222,35 @@ def grn_fit(
     predictor = get_model_class(model)(**model_kwargs)
     data = prepare_fit(adata, prior, predictor, fit_args)
     out = adata.copy() if copy else adata
-    with on_device(fit_args["device"]):
+    with on_device(fit_args["device"]), all_or_nothing(out, key_added):
         fit_and_store(out, predictor, data, key_added=key_added, start=start)
     return out if copy else None
+
+
+_ABSENT = object()
+
+
+@contextmanager
+def all_or_nothing(adata: AnnData, key: str) -> Iterator[None]:
+    """Leave ``adata`` exactly as it was when the block does not finish (an error, or Ctrl-C: KeyboardInterrupt).
+
+    A fit writes nothing before its last step, and then only ``adata.uns[key]`` (and removes the stale
+    ``adata.varp[f"{key}_scores"]``; :func:`~grnlink.tl._store.store_fitted`, then :func:`grn_tune`'s
+    ``"tuning"``). Both are put back as they were when anything inside raises, so that an interrupted
+    store does not leave half an entry or a model without its scores.
+    """
+    scores = f"{key}_scores"
+    entry = adata.uns[key] if key in adata.uns else _ABSENT
+    matrix = adata.varp[scores] if scores in adata.varp else _ABSENT
+    try:
+        yield
+    except BaseException:
+        for mapping, name, old in ((adata.uns, key, entry), (adata.varp, scores, matrix)):
+            if old is not _ABSENT:
+                mapping[name] = old
+            elif name in mapping:
+                del mapping[name]
+        raise
 
 
 @dataclass(frozen=True)
@@ -370,7 +397,13 @@ def check_fit(call: Mapping[str, Any], adata: AnnData | None = None) -> dict[str
                 "expression (with fewer, every correlation and cell-type mean is noise). Use more cells."
             )
         check_key_free(adata, args["key_added"], overwrite=args["overwrite"])
-    return {name: args[name] for name in FIT_ARGUMENTS}
+    return {name: _plain_number(args[name]) for name in FIT_ARGUMENTS}
+
+
+def _plain_number(value: Any) -> Any:
+    """A numpy number (``np.int64(3)``, what a user's loop or table gives) as the Python one (torch's seeding
+    and the stored JSON take only those); anything else as it is."""
+    return value.item() if isinstance(value, np.integer | np.floating) else value
 
 
 def fit_and_store(adata: AnnData, predictor: LinkPredictor, data: FitData, *, key_added: str, start: float) -> None:

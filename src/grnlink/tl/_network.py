@@ -144,7 +144,6 @@ def grn_network(
         min_precision=(min_precision, optional(number_in(0, 1, high_open=False))),
         min_score=(min_score, optional(number_in(0, 1, high_open=False))),
         sign=(sign, one_of(*SIGNS)),
-        chunk_size=(chunk_size, POSITIVE_INT),
     )
     check_score_args(top_k=top_k, chunk_size=chunk_size, rank_by=rank_by, prior_coverage=prior_coverage)
     tfs = check_tfs(tfs)

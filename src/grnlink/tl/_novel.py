@@ -11,7 +11,7 @@ from anndata import AnnData
 
 from .._settings import thread_limit
 from .._validation import POSITIVE_INT, check_args, check_tfs, optional
-from ._predict import DEFAULT_CHUNK_PAIRS, rank_within, score_edges
+from ._predict import DEFAULT_CHUNK_PAIRS, check_score_args, rank_within, score_edges
 from ._store import load_fitted
 
 
@@ -83,6 +83,7 @@ def grn_novel(
     3
     """
     check_args(top_k=(top_k, POSITIVE_INT), n_top=(n_top, optional(POSITIVE_INT)))
+    check_score_args(top_k=top_k, chunk_size=chunk_size, rank_by=rank_by, prior_coverage=prior_coverage)
     tfs = check_tfs(tfs)
     fitted = load_fitted(adata, key)
     prior_degree = pd.Series(fitted.prior_source).value_counts()

@@ -8,7 +8,6 @@ import socket
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from numbers import Integral, Real
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,20 @@ from tqdm.auto import tqdm
 from .._metrics import mean_tf_auroc
 from .._pairs import PairSet
 from .._settings import info, progress_disabled, thread_limit, verbosity
-from .._validation import InputError
+from .._validation import POSITIVE_INT, SECONDS, InputError, Rule, check_args, optional
 from ..models import MODELS, LinkPredictor, get_model_class
 from ..models._device import Device, on_device
 from ..models._search import check_search_space, suggest_options, trial_params
-from ._fit import CalibrationMethod, FeatureGroup, FitData, NegativeStrategy, check_fit, fit_and_store, prepare_fit
+from ._fit import (
+    CalibrationMethod,
+    FeatureGroup,
+    FitData,
+    NegativeStrategy,
+    all_or_nothing,
+    check_fit,
+    fit_and_store,
+    prepare_fit,
+)
 from ._precision import DEFAULT_PRIOR_COVERAGE
 
 # grn_fit's default, stack, has no options worth searching (its bases are tuned on their own): tune its main base
@@ -114,7 +122,7 @@ def grn_tune(
         name is continued, and must have been made with the same model, seed,
         search space and fixed options).
     timeout
-        Seconds after which no new trial starts (``None``: no limit).
+        Seconds after which no new trial starts (``None`` or ``float("inf")``: no limit).
     groupby, embedding_key, layer, exclude, negatives, negative_ratio
         As in :func:`grn_fit` (same defaults): with the next ones, they shape
         the features and the training and validation pairs, which are
@@ -169,7 +177,7 @@ def grn_tune(
     _require_optuna()
     fit_args = check_fit(locals(), adata)  # the arguments shared with grn_fit, by name
     cls = get_model_class(model)
-    _check_budget(n_trials, timeout)
+    _check_search(n_trials, timeout, storage, study_name)
     check_search_space(cls)
     space = {k: v for k, v in cls.search_space.items() if k not in model_options}
     if not space:
@@ -183,6 +191,7 @@ def grn_tune(
         raise InputError("val_fraction=0 leaves no validation pairs to tune on; use val_fraction > 0 or validation=.")
 
     with _optuna_verbosity(), on_device(fit_args["device"]):
+        seed = fit_args["seed"]  # checked, a Python int
         study = _open_study(storage, study_name, seed, _signature(model, seed, space, model_options))
         data = prepare_fit(adata, prior, base, fit_args)
         objective, n_tfs = _objective_kind(data.val)
@@ -191,7 +200,7 @@ def grn_tune(
             f"({objective}{f' over {n_tfs} TFs' if objective == 'tf_auroc' else ''}), {n_trials} trials"
         )
         study.enqueue_trial(trial_params({k: base.params[k] for k in space}, space), skip_if_exists=True)
-        ran = _optimize(study, cls, model_options, space, data, objective, n_trials=n_trials, timeout=timeout)
+        ran = _optimize(study, cls, model_options, space, data, objective, n_trials=int(n_trials), timeout=timeout)
         best = _best_trial(study)
     best_options = suggest_options(_fixed_trial(best.params), space)
     tuning = {
@@ -207,21 +216,39 @@ def grn_tune(
         "trials": trial_table(study, space),
     }
     predictor = cls(**model_options, **best_options)
-    with on_device(fit_args["device"]):
+    with on_device(fit_args["device"]), all_or_nothing(adata, key_added):  # the model and its search, or nothing
         fit_and_store(adata, predictor, data, key_added=key_added, start=time.perf_counter())
-    tuning["seconds"] = float(time.perf_counter() - start)
-    adata.uns[key_added]["tuning"] = tuning
+        tuning["seconds"] = float(time.perf_counter() - start)
+        adata.uns[key_added]["tuning"] = tuning
     info(
         f"best {objective} {best.value:.3f} (trial {best.number} of {len(study.trials)}): {tuning['best_params']}; "
         f"refitted in adata.uns[{key_added!r}], search in adata.uns[{key_added!r}]['tuning']"
     )
 
 
-def _check_budget(n_trials: Any, timeout: Any) -> None:
-    if isinstance(n_trials, bool) or not isinstance(n_trials, Integral) or n_trials < 1:
-        raise InputError(f"n_trials must be an integer >= 1, got {n_trials!r}.")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, Real) or not timeout > 0):
-        raise InputError(f"timeout must be a number of seconds > 0 or None, got {timeout!r}.")
+_STUDY_NAME = Rule("a non-empty string", lambda v: isinstance(v, str) and v.strip() != "")
+
+
+def _check_search(n_trials: Any, timeout: Any, storage: Any, study_name: Any) -> None:
+    """The search's own arguments (grn_fit's are :func:`~grnlink.tl._fit.check_fit`'s); a database URL is
+    only opened by :func:`_open_study`."""
+    import optuna
+
+    storages = Rule(
+        "None, a database URL (a string such as 'sqlite:///study.db') or an optuna.storages object",
+        lambda v: v is None or isinstance(v, str | optuna.storages.BaseStorage),
+    )
+    check_args(
+        n_trials=(n_trials, POSITIVE_INT),
+        timeout=(timeout, optional(SECONDS)),
+        storage=(storage, storages),
+        study_name=(study_name, optional(_STUDY_NAME)),
+    )
+    if storage is not None and study_name is None:
+        raise InputError(
+            "storage= needs a study_name= (a string) so that every process joins the same study, "
+            "e.g. grn_tune(..., storage='sqlite:///study.db', study_name='cross_encoder_mdc')."
+        )
 
 
 def _require_optuna() -> None:
@@ -271,11 +298,6 @@ def _open_study(storage: Any, study_name: str | None, seed: int, signature: str)
     if storage is None:
         sampler = optuna.samplers.TPESampler(seed=seed)
         return optuna.create_study(direction="maximize", sampler=sampler, study_name=study_name)
-    if not study_name or not isinstance(study_name, str):
-        raise InputError(
-            "storage= needs a study_name= (a string) so that every process joins the same study, "
-            "e.g. grn_tune(..., storage='sqlite:///study.db', study_name='cross_encoder_mdc')."
-        )
     if isinstance(storage, str):
         try:
             storage = _rdb_storage(storage)
@@ -285,8 +307,6 @@ def _open_study(storage: Any, study_name: str | None, seed: int, signature: str)
                 f"{str(err).splitlines()[0]}). Pass e.g. 'sqlite:///path/to/study.db' (the folder must exist) "
                 "or 'postgresql://user:password@host/db' with its driver installed."
             ) from err
-    elif not isinstance(storage, optuna.storages.BaseStorage):
-        raise InputError(f"storage must be None, a database URL or an optuna storage, got {type(storage).__name__}.")
     sampler = optuna.samplers.TPESampler(seed=int(np.random.SeedSequence([seed, os.getpid()]).generate_state(1)[0]))
     study = optuna.create_study(
         storage=storage, study_name=study_name, direction="maximize", sampler=sampler, load_if_exists=True
