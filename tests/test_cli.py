@@ -217,3 +217,124 @@ def test_network_forwards_the_new_options_as_keywords(monkeypatch, tmp_path):
     expected = {"key": "grn", "top_k": 100, "min_precision": 0.2, "groupby": "ct", "rank_by": "specificity"}
     assert seen == {**expected, "prior_coverage": 0.3}
     assert (tmp_path / "n.tsv").read_text() == "source\ttarget\tweight\nA\tB\t-0.5\n"
+
+
+# --- grnlink fit takes grn_fit's arguments from one definition (grn_fit's signature and docstring) --------------
+
+
+def _fit_parser():
+    from grnlink._cli import build_parser
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, __import__("argparse")._SubParsersAction)]
+    return sub.choices["fit"]
+
+
+def test_fit_has_a_flag_for_every_grn_fit_argument_and_no_other():
+    import inspect
+
+    import grnlink as gl
+
+    flags = {a.dest: a for a in _fit_parser()._actions if a.option_strings and a.dest != "help"}
+    parameters = inspect.signature(gl.tl.grn_fit).parameters
+    # a keyword argument of grn_fit without a flag, or a flag grn_fit does not take, fails here
+    expected = {name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY} - {"copy"}
+    assert set(flags) - {"prior", "organism", "option", "out"} == expected
+    for name in expected:
+        assert flags[name].option_strings[0] == "--" + name.replace("_", "-")
+        assert flags[name].default == parameters[name].default, name
+
+
+def test_fit_flags_take_grn_fits_choices_from_its_literal_types_not_a_copy():
+    import typing
+
+    import grnlink as gl
+
+    hints = typing.get_type_hints(gl.tl.grn_fit)
+    flags = {a.dest: a for a in _fit_parser()._actions}
+    strategies = typing.get_args(typing.get_args(hints["negatives"])[0])
+    assert tuple(flags["negatives"].choices) == strategies == gl.tl._fit.NEGATIVE_STRATEGIES
+    assert tuple(flags["calibration"].choices) == typing.get_args(hints["calibration"])
+    assert tuple(flags["device"].choices) == typing.get_args(hints["device"])
+    assert tuple(flags["features"].choices) == gl.models.FEATURE_GROUPS
+
+
+def test_fit_help_is_grn_fits_docstring_and_lists_every_option(capsys):
+    import grnlink as gl
+    from grnlink._cli import parameter_help
+
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Same options as" not in text
+    for flag in ("--calibration", "--val-fraction", "--max-cells", "--features", "--overwrite", "--validation"):
+        assert flag in text
+    docs = parameter_help(gl.tl.grn_fit)
+    assert docs["negative_ratio"] == "Negatives per positive (ignored when negatives is a table)."
+    assert docs["negative_ratio"] in text and "{tf_matched,uniform,hard}" in text
+
+
+def test_a_grn_fit_argument_the_cli_cannot_take_fails_loudly():
+    from grnlink._cli import _fit_option
+
+    with pytest.raises(TypeError, match="teach grnlink._cli"):
+        _fit_option("mapping", dict[str, int], None, "")
+
+
+def test_fit_flags_reach_grn_fit_as_python_values(files, monkeypatch, capsys):
+    import grnlink as gl
+
+    seen = {}
+
+    def fake_fit(adata, prior, **kwargs):
+        seen.update(kwargs, prior_rows=len(prior))
+
+    monkeypatch.setattr(gl.tl, "grn_fit", fake_fit)
+    (files / "val.csv").write_text("source,target,label\nTF001,G0001,1\nTF001,G0002,0\n")
+    (files / "exclude.csv").write_text("source,target\nTF002,G0003\n")
+    argv = [
+        *("fit", str(files / "in.h5ad"), "--prior", str(files / "prior.tsv"), "--model", "pcc"),
+        *("--groupby", "cell_type", "--layer", "counts", "--negatives", "hard", "--negative-ratio", "2"),
+        *("--seed", "3", "--key-added", "mine", "--features", "expression", "celltype_means"),
+        *("--val-fraction", "0.2", "--max-cells", "none", "--calibration", "isotonic", "--prior-coverage", "0.3"),
+        *("--device", "cpu", "--validation", str(files / "val.csv"), "--exclude", str(files / "exclude.csv")),
+        *("--option", "n_ensemble=1", "-o", str(files / "out.h5ad")),
+    ]
+    assert main(["-q", *argv]) == 0, capsys.readouterr().err
+    tables = {name: seen.pop(name) for name in ("validation", "exclude")}
+    assert seen == {
+        "model": "pcc",
+        "groupby": "cell_type",
+        "embedding_key": None,
+        "layer": "counts",
+        "negatives": "hard",
+        "negative_ratio": 2.0,
+        "seed": 3,
+        "key_added": "mine",
+        "features": ["expression", "celltype_means"],
+        "val_fraction": 0.2,
+        "max_cells": None,
+        "calibration": "isotonic",
+        "prior_coverage": 0.3,
+        "device": "cpu",
+        "overwrite": False,
+        "n_ensemble": 1,
+        "prior_rows": len(pd.read_csv(files / "prior.tsv", sep="\t")),
+    }
+    assert tables["validation"]["label"].tolist() == [1, 0] and tables["exclude"]["target"].tolist() == ["G0003"]
+
+
+def test_fit_with_no_features_flag_value_fits_on_identities_only(files, monkeypatch):
+    import grnlink as gl
+
+    seen = {}
+    monkeypatch.setattr(gl.tl, "grn_fit", lambda adata, prior, **kwargs: seen.update(kwargs))
+    argv = ["fit", str(files / "in.h5ad"), "--prior", str(files / "prior.tsv"), "--features", "-o", str(files / "o")]
+    assert main(["-q", *argv]) == 0
+    assert seen["features"] == [] and seen["max_cells"] == 2000 and seen["overwrite"] is False
+
+
+@pytest.mark.parametrize("name", ["val_fraction", "calibration", "features", "overwrite", "validation", "prior"])
+def test_fit_refuses_an_option_repeating_a_generated_flag(files, capsys, name):
+    argv = ["fit", str(files / "in.h5ad"), "--prior", str(files / "prior.tsv"), "-o", str(files / "o.h5ad")]
+    assert main(["-q", *argv, "--option", f"{name}=1"]) == 2
+    assert f"repeats --{name.replace('_', '-')}" in capsys.readouterr().err

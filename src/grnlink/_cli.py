@@ -15,18 +15,22 @@ from __future__ import annotations
 
 import argparse
 import ast
+import collections.abc
+import inspect
 import os
+import re
 import sys
 import time
+import types
+import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
 import pandas as pd
 
 from ._validation import DEVICES
-from .tl._fit import DEFAULT_MODEL, NegativeStrategy, check_fit
-from .tl._precision import DEFAULT_PRIOR_COVERAGE
+from .tl._fit import DEFAULT_MODEL, check_fit, grn_fit
 
 _EXIT_USAGE = 2
 
@@ -205,37 +209,145 @@ def _run_fit(args: argparse.Namespace) -> int:
         )
     except RuntimeError as err:  # decoupler's download failed (no network): the message says what to do
         raise gl.InputError(str(err)) from err
-    exclude = _read_table(args.exclude, "exclude file") if args.exclude else None
-    gl.tl.grn_fit(adata, prior, exclude=exclude, **fit_kwargs)
+    tables = {
+        name: _read_table(getattr(args, name), f"--{_flag(name)} file")
+        for name, option in FIT_OPTIONS.items()
+        if option.table and getattr(args, name) is not None
+    }
+    gl.tl.grn_fit(adata, prior, **fit_kwargs, **tables)
     _write_atomically((output, adata.write_h5ad))
-    print(f"fitted {args.model}; model stored in uns[{args.key_added!r}] of {output}")
+    print(f"fitted {fit_kwargs['model']}; model stored in uns[{fit_kwargs['key_added']!r}] of {output}")
     return 0
 
 
 def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """grn_fit's keyword arguments from ``grnlink fit``'s options: its flags, then each ``--option NAME=VALUE``."""
+    """grn_fit's keyword arguments from ``grnlink fit``'s flags (tables excepted: files read once checked),
+    then each ``--option NAME=VALUE``."""
     from ._validation import InputError
 
-    flags = {
-        "model": args.model,
-        "groupby": args.groupby,
-        "embedding_key": args.embedding_key,
-        "layer": args.layer,
-        "negatives": args.negatives,
-        "negative_ratio": args.negative_ratio,
-        "seed": args.seed,
-        "key_added": args.key_added,
-        "prior_coverage": args.prior_coverage,
-        "device": args.device,
-    }
+    flags = {name: getattr(args, name) for name, option in FIT_OPTIONS.items() if not option.table}
     options = dict(args.option)
     for name in options:
-        if name in flags or name in ("prior", "exclude"):
-            flag = "--" + name.replace("_", "-")
+        if name in FIT_OPTIONS or name == "prior":
+            flag = f"--{_flag(name)}"
             raise InputError(f"--option {name}=... repeats {flag}; pass it once, as {flag} VALUE.")
-        if name in ("adata", "copy"):
+        if name in _FIT_ELSEWHERE:
             raise InputError(f"--option {name}=... is not an option of grnlink fit: it reads INPUT and writes --out.")
     return {**flags, **options}
+
+
+# --- grnlink fit's flags, made from grn_fit's signature and docstring so that they cannot drift ------------------
+
+#: grn_fit's parameters that ``grnlink fit`` fills otherwise: INPUT is ``adata``, --prior the prior (a name or
+#: file), the result goes to --out (no ``copy``); model options (``**model_kwargs``) are ``--option NAME=VALUE``.
+_FIT_ELSEWHERE = ("adata", "prior", "copy")
+#: What the command line adds to the help that grn_fit's docstring gives a parameter.
+_FIT_NOTES = {
+    "exclude": "A CSV/TSV(.gz) file with source,target columns.",
+    "validation": "A CSV/TSV(.gz) file with source,target,label columns.",
+    "negatives": "(A table of non-edges is for the Python API.)",
+    "features": "Several names, space-separated; the flag alone means no feature group. Default: expression "
+    "plus the groups --groupby and --embedding-key make available.",
+    "max_cells": "On the command line, None is 'none'.",
+    "overwrite": "Also replaces existing output files (with no --out, the input itself).",
+}
+
+
+class FitOption(typing.NamedTuple):
+    """How one grn_fit parameter is given on the command line: ``add_argument``'s keywords, and whether it is a
+    table (a file, read once every argument is checked)."""
+
+    kwargs: dict[str, Any]
+    table: bool = False
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def _none_or(kind: type) -> Callable[[str], Any]:
+    """An argparse type reading 'none' (any case) as None, anything else as ``kind``."""
+
+    def convert(text: str) -> Any:
+        return None if text.strip().lower() == "none" else kind(text)
+
+    convert.__name__ = kind.__name__  # argparse names the type in "invalid int value: ..."
+    return convert
+
+
+def parameter_help(function: Callable) -> dict[str, str]:
+    """The first sentence of each entry of ``function``'s numpydoc Parameters section, as plain text.
+
+    Examples
+    --------
+    >>> from grnlink._cli import parameter_help
+    >>> from grnlink.tl import grn_fit
+    >>> parameter_help(grn_fit)["layer"]
+    'Expression source; None uses adata.X.'
+    """
+    doc = inspect.getdoc(function) or ""
+    section = re.search(r"^Parameters\n-+\n(.*?)(?:^\S[^\n]*\n-+\n|\Z)", doc, flags=re.M | re.S)
+    entries = re.findall(r"^(\S[^\n]*)\n((?:[ \t]+\S[^\n]*\n?|\n)*)", section.group(1) if section else "", flags=re.M)
+    helps = {}
+    for names, text in entries:
+        text = re.sub(
+            r":\w+:`~?([^`]+)`", lambda m: m.group(1).split(".")[-1] if "~" in m.group(0) else m.group(1), text
+        )
+        text = " ".join(text.replace("``", "").split())
+        first = re.split(r"(?<=\.)\s+(?=[A-Z])", text, maxsplit=1)[0]
+        for name in names.split(","):
+            helps[name.strip().lstrip("*")] = first
+    return helps
+
+
+def _fit_option(name: str, hint: Any, default: Any, doc: str) -> FitOption:
+    """The command-line form of grn_fit's parameter ``name`` from its type hint; a type it cannot take raises."""
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    parts = typing.get_args(hint) if union else (hint,)
+    nullable, table = type(None) in parts, pd.DataFrame in parts
+    rest = [part for part in parts if part not in (type(None), pd.DataFrame)]
+    help_text = " ".join(filter(None, [doc, _FIT_NOTES.get(name, "")]))
+    kwargs: dict[str, Any] = {"dest": name, "default": default}
+    if not rest and table:
+        return FitOption({**kwargs, "metavar": "FILE", "help": help_text.replace("%", "%%")}, table=True)
+    if len(rest) != 1:
+        raise TypeError(f"grnlink fit cannot take grn_fit's {name}: {hint}; teach grnlink._cli._fit_option")
+    (kind,) = rest
+    origin = typing.get_origin(kind)
+    if origin is typing.Literal:
+        kwargs["choices"] = typing.get_args(kind)
+    elif origin in (collections.abc.Sequence, list, tuple) and typing.get_origin(typing.get_args(kind)[0]) is (
+        typing.Literal
+    ):
+        kwargs.update(nargs="*", choices=typing.get_args(typing.get_args(kind)[0]), metavar="NAME")
+    elif kind is bool and default is False:
+        kwargs["action"] = "store_true"
+    elif kind in (int, float, str):
+        kwargs["type"] = _none_or(kind) if nullable and kind is not str else kind
+    else:
+        raise TypeError(f"grnlink fit cannot take grn_fit's {name}: {hint}; teach grnlink._cli._fit_option")
+    if default is not None and default is not False:
+        help_text += f" (default: {default})"
+    kwargs["help"] = help_text.replace("%", "%%")
+    return FitOption(kwargs)
+
+
+def _fit_options() -> dict[str, FitOption]:
+    """Every grn_fit parameter that ``grnlink fit`` takes as a flag, in grn_fit's order (see :data:`FIT_OPTIONS`)."""
+    hints = typing.get_type_hints(grn_fit)
+    docs = parameter_help(grn_fit)
+    return {
+        name: _fit_option(name, hints[name], parameter.default, docs.get(name, ""))
+        for name, parameter in inspect.signature(grn_fit).parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY and name not in _FIT_ELSEWHERE
+    }
+
+
+#: grn_fit's keyword parameters as ``grnlink fit`` flags (``--negative-ratio`` for ``negative_ratio``): every
+#: one that takes a value (a string, number, choice, flag, list of choices, None-able), with grn_fit's
+#: defaults, choices (its ``Literal`` types) and help (its docstring); tables (``exclude``, ``validation``)
+#: as files. ``copy`` is not one (the command writes --out); model options go in --option.
+FIT_OPTIONS = _fit_options()
 
 
 def _run_predict(args: argparse.Namespace) -> int:
@@ -286,7 +398,7 @@ def _run_network(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_output(command: argparse.ArgumentParser, what: str) -> None:
+def _add_output(command: argparse.ArgumentParser, what: str, *, overwrite: bool = True) -> None:
     command.add_argument(
         "-o",
         "--out",
@@ -295,9 +407,10 @@ def _add_output(command: argparse.ArgumentParser, what: str) -> None:
         default=None,
         help=f"output .h5ad for {what} (required unless --overwrite updates the input in place)",
     )
-    command.add_argument(
-        "--overwrite", action="store_true", help="replace existing output files; with no --out, the input itself"
-    )
+    if overwrite:
+        command.add_argument(
+            "--overwrite", action="store_true", help="replace existing output files; with no --out, the input itself"
+        )
 
 
 def _add_device(command: argparse.ArgumentParser, what: str) -> None:
@@ -329,28 +442,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit = sub.add_parser(
         "fit",
         help="fit a link predictor on an .h5ad file",
-        description="Same options as gl.tl.grn_fit; the fitted model is stored in the output file's uns[KEY_ADDED].",
+        description="Runs gl.tl.grn_fit on INPUT: each of its arguments that takes a value is a flag below, "
+        "with its name, default and choices (tables as CSV/TSV files); the chosen model's options go in "
+        "--option NAME=VALUE. The fitted model is stored in --out's uns[KEY_ADDED].",
     )
     fit.add_argument("input", help="input .h5ad (cells x genes)")
     fit.add_argument("--prior", required=True, help="CSV/TSV(.gz) with source,target columns, or dorothea/collectri")
     fit.add_argument("--organism", default="human", help="organism for dorothea/collectri (human, mouse)")
-    fit.add_argument("--model", default=DEFAULT_MODEL, help=f"a registered model (default {DEFAULT_MODEL})")
-    fit.add_argument("--groupby", default=None, help="obs column for cell-type mean features")
-    fit.add_argument("--embedding-key", default=None, help="varm key of scFM gene embeddings")
-    fit.add_argument("--layer", default=None)
-    fit.add_argument("--exclude", default=None, help="CSV/TSV of source,target pairs never used in training")
-    fit.add_argument("--negatives", default="tf_matched", choices=get_args(NegativeStrategy))
-    fit.add_argument("--negative-ratio", type=float, default=1.0)
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--key-added", default="grn")
-    fit.add_argument(
-        "--prior-coverage",
-        type=float,
-        default=DEFAULT_PRIOR_COVERAGE,
-        help="fraction of the true network the prior is assumed to hold, for the precision column "
-        f"(default {DEFAULT_PRIOR_COVERAGE})",
-    )
-    _add_device(fit, "train")
+    for name, option in FIT_OPTIONS.items():
+        fit.add_argument(f"--{_flag(name)}", **option.kwargs)
     fit.add_argument(
         "--option",
         action="append",
@@ -359,13 +459,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="model option, repeatable (e.g. --option n_ensemble=1)",
     )
-    _add_output(fit, "the input with the fitted model")
+    _add_output(fit, "the input with the fitted model", overwrite=False)  # --overwrite is grn_fit's, above
     fit.set_defaults(func=_run_fit)
 
     predict = sub.add_parser(
         "predict",
         help="score pairs with a fitted model",
-        description="Same options as gl.tl.grn_predict; scores go to uns[KEY]['edges'] and varp[KEY_scores].",
+        description="Runs gl.tl.grn_predict on INPUT with the options below; scores go to uns[KEY]['edges'] and "
+        "varp[KEY_scores].",
     )
     predict.add_argument("input", help=".h5ad with a model fitted by 'grnlink fit'")
     predict.add_argument("--key", default="grn")
@@ -380,7 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     network = sub.add_parser(
         "network",
         help="write the predicted network as GraphML, SIF or CSV",
-        description="Same options as gl.tl.grn_network; the table goes to --out in the format its ending names "
+        description="Runs gl.tl.grn_network on INPUT with the options below; the table goes to --out in the "
+        "format its ending names "
         "(.graphml, .sif, .csv, .tsv, .csv.gz, .tsv.gz; see gl.tl.write_network). The input is only read.",
     )
     network.add_argument("input", help=".h5ad with a model fitted by 'grnlink fit'")
