@@ -338,3 +338,15 @@ def test_fit_refuses_an_option_repeating_a_generated_flag(files, capsys, name):
     argv = ["fit", str(files / "in.h5ad"), "--prior", str(files / "prior.tsv"), "-o", str(files / "o.h5ad")]
     assert main(["-q", *argv, "--option", f"{name}=1"]) == 2
     assert f"repeats --{name.replace('_', '-')}" in capsys.readouterr().err
+
+
+def test_fit_overwrite_is_grn_fits_too_replacing_an_entry_it_did_not_write(adata, truth, tmp_path):
+    data, prior, out = tmp_path / "in.h5ad", tmp_path / "prior.csv", tmp_path / "out.h5ad"
+    adata.uns["grn"] = {"note": "my own results"}
+    adata.write_h5ad(data)
+    truth.to_csv(prior, index=False)
+    argv = ["-q", "fit", str(data), "--prior", str(prior), "--model", "pcc", "-o", str(out)]
+    assert main(argv) == 2 and not out.exists()
+    assert main([*argv, "--overwrite"]) == 0
+    assert ad.read_h5ad(out).uns["grn"]["model"] == "pcc"
+    assert ad.read_h5ad(data).uns["grn"] == {"note": "my own results"}  # the input is only read
