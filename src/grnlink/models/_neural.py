@@ -109,10 +109,10 @@ def shared_components(z: np.ndarray, n_components: int) -> tuple[np.ndarray, np.
 
     Every model of a fit receives the same ``features["expression"]`` array:
     ensemble members, ``stack``'s base models in each cross-fitting fold, and
-    ``sctransnet``'s cell context then share one eigensolve (at 20,000 genes
-    x 2,000 cells about 10 s each) instead of repeating it. The cache holds a
-    weak reference: it empties when the array is freed. Treat the result as
-    read-only.
+    ``sctransnet``'s cell context then share one eigensolve (seconds each at
+    genome scale: ``benchmarks/results/design_checks.md``) instead of
+    repeating it. The cache holds a weak reference: it empties when the array
+    is freed. Treat the result as read-only.
     """
     key = id(z)
     entry = _COMPONENTS.get(key)

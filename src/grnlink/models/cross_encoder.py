@@ -86,8 +86,8 @@ class CrossEncoder(NeuralPredictor):
         Roles that get a learnable identity embedding: ``"tf"``, ``"gene"``,
         both, or none (features only, inductive). Gene identities let the
         network memorise training targets, which on held-out targets of the same
-        TFs hurt on simulated data and did not help on BEELINE; see the module
-        docstring.
+        TFs hurt on simulated data and did not help on BEELINE (checked with
+        ``two_tower``: ``benchmarks/results/design_checks.md``).
     ``dropout`` (0.2), ``lr`` (1e-3), ``weight_decay`` (1e-5), ``batch_size``, ``max_epochs``, ``patience``
         Trainer settings.
     ``n_ensemble`` (1)

@@ -2,7 +2,8 @@
 
 On BEELINE data a control that only counts training edges (how many TFs bind a
 target, how many targets a TF has) ranks each TF's held-out targets about as
-well as every published model (per-TF AUROC 0.63-0.83). A model trained on
+well as every published model (per-TF AUROC of each model and of this control
+on six BEELINE networks: ``benchmarks/results/celltypes.md``). A model trained on
 TF-matched negatives learns that shortcut first: popular targets are easy
 positives. Following Aiyappa et al. (ICML 2025, "Implicit degree bias in the
 link prediction task"), this model separates the two:

@@ -36,11 +36,12 @@ Changes from the paper, and why:
 - per-cell expression enters as its leading principal components
   (``expression_pcs``), as in every neural model here.
 
-On BEELINE mDC Non-Specific (per-TF split, seeds 0-2, expression plus
-time-point means) the ranking is the reverse of the paper's: matched at
-``n_params=200_000``, held-out per-TF AUROC is 0.803 for the dual encoder and
-0.766 for the cross-encoder (defaults, unmatched: 0.795 and 0.759), both
-below the degree-only control (0.824).
+On BEELINE mDC Non-Specific (per-TF split, expression plus time-point means)
+the ranking is the reverse of the paper's: the dual encoder's held-out per-TF
+AUROC is above the cross-encoder's, both matched at ``n_params=200_000``
+(``benchmarks/results/imbalance.md``, ratio 1:1) and at their defaults
+(``benchmarks/results/models_mDC.md``), and both are below the degree-only
+control there.
 """
 
 from __future__ import annotations

@@ -31,10 +31,9 @@ without a training edge gets one and the same encoding (the layers' biases),
 its own expression unused, and a TF ranks those genes alike.
 ``self_loops=True`` lets each gene attend to itself as well. It is an
 option, not the default: in the checks made for this model its effect on
-held-out targets was mixed on BEELINE's six shared networks (ahead on three,
-level or behind on the others, within the spread of two seeds) and clearly
-negative on simulated data, where it overfits the raw profiles; the default
-keeps the paper's graph.
+held-out targets was mixed on BEELINE's six shared networks and clearly
+negative on simulated data, where it overfits the raw profiles
+(``benchmarks/results/design_checks.md``); the default keeps the paper's graph.
 
 What was changed for grnlink's splits, and why:
 

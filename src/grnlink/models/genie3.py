@@ -20,14 +20,13 @@ whatever the number of threads.
 
 Changes from the paper, and why:
 
-- 40 trees per target instead of 1000. A tree on BEELINE mDC (383 cells,
-  250 regulators) takes about 1.9 ms, so 821 targets x 100 trees need about
-  150 CPU seconds, more than a minute on two cores; 40 trees fit in about 30
-  seconds there. Held-out per-TF AUROC on mDC Non-Specific (per-TF split,
-  seed 0): 0.561 with 20 trees, 0.570 with 40, 0.573 with 50, 0.588 with
-  100 (``pcc``: 0.454). Extra trees reach 0.578 with 50 trees, in a third
-  of the time of 100 random-forest trees. Raise ``n_estimators`` when time
-  allows;
+- 40 trees per target instead of 1000, to keep a fit on BEELINE mDC (821
+  targets) within a minute on two cores. Held-out per-TF AUROC on mDC
+  Non-Specific rises slowly with the number of trees (20 to 100), and 50
+  extra trees come close to 100 random-forest trees in a third of the time
+  (``benchmarks/results/design_checks.md``; genie3 at its defaults beside the
+  other models: ``benchmarks/results/models_mDC.md``). Raise ``n_estimators``
+  when time allows;
 - importances are scikit-learn's ``feature_importances_``, normalised to sum
   to 1 over each target's regulators. The reference implementation keeps the
   unnormalised impurity decrease of a unit-variance target (its sum is the

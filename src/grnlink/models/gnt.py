@@ -40,12 +40,13 @@ What this module computes:
   the members' decision functions are averaged.
 
 A training step over every gene costs ``O(n_genes^2 d)`` whatever the batch
-size: quick for the few hundred to few thousand genes of BEELINE-style data
-(821 genes: a few seconds per member on two idle CPU cores), about 17 s on one
-core at 20,000 genes. Above 4,096 genes (``context="auto"``) a step's sequence
-is the batch's genes plus randomly drawn ones, 2,048 tokens in all (0.28 s a
-step at 20,000 genes); validation, the stored embeddings and scoring still
-attend over every gene (one pass, about 6 s at 20,000 genes).
+size: quick for the few hundred to few thousand genes of BEELINE-style data,
+slow at genome scale. Above 4,096 genes (``context="auto"``) a step's sequence
+is the batch's genes plus randomly drawn ones, 2,048 tokens in all, which makes
+a step ``O(2048^2 d)``; validation, the stored embeddings and scoring still
+attend over every gene, one pass each. Measured step, pass and fit times:
+``benchmarks/results/scale.md`` (the fit at 20,000 genes, and a step over every
+gene) and ``benchmarks/results/design_checks.md`` (BEELINE, the sampled context).
 
 Options and defaults: ``d`` (64), ``n_heads`` (4), ``n_layers`` (2),
 ``feedforward`` (256), ``dropout`` (0.1), ``attention_dropout`` (0.0), ``alpha``
@@ -53,7 +54,8 @@ Options and defaults: ``d`` (64), ``n_heads`` (4), ``n_layers`` (2),
 (1024), ``weight_decay`` (0), ``max_epochs`` (60), ``patience`` (10),
 ``n_ensemble`` (3), ``expression_pcs`` (50).
 
-Changes from the paper, and why:
+Changes from the paper, and why (the checks behind the defaults, with their
+figures, are in ``benchmarks/results/design_checks.md``):
 
 - **no leak**: the transformer learns to predict each gene's connections to
   all other genes (section 4.1), read from the adjacency matrix of the whole
@@ -75,20 +77,19 @@ Changes from the paper, and why:
   concatenated to ``2d`` (the abstract); ``d`` is 64 (the paper: 128) and the
   feed-forward width ``4 d`` (PyTorch's default: 2048) to keep a fit well within a
   minute on two CPU cores;
-- no dropout on the attention weights by default: over 821 tokens it forces
-  PyTorch's unfused attention, about 8 times slower on a CPU;
+- no dropout on the attention weights by default: any attention dropout
+  forces PyTorch's unfused attention, several times slower on a CPU;
 - ``batch_size`` 1024 and ``lr`` 5e-3 instead of 256 and 2e-3: a step costs the
   same for any batch size (all genes are encoded), so larger batches cut the
-  fit time about 4-fold; on BEELINE mDC the per-TF AUROC did not drop (one
-  member, seeds 0 and 1: 0.763 and 0.764 vs 0.738 and 0.787). Early stopping on
-  validation AUROC (patience 10) replaces a fixed 30 epochs;
+  number of steps and the fit time; on BEELINE mDC the per-TF AUROC did not
+  drop. Early stopping on validation AUROC (patience 10) replaces a fixed 30
+  epochs;
 - identity rows start small, as ``nn.Linear(n_genes, d)`` starts (the paper's
   fully connected layer), not at ``nn.Embedding``'s unit normal, which starts
-  them far larger than the expression term (per-TF AUROC on BEELINE mDC, one
-  member, mean of seeds 0-2: 0.769 with unit-normal rows, 0.786 with rows of sd
-  0.01);
+  them far larger than the expression term; on BEELINE mDC small rows scored
+  higher;
 - three members by default: single members' per-TF AUROC on BEELINE mDC varied
-  by about 0.01-0.02 across seeds, and averaging three gained about 0.01;
+  across seeds, and averaging three gained a little;
 - the SVM kernel is not stated in the paper; up to 16,384 training pairs
   (every BEELINE fit) the default is scikit-learn's ``SVC`` default, RBF with
   ``gamma="scale"`` (computed and stored as a number); above, ``LinearSVC``
@@ -140,8 +141,9 @@ from ._registry import register
 from ._trainer import TRAINER_SEARCH_SPACE
 
 SVM_KERNELS = ("rbf", "linear")
-# "auto" rules for genome scale, each checked on BEELINE by benchmarks/auto_rules.py --study gnt: every BEELINE
-# data set (at most ~1,700 genes, ~12,000 training pairs) keeps full attention and the RBF kernel
+# "auto" rules for genome scale, each checked on BEELINE by benchmarks/auto_rules.py --study gnt
+# (benchmarks/results/auto_rules_gnt.md): every BEELINE data set (at most ~1,700 genes, ~12,000 training
+# pairs) keeps full attention and the RBF kernel
 FULL_CONTEXT_GENES = 4_096  # up to this many genes, every training step attends over every gene
 AUTO_CONTEXT = 2_048  # tokens per training sequence above it
 RBF_TRAINING_PAIRS = 16_384  # up to this many training pairs the SVM is RBF, above it linear
@@ -184,7 +186,7 @@ class GeneTokenTransformer(nn.Module):
         nn.init.uniform_(self.identity.weight, -bound, bound)
         self.expression = nn.Linear(features.shape[1], d) if features.shape[1] > 0 else None
         layer = nn.TransformerEncoderLayer(d, n_heads, feedforward, dropout, batch_first=True)
-        layer.self_attn.dropout = attention_dropout  # > 0 forces PyTorch's unfused attention, ~8x slower on CPU
+        layer.self_attn.dropout = attention_dropout  # > 0 forces PyTorch's unfused attention, slower on CPU
         self.encoder = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.head_weight = nn.Parameter(torch.ones(d))
         self.head_bias = nn.Parameter(torch.zeros(()))
@@ -218,9 +220,9 @@ class GeneTokenTransformer(nn.Module):
 def mha_fastpath(enabled: bool) -> Iterator[None]:
     """Turn PyTorch's inference fast path of transformer layers on or off, restoring the caller's setting.
 
-    The fast path (eval mode, no gradients) encodes one sequence of 20,000
-    gene tokens in about 40 s on one CPU core, the regular path in about 6 s
-    (1,700 tokens: 0.16 s against 0.05 s); the two agree to about 1e-6.
+    On a CPU the fast path (eval mode, no gradients) encoded a long sequence
+    of gene tokens several times slower than the regular path, and the two
+    agree to about 1e-6; the timings are in ``benchmarks/results/design_checks.md``.
     """
     previous = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(enabled)
@@ -319,9 +321,10 @@ def resolve_context(context: int | str | None, n_genes: int) -> int | None:
     """Tokens per training sequence (``None``: every gene) for the option ``context``.
 
     ``"auto"``: every gene up to :data:`FULL_CONTEXT_GENES` (4,096) genes, and
-    :data:`AUTO_CONTEXT` (2,048) above. At 20,000 genes a step over every gene
-    costs about 17 s on one CPU core (attention is quadratic in the sequence);
-    the embeddings that are stored and scored always attend over every gene.
+    :data:`AUTO_CONTEXT` (2,048) above. Attention is quadratic in the
+    sequence, so a step over every gene of a genome is slow (its time is in
+    ``benchmarks/results/scale.md``, "Units of work"); the embeddings that are
+    stored and scored always attend over every gene.
     """
     if context == "auto":
         return None if n_genes <= FULL_CONTEXT_GENES else AUTO_CONTEXT
@@ -372,7 +375,8 @@ class GNT(NeuralPredictor):
         :func:`grnlink.models.gnt.resolve_context`). Stored embeddings always
         attend over every gene.
     ``attention_dropout`` (0.0)
-        Dropout on the attention weights (any value > 0 makes training ~8x slower on a CPU).
+        Dropout on the attention weights (any value > 0 forces PyTorch's unfused attention, several times
+        slower on a CPU).
     ``lr`` (5e-3), ``weight_decay`` (0), ``batch_size`` (1024), ``max_epochs`` (60), ``patience`` (10)
         Transformer training with the shared trainer; every step encodes all genes.
     ``n_ensemble`` (3)

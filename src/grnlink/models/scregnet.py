@@ -35,7 +35,8 @@ Defaults are the authors' code defaults (github.com/sindhura-cs/scRegNet,
 width 64, dropout 0.2, learning rate 5e-4, weight decay 1e-5, batch size 256.
 The paper tunes all of these per dataset with Optuna (Supplementary Table S2);
 we keep the untuned defaults, which are small enough to train on BEELINE
-TFs+500 in seconds to a few tens of seconds on CPU.
+TFs+500 on a CPU (fit times: ``benchmarks/results/models_mDC.md`` and
+``benchmarks/results/celltypes.md``).
 
 Changes from the paper, and why:
 
@@ -50,16 +51,18 @@ Changes from the paper, and why:
 - ``hide_batch_edges=True``: while training, each batch's own pairs are removed
   from the message-passing graph. Otherwise every training positive is an edge
   of the graph it is scored on while every held-out positive is not, and the
-  network learns to recognise graph edges: on ``gl.ds.simulate(seed=0)``
-  per-TF AUROC on held-out edges drops from 0.59 to 0.45 (GCN), below chance.
-  ``hide_batch_edges=False`` is the paper's setting;
+  network learns to recognise graph edges: on simulated data, held-out edges
+  then score below chance (per-TF AUROC with and without hiding:
+  ``benchmarks/results/design_checks.md``). ``hide_batch_edges=False`` is the
+  paper's setting;
 - with ``pair="concat"`` the classifier is one linear layer, so the logit is
   ``a(tf) + b(gene)``: every TF ranks the candidate targets in the same order,
   by a learned "targetness" of the gene. This is the paper's eq. 6 and the
   default; ``pair="concat_product"`` adds the element-wise product (as in
   ``cross_encoder``), which lets the ranking depend on the TF. On BEELINE mDC
-  Non-Specific (per-TF split, seeds 0-2) the paper's form stays at the degree
-  control, the product form edges above it;
+  Non-Specific the paper's form stays at the degree control and the product
+  form edges above it (per-TF split, both forms and the control over five
+  seeds: ``benchmarks/results/analysis.md``);
 - the two-class softmax is one logit (a softmax over two logits is the
   sigmoid of their difference);
 - dropout is off at prediction time (the authors' MLP applies it always);

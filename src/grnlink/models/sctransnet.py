@@ -56,9 +56,11 @@ for the genes of the batch (a few hundred of a training batch's 256 pairs),
 with ``heads x genes x cells`` attention weights in memory. The GAT computes
 each layer only for the genes the next layer reads (the batch's genes, their
 neighbours, ...: :func:`grnlink.models._graph.run_convs`), which gives them
-exactly the whole-graph outputs; at 20,000 genes this cut a training step
-several-fold (see ``benchmarks/results/scale.md``). A fit on BEELINE mDC took 7-23 s
-on a 2-core machine shared with other jobs.
+exactly the whole-graph outputs and keeps a genome-scale step small (the
+step times before and after: ``benchmarks/results/design_checks.md``). Fit
+times: ``benchmarks/results/models_mDC.md`` (BEELINE mDC),
+``benchmarks/results/celltypes.md`` (three cell types) and
+``benchmarks/results/scale.md`` (20,000 genes).
 
 Defaults: ``d=64``, ``cell_pcs=32``, ``pool_heads=4``, ``gat_layers=2``,
 ``gat_hidden=64``, ``heads=3``, ``hidden=(128, 64)``, ``dropout=0.2``,
@@ -66,25 +68,15 @@ Defaults: ``d=64``, ``cell_pcs=32``, ``pool_heads=4``, ``gat_layers=2``,
 ``max_epochs=100`` (the paper trains 100 iterations), ``patience=10``,
 ``batch_size=256``, ``n_ensemble=1``, ``expression_pcs=50``. The paper's GNN
 has two layers of 256 and 128 units; here two ``GATConv`` layers of 64 units
-per head with 3 heads (GENELink's head count). ``gat_hidden=128`` scored the
-same on BEELINE mDC (per-TF AUROC 0.841 vs 0.840, 3 seeds) and on simulated
-data (0.703 vs 0.716) and trains about 1.5 times slower.
+per head with 3 heads (GENELink's head count). ``gat_hidden=128`` scored no
+better on BEELINE mDC or on simulated data and trains slower
+(``benchmarks/results/design_checks.md``).
 
-Measured (per-TF AUROC on held-out pairs of ``gl.bm.split``, fitted with
-``exclude=split.exclude``; mean +- sd over seeds 0-2; simulated =
-``gl.ds.simulate(seed=0)`` with ``groupby="cell_type"``, mDC = BEELINE mDC
-Non-Specific TFs+500 with ``groupby="time_point"``):
-
-=======================  ===============  ===============
-setting                  simulated        mDC
-=======================  ===============  ===============
-defaults                 0.716 +- 0.014   0.840 +- 0.004
-``use_attention=False``  0.690 +- 0.008   0.849 +- 0.007
-``use_gat=False``        0.708 +- 0.020   0.765 +- 0.013
-``use_cells=False``      0.622 +- 0.026   0.854 +- 0.011
-``pair="concat"``        0.607 +- 0.036   0.821 +- 0.008
-degree control           0.343            0.824
-=======================  ===============  ===============
+Ablations (per-TF AUROC on held-out pairs of ``gl.bm.split``; defaults
+against ``use_attention=False``, ``use_gat=False``, ``use_cells=False``,
+``pair="concat"`` and the degree control, on simulated data and on BEELINE mDC
+Non-Specific): ``benchmarks/results/design_checks.md``, and for mDC over five
+seeds ``benchmarks/results/analysis.md``.
 
 On simulated data the cell branch carries the signal and attention adds to
 mean pooling; on mDC (383 cells) the graph branch does, and the cell branch

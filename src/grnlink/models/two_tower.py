@@ -14,10 +14,9 @@ Changes from the paper, and why:
 - by default only the TF side has an identity embedding
   (``entities=("tf",)``; the paper's ``("tf", "gene")`` is one option away).
   Gene identity embeddings let the network memorise which genes were training
-  targets. On held-out targets of the same TFs (per-TF split, 5-member
-  ensemble, seeds 0 and 1) they cut per-TF AUROC on ``gl.ds.simulate()`` from
-  0.739 to 0.665 and changed BEELINE mDC Non-Specific by noise only (0.827
-  TF-only vs 0.831 both);
+  targets. On held-out targets of the same TFs (per-TF split) they lowered
+  the per-TF AUROC on simulated data and changed BEELINE mDC Non-Specific by
+  seed noise only (``benchmarks/results/design_checks.md``);
 - per-cell expression enters as its leading principal components
   (``expression_pcs``), since there are far fewer genes than cells;
 - the TF and gene identity tables are indexed by gene, so a TF that is also a
@@ -109,7 +108,7 @@ class TwoTowerNet(nn.Module):
 
 @register
 class TwoTower(NeuralPredictor):
-    """Two-tower hybrid embedding MLP (paper 000), the default model.
+    """Two-tower hybrid embedding MLP (paper 000).
 
     Options (``gl.tl.grn_fit(..., model="two_tower", **options)``):
 

@@ -106,7 +106,8 @@ def grn_fit(
         The default, ``"stack"`` (``degree_adjusted`` and ``sctransnet`` cross-fitted
         with the degree controls), had the best mean per-TF AUROC over the six
         BEELINE networks of ``benchmarks/celltypes.py``; ``"degree_adjusted"`` is
-        close behind at about a sixth of the fit time.
+        close behind and fits several times faster (per-TF AUROC and fit seconds
+        of every model: ``benchmarks/results/celltypes.md``).
     groupby
         ``adata.obs`` column whose groups give the ``celltype_means`` features.
     embedding_key
