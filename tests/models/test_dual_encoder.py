@@ -26,8 +26,11 @@ def test_dual_encoder_beats_chance_on_held_out_simulated_edges(held_out):
     adata = adata.copy()
     gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="dual_encoder", groupby="cell_type", seed=0)
     metrics = gl.bm.evaluate(split.test, _scores(adata, split.test))
-    print(f"dual_encoder: per-TF AUROC {metrics['tf_auroc']:.3f}")
+    degree = gl.bm.evaluate(split.test, gl.bm.degree_scores(split.prior, split.test))["tf_auroc"]
+    print(f"dual_encoder: per-TF AUROC {metrics['tf_auroc']:.3f}, degree control {degree:.3f}")
+    # measured 0.683, degree control 0.362, pcc 0.866 (the dual encoder does not beat it; see test_signal.py)
     assert metrics["tf_auroc"] > 0.6
+    assert metrics["tf_auroc"] > degree + 0.25
 
 
 def test_dual_encoder_repeats_exactly_with_the_same_seed(adata, truth, fast):

@@ -30,9 +30,12 @@ def test_gnt_beats_chance_on_held_out_simulated_edges(held_out):
     adata = adata.copy()
     gl.tl.grn_fit(adata, split.prior, **split.fit_kwargs(), model="gnt", groupby="cell_type", seed=0, n_ensemble=1)
     auroc = gl.bm.evaluate(split.test, _predict(adata, split.test))["tf_auroc"]
-    print(f"gnt: per-TF AUROC {auroc:.3f} on held-out simulated edges")
-    # measured with one member: 0.678, 0.658, 0.671 for seeds 0, 1, 2 (pcc: 0.611, chance: 0.5)
+    degree = gl.bm.evaluate(split.test, gl.bm.degree_scores(split.prior, split.test))["tf_auroc"]
+    print(f"gnt: per-TF AUROC {auroc:.3f} on held-out simulated edges, degree control {degree:.3f}")
+    # measured with one member: 0.683 at seed 0, degree control 0.362, pcc 0.866 (gnt does not beat it; see
+    # test_signal.py). Before issue 23 (signal=0): 0.678, 0.658, 0.671 for seeds 0, 1, 2, pcc 0.611
     assert auroc > 0.63
+    assert auroc > degree + 0.25
 
 
 def test_gnt_same_seed_same_scores(adata, truth, fast):

@@ -12,7 +12,10 @@ NEURAL = ["two_tower", "cross_encoder"]
 
 @pytest.fixture(scope="module")
 def held_out():
-    adata = gl.ds.simulate(seed=0)  # the default size: 500 genes, 50 TFs, 2000 cells
+    # the default size (500 genes, 50 TFs, 2000 cells) at signal=0, the data of grnlink before issue 23: the TF's
+    # mRNA hides its activity (pcc 0.611) while its targets share it, which these models must learn. At the default
+    # signal pcc reaches 0.866 and neither beats it (two_tower 0.729, cross_encoder 0.738; see test_signal.py)
+    adata = gl.ds.simulate(seed=0, signal=0.0)
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     return adata, split
 

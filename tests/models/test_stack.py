@@ -212,9 +212,11 @@ def test_stack_is_not_worse_than_its_worst_base_on_held_out_simulated_edges():
     alone = {name: round(gl.bm.evaluate(split.test, b.score(tf, gene))["tf_auroc"], 3) for name, b in bases.items()}
     degree = gl.bm.evaluate(split.test, gl.bm.degree_scores(split.prior, split.test))["tf_auroc"]
     print(f"per-TF AUROC on held-out edges: stack {stacked:.3f}, bases {alone}, degree control {degree:.3f}")
-    # measured (seed 0): stack 0.758, dual_encoder 0.707, sctransnet 0.657, degree control 0.362
+    # measured (seed 0): stack 0.962, degree_adjusted 0.964, sctransnet 0.731, degree control 0.362 (before
+    # issue 23's data, signal=0: stack 0.758, dual_encoder 0.707, sctransnet 0.657)
     assert stacked >= min(alone.values()) - 0.02
-    assert stacked > degree
+    assert stacked >= max(alone.values()) - 0.05
+    assert stacked > degree + 0.3
 
 
 def test_auto_folds_are_three_for_small_training_sets_and_two_for_genome_scale_ones(adata, truth, monkeypatch):
