@@ -25,12 +25,32 @@ def add_label_noise(split: Split, fraction: float, seed: int = 0) -> Split:
     label: flipped positives become training negatives, flipped negatives
     become prior edges. Validation and test pairs are untouched.
 
+    Parameters
+    ----------
+    split
+        The split to copy (:func:`grnlink.bm.split`); it is not modified.
+    fraction
+        Share of the training pairs whose label is flipped, in [0, 1].
+    seed
+        Seed of the draw of the flipped pairs.
+
+    Returns
+    -------
+    A new :class:`Split` with the flipped training labels and the same
+    ``val``, ``test``, ``withheld``, ``protocol`` and ``seed``.
+
     Examples
     --------
+    >>> import pandas as pd
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
-    >>> s = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
-    >>> noisy = gl.bm.add_label_noise(s, 0.05, seed=0)
+    >>> genes = [f"G{i}" for i in range(12)]
+    >>> truth = pd.DataFrame({"source": ["G0"] * 6 + ["G1"] * 6, "target": genes[2:8] + genes[4:10]})
+    >>> s = gl.bm.split(truth, genes, seed=0)
+    >>> noisy = gl.bm.add_label_noise(s, 0.25, seed=0)
+    >>> int((noisy.train["label"] != s.train["label"]).sum()), len(s.train)
+    (3, 12)
+    >>> noisy.test.equals(s.test), noisy.val.equals(s.val)
+    (True, True)
     """
     check_args(fraction=(fraction, number_in(0, 1, high_open=False)), seed=(seed, SEED))
     train = split.train.copy()
@@ -46,6 +66,24 @@ def effective_rank(matrix: np.ndarray) -> float:
 
     Between 1 (all variance in one direction) and ``min(matrix.shape)`` (all
     singular values equal). Columns are centred first.
+
+    Parameters
+    ----------
+    matrix
+        Rows x dimensions, e.g. genes x representation width.
+
+    Returns
+    -------
+    The effective rank, a float; 0.0 for a matrix whose centred columns are all zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import grnlink as gl
+    >>> round(gl.bm.effective_rank(np.outer([1.0, 2.0, 3.0], [1.0, -1.0])), 3)
+    1.0
+    >>> round(gl.bm.effective_rank(np.eye(4)), 3)  # centring removes one direction
+    3.0
     """
     matrix = np.asarray(matrix, dtype=np.float64)
     singular = np.linalg.svd(matrix - matrix.mean(axis=0), compute_uv=False)
@@ -71,6 +109,27 @@ def gene_representations(adata: AnnData, key: str = "grn") -> list[np.ndarray]:
     ``two_tower`` (gene tower output), ``dual_encoder`` (gene encoder),
     ``cross_encoder`` (shared encoder, target role), ``scregnet`` (shared gene
     MLP over the training graph) and ``sctransnet`` (target channel).
+
+    Parameters
+    ----------
+    adata
+        AnnData holding a fitted neural model; not modified.
+    key
+        ``adata.uns`` key of the fitted model (``key_added`` of :func:`grnlink.tl.grn_fit`).
+
+    Returns
+    -------
+    One float64 array of genes x representation width per ensemble member.
+    Other models raise :class:`~grnlink.InputError`.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(n_genes=40, n_tfs=4, n_cells=60, seed=0)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="cross_encoder", n_ensemble=2, max_epochs=2)
+    >>> reps = gl.bm.gene_representations(adata)
+    >>> len(reps), reps[0].shape[0] == adata.n_vars
+    (2, True)
     """
     model = _neural_model(adata, key)
     # a stored gnt keeps its gene embeddings, not its networks: no members after loading
@@ -86,7 +145,28 @@ def gene_representations(adata: AnnData, key: str = "grn") -> list[np.ndarray]:
 
 
 def representation_rank(adata: AnnData, key: str = "grn") -> float:
-    """Mean over ensemble members of the effective rank of the gene representations (paper 001)."""
+    """Mean over ensemble members of the effective rank of the gene representations (paper 001).
+
+    Parameters
+    ----------
+    adata
+        AnnData holding a fitted neural model (see :func:`gene_representations`); not modified.
+    key
+        ``adata.uns`` key of the fitted model.
+
+    Returns
+    -------
+    The mean :func:`effective_rank` of the members' genes x width representations.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(n_genes=40, n_tfs=4, n_cells=60, seed=0)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="cross_encoder", n_ensemble=2, max_epochs=2)
+    >>> rank = gl.bm.representation_rank(adata)
+    >>> 1.0 <= rank <= adata.n_vars
+    True
+    """
     return float(np.mean([effective_rank(r) for r in gene_representations(adata, key)]))
 
 
@@ -114,8 +194,30 @@ def prune_hidden_units(module: nn.Module, fraction: float) -> int:
 
     A pruned unit's weights and bias are zeroed, and so are the scale and
     shift of the batch norm that follows it, so its activation is 0 whatever
-    the input: the unit is removed without retraining. Returns the number of
-    units pruned.
+    the input: the unit is removed without retraining. Hidden layers are the
+    linear layers of every ``nn.Sequential`` in ``module`` whose output a
+    later linear layer of the same sequence reads; output layers are kept.
+
+    Parameters
+    ----------
+    module
+        A torch module, modified in place.
+    fraction
+        Share of each hidden layer's units to silence (rounded per layer).
+
+    Returns
+    -------
+    The number of units pruned, over all layers.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> import grnlink as gl
+    >>> net = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 6), nn.ReLU(), nn.Linear(6, 1))
+    >>> gl.bm.prune_hidden_units(net, 0.5)  # 4 of 8 and 3 of 6; the output layer is kept
+    7
+    >>> int((net[0].weight.abs().sum(dim=1) == 0).sum()), int((net[1].weight == 0).sum())
+    (4, 4)
     """
     n_pruned = 0
     for linear, norm in _hidden_layers(module):
@@ -143,16 +245,31 @@ def prune(adata: AnnData, fraction: float, *, key: str = "grn", key_added: str |
     ``f"{key}_pruned{percent}"``); score it with
     ``gl.tl.grn_predict(adata, key=key_added)``. ``adata.uns[key]`` is left as it was.
 
+    Parameters
+    ----------
+    adata
+        AnnData holding a fitted model with fully connected hidden layers
+        (``two_tower``, ``cross_encoder``, ``dual_encoder``, ...).
+    fraction
+        Share of each hidden layer's units to remove, in [0, 1].
+    key
+        ``adata.uns`` key of the fitted model.
+    key_added
+        ``adata.uns`` key of the pruned copy; default ``f"{key}_pruned{percent}"``.
+
     Returns
     -------
-    The key of the pruned copy.
+    The key of the pruned copy, written to ``adata.uns`` (the fitted model's
+    entry with pruned weights and ``pruned_fraction``).
 
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
-    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="cross_encoder", max_epochs=5)
+    >>> adata = gl.ds.simulate(n_genes=40, n_tfs=4, n_cells=60, seed=0)
+    >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="cross_encoder", n_ensemble=2, max_epochs=2)
     >>> pruned_key = gl.bm.prune(adata, 0.5)
+    >>> pruned_key, adata.uns[pruned_key]["pruned_fraction"]
+    ('grn_pruned50', 0.5)
     >>> edges = gl.tl.grn_predict(adata, key=pruned_key)
     """
     check_args(fraction=(fraction, FRACTION), key_added=(key_added, optional(KEY)))
@@ -172,7 +289,37 @@ def prune(adata: AnnData, fraction: float, *, key: str = "grn", key_added: str |
 def pruning_curve(
     adata: AnnData, test: pd.DataFrame, fractions=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9), *, key: str = "grn"
 ) -> pd.DataFrame:
-    """Test metrics of the fitted model pruned to each fraction (no retraining); ``adata`` is left as it was."""
+    """Test metrics of the fitted model pruned to each fraction (no retraining); ``adata`` is left as it was.
+
+    Each fraction prunes a fresh copy of the fitted model (:func:`prune`),
+    scores ``test`` with it and drops the copy again.
+
+    Parameters
+    ----------
+    adata
+        AnnData holding a fitted model with fully connected hidden layers.
+    test
+        Labelled test pairs (``source``, ``target``, ``label``) of both classes,
+        kept out of the fit (e.g. ``split.test`` with ``exclude=split.exclude``).
+    fractions
+        Shares of hidden units to remove, one row each.
+    key
+        ``adata.uns`` key of the fitted model.
+
+    Returns
+    -------
+    DataFrame with ``fraction`` and the metrics of :func:`evaluate`, one row per fraction.
+
+    Examples
+    --------
+    >>> import grnlink as gl
+    >>> adata = gl.ds.simulate(n_genes=40, n_tfs=4, n_cells=60, seed=0)
+    >>> s = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
+    >>> gl.tl.grn_fit(adata, s.prior, model="cross_encoder", **s.fit_kwargs(), max_epochs=2)
+    >>> curve = gl.bm.pruning_curve(adata, s.test, fractions=(0.0, 0.5))
+    >>> curve["fraction"].tolist(), "tf_auroc" in curve, sorted(key for key in adata.uns if "grn" in key)
+    ([0.0, 0.5], True, ['grn'])
+    """
     rows = []
     for fraction in fractions:
         pruned = prune(adata, fraction, key=key, key_added=f"_{key}_pruning")

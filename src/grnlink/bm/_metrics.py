@@ -11,7 +11,26 @@ from .._validation import POSITIVE_INT, check_args
 
 
 def f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    """The score threshold (``score >= t`` is called an edge) with the highest F1 on these pairs."""
+    """The score threshold (``score >= t`` is called an edge) with the highest F1 on these pairs.
+
+    Parameters
+    ----------
+    labels
+        1 (edge) or 0 (non-edge) per pair.
+    scores
+        One score per pair, higher meaning more likely an edge.
+
+    Returns
+    -------
+    The threshold, one of ``scores``; NaN when the pairs do not hold both classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import grnlink as gl
+    >>> gl.bm.f1_threshold(np.array([1, 0, 1, 0, 0]), np.array([0.9, 0.8, 0.7, 0.3, 0.1]))
+    0.7
+    """
     labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
     if not 0 < labels.sum() < len(labels):
         return float("nan")
@@ -22,7 +41,28 @@ def f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def precision_at_k(labels: np.ndarray, scores: np.ndarray, k: int) -> float:
-    """Share of true edges among the ``k`` highest-scoring pairs (ties broken by order, stably)."""
+    """Share of true edges among the ``k`` highest-scoring pairs (ties broken by order, stably).
+
+    Parameters
+    ----------
+    labels
+        1 (edge) or 0 (non-edge) per pair.
+    scores
+        One score per pair.
+    k
+        Number of top-scoring pairs to look at (all pairs when ``k`` exceeds them).
+
+    Returns
+    -------
+    The precision among the top ``k`` pairs; NaN when there are no pairs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import grnlink as gl
+    >>> gl.bm.precision_at_k(np.array([1, 0, 1, 0, 0]), np.array([0.9, 0.8, 0.7, 0.3, 0.1]), k=2)
+    0.5
+    """
     top = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")[: int(k)]
     return float(np.asarray(labels)[top].mean()) if len(top) else float("nan")
 
@@ -58,7 +98,21 @@ def evaluate(
     ratio, BEELINE's: precision among the top n_pos pairs, n_pos the number of
     test positives, over the share of positives), ``tf_auroc`` and
     ``tf_auprc`` (per-TF macro averages over TFs with both classes in test),
-    ``n_test_tfs``, ``n_test_pos``, ``n_test_neg``.
+    ``n_test_tfs``, ``n_test_pos``, ``n_test_neg``: a dict of floats (the
+    counts as ints).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import grnlink as gl
+    >>> test = pd.DataFrame(
+    ...     {"source": list("AAAABBBB"), "target": list("wxyzwxyz"), "label": [1, 1, 0, 0, 1, 0, 0, 0]}
+    ... )
+    >>> scores = np.array([0.9, 0.4, 0.6, 0.1, 0.8, 0.7, 0.2, 0.3])
+    >>> val = pd.DataFrame({"source": ["A", "A", "B"], "target": ["v", "u", "v"], "label": [1, 0, 0]})
+    >>> metrics = gl.bm.evaluate(test, scores, val=val, val_scores=np.array([0.5, 0.2, 0.3]), k=2)
+    >>> {key: round(metrics[key], 3) for key in ("auroc", "tf_auroc", "threshold", "f1", "precision_at_k")}
+    {'auroc': 0.867, 'tf_auroc': 0.875, 'threshold': 0.5, 'f1': 0.571, 'precision_at_k': 1.0}
     """
     check_args(k=(k, POSITIVE_INT))
     labels = test["label"].to_numpy().astype(int)

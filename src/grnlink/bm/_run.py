@@ -19,6 +19,7 @@ from ._controls import degree_scores
 from ._metrics import evaluate
 from ._split import Split, relabel, split
 
+#: the controls :func:`run` adds beside every model: TF plus target training degree, and uniform random scores
 CONTROLS = ("degree", "random")
 HELD_OUT = "held-out"
 _KEY = "_grnlink_bm"
@@ -127,10 +128,12 @@ def run(
     Examples
     --------
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
-    >>> results = gl.bm.run(adata, adata.uns["true_network"], ["pcc"], seeds=[0, 1], groupby="cell_type")
-    >>> sorted(results["model"].unique())
-    ['degree', 'pcc', 'random']
+    >>> adata = gl.ds.simulate(n_genes=40, n_tfs=4, n_cells=60, seed=0)
+    >>> results = gl.bm.run(adata, adata.uns["true_network"], ["pcc"], seeds=[0, 1])
+    >>> sorted(results["model"].unique()), len(results)
+    (['degree', 'pcc', 'random'], 6)
+    >>> list(results.columns[:3]), "tf_auroc" in results, "grn" in adata.uns
+    (['model', 'protocol', 'seed'], True, False)
     """
     clashing = sorted({"exclude", "negatives", "negative_ratio", "validation", "seed", "key_added"} & set(fit_kwargs))
     if clashing:
@@ -241,6 +244,37 @@ def summarise(
 
     Groups by every column of ``results`` that is neither a metric nor ``seed``
     (e.g. ``network``, ``protocol``, ``model``), keeping their first-seen order.
+
+    Parameters
+    ----------
+    results
+        Per-seed rows, e.g. from :func:`run`: a ``seed`` column, the grouping
+        columns (text) and numeric metric columns.
+    metrics
+        Metric columns to summarise; those missing from ``results`` are skipped.
+
+    Returns
+    -------
+    DataFrame with the grouping columns, one text column ``"mean ± sd"`` per
+    metric (3 decimals, 1 for ``fit_s`` and ``peak_mib``) and ``seeds`` (the
+    number of rows in the group).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import grnlink as gl
+    >>> results = pd.DataFrame(
+    ...     {
+    ...         "model": ["pcc", "degree"] * 3,
+    ...         "seed": [0, 0, 1, 1, 2, 2],
+    ...         "tf_auroc": [0.70, 0.60, 0.66, 0.70, 0.75, 0.65],
+    ...         "fit_s": [1.0, 0.0, 1.2, 0.0, 1.1, 0.0],
+    ...     }
+    ... )
+    >>> gl.bm.summarise(results)
+        model       tf_auroc      fit_s  seeds
+    0     pcc  0.703 ± 0.045  1.1 ± 0.1      3
+    1  degree  0.650 ± 0.050  0.0 ± 0.0      3
     """
     metrics = [m for m in metrics if m in results.columns]
     numeric = set(results.select_dtypes("number").columns) - {"seed"}
@@ -263,6 +297,16 @@ def control_differences(
     columns (every non-numeric column but ``model``, e.g. ``network``,
     ``protocol``) and seed. The controls themselves get no rows.
 
+    Parameters
+    ----------
+    results
+        Per-seed rows, e.g. from :func:`run`, holding rows of ``control`` for
+        every grouping and seed that a model has.
+    control
+        The ``model`` value to subtract, ``"degree"`` or ``"random"`` (or any model).
+    metrics
+        Metric columns to compare.
+
     Returns
     -------
     DataFrame with the grouping columns, ``model``, ``seed`` and, per metric,
@@ -270,11 +314,21 @@ def control_differences(
 
     Examples
     --------
+    >>> import pandas as pd
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(seed=0)
-    >>> results = gl.bm.run(adata, adata.uns["true_network"], ["pcc"], seeds=[0, 1])
-    >>> gl.bm.control_differences(results)[["model", "seed"]].to_numpy().tolist()
-    [['pcc', 0], ['pcc', 1]]
+    >>> results = pd.DataFrame(
+    ...     {
+    ...         "model": ["pcc", "degree"] * 3,
+    ...         "seed": [0, 0, 1, 1, 2, 2],
+    ...         "tf_auroc": [0.70, 0.60, 0.66, 0.70, 0.75, 0.65],
+    ...         "fit_s": [1.0, 0.0, 1.2, 0.0, 1.1, 0.0],
+    ...     }
+    ... )
+    >>> gl.bm.control_differences(results, metrics=["tf_auroc"]).round(3)
+      model  seed  tf_auroc
+    0   pcc     0      0.10
+    1   pcc     1     -0.04
+    2   pcc     2      0.10
     """
     metrics = list(metrics)
     numeric = set(results.select_dtypes("number").columns) - {"seed"}
@@ -292,9 +346,37 @@ def control_differences(
 def versus_control(results: pd.DataFrame, control: str = "degree", metrics: Iterable[str] = ("tf_auroc", "tf_auprc")):
     """Seed-paired difference of every model to ``control``: mean, sd and in how many seeds the model is ahead.
 
-    Returns a DataFrame with one row per (grouping columns, model) and, per
-    metric, ``{metric}_diff`` (mean ± sd) and ``{metric}_wins`` ("k/n");
-    the per-seed differences are :func:`control_differences`.
+    Parameters
+    ----------
+    results
+        Per-seed rows, e.g. from :func:`run` (see :func:`control_differences`).
+    control
+        The ``model`` value to compare with, ``"degree"`` or ``"random"``.
+    metrics
+        Metric columns to compare.
+
+    Returns
+    -------
+    DataFrame with one row per (grouping columns, model) and, per metric,
+    ``{metric}_diff`` (text, mean ± sd with 3 decimals) and ``{metric}_wins``
+    ("k/n": seeds in which the model is ahead, of those paired); the
+    per-seed differences are :func:`control_differences`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import grnlink as gl
+    >>> results = pd.DataFrame(
+    ...     {
+    ...         "model": ["pcc", "degree"] * 3,
+    ...         "seed": [0, 0, 1, 1, 2, 2],
+    ...         "tf_auroc": [0.70, 0.60, 0.66, 0.70, 0.75, 0.65],
+    ...         "fit_s": [1.0, 0.0, 1.2, 0.0, 1.1, 0.0],
+    ...     }
+    ... )
+    >>> gl.bm.versus_control(results, metrics=["tf_auroc"])
+      model   tf_auroc_diff tf_auroc_wins
+    0   pcc  +0.053 ± 0.081           2/3
     """
     metrics = list(metrics)
     diffs = control_differences(results, control, metrics)

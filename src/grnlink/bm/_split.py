@@ -32,7 +32,9 @@ from .._validation import (
     optional,
 )
 
+#: the split protocols of :func:`split` (``protocol=``)
 PROTOCOLS = ("genelink", "tf_matched", "random", "cold_start")
+#: the held-out sides of ``split(..., protocol="cold_start", cold_start=...)``
 COLD_START_SIDES = ("tf", "target")
 _COLUMNS = ["source", "target", "label"]
 
@@ -44,7 +46,32 @@ class Split:
     ``train`` holds the training positives and the protocol's training
     negatives, ``val`` the validation pairs (early stopping only), ``test``
     the scored pairs. ``withheld`` lists pairs kept out of training without
-    being scored (cold start: the held-out genes' other pairs).
+    being scored (cold start: the held-out genes' other pairs). Made by
+    :func:`split`; :meth:`fit_kwargs` gives the :func:`grnlink.tl.grn_fit`
+    arguments that train on it.
+
+    Attributes
+    ----------
+    train, val, test
+        DataFrames with ``source``, ``target`` and ``label`` (int64, 1 = edge).
+    protocol
+        The protocol that made the split (one of :data:`PROTOCOLS`).
+    seed
+        The seed it was drawn with.
+    withheld
+        DataFrame (``source``, ``target``) of pairs kept out of training, not scored.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import grnlink as gl
+    >>> genes = [f"G{i}" for i in range(12)]
+    >>> truth = pd.DataFrame({"source": ["G0"] * 6 + ["G1"] * 6, "target": genes[2:8] + genes[4:10]})
+    >>> s = gl.bm.split(truth, genes, seed=0)
+    >>> s.sizes()
+    {'train_pos': 7, 'train_neg': 5, 'val_pos': 1, 'val_neg': 1, 'test_pos': 4, 'test_neg': 4}
+    >>> len(s.prior), len(s.negatives), len(s.exclude), sorted(s.fit_kwargs())
+    (7, 5, 10, ['exclude', 'negatives', 'validation'])
     """
 
     train: pd.DataFrame
@@ -205,11 +232,28 @@ def split(
 
     Examples
     --------
+    Two TFs with six targets each among twelve genes: per TF, a third of its
+    targets and of its five other genes are test pairs.
+
+    >>> import pandas as pd
     >>> import grnlink as gl
-    >>> adata = gl.ds.simulate(n_genes=120, n_tfs=12, n_cells=300, n_celltypes=4, seed=0)
+    >>> genes = [f"G{i}" for i in range(12)]
+    >>> truth = pd.DataFrame({"source": ["G0"] * 6 + ["G1"] * 6, "target": genes[2:8] + genes[4:10]})
+    >>> s = gl.bm.split(truth, genes, protocol="tf_matched", seed=0)
+    >>> s.sizes()["test_pos"], s.sizes()["test_neg"], s.test["source"].value_counts().to_dict()
+    (4, 4, {'G0': 4, 'G1': 4})
+    >>> test_pairs = set(zip(s.test["source"], s.test["target"]))
+    >>> test_pairs.isdisjoint(zip(s.train["source"], s.train["target"]))
+    True
+
+    Fit on the training pairs only and score the test pairs:
+
+    >>> adata = gl.ds.simulate(n_genes=40, n_tfs=4, n_cells=60, seed=0)
     >>> s = gl.bm.split(adata.uns["true_network"], adata.var_names, protocol="genelink", seed=0)
-    >>> gl.tl.grn_fit(adata, s.prior, model="two_tower", **s.fit_kwargs(), n_ensemble=1, max_epochs=5)
+    >>> gl.tl.grn_fit(adata, s.prior, model="cross_encoder", **s.fit_kwargs(), max_epochs=2)
     >>> scores = gl.tl.grn_predict(adata, pairs=s.test)["score"]
+    >>> len(scores) == len(s.test)
+    True
     """
     if protocol not in PROTOCOLS:
         raise InputError(f"protocol={protocol!r} is not known; use one of {PROTOCOLS}.")
