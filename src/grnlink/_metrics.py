@@ -68,6 +68,23 @@ def mean_tf_auroc(tf: np.ndarray, label: np.ndarray, scores: np.ndarray) -> floa
     return float(per_tf_metrics(pairs, scores)["auroc"].mean())
 
 
+def tf_aurocs(tf: np.ndarray, label: np.ndarray, scores: np.ndarray, n_genes: int) -> np.ndarray:
+    """AUROC of each TF's pairs, indexed by TF position (length ``n_genes``); NaN for TFs without both classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from grnlink._metrics import tf_aurocs
+    >>> tf_aurocs(np.array([0, 0, 0, 2]), np.array([1, 0, 0, 1]), np.array([0.9, 0.5, 0.95, 0.1]), 3)
+    array([0.5, nan, nan])
+    """
+    pairs = pd.DataFrame({"source": np.asarray(tf), "label": np.asarray(label)})
+    per_tf = per_tf_metrics(pairs, scores)["auroc"]
+    out = np.full(n_genes, np.nan)
+    out[per_tf.index.to_numpy(dtype=np.int64)] = per_tf.to_numpy(dtype=np.float64)
+    return out
+
+
 def ranking_metrics(label: np.ndarray, scores: np.ndarray, *, tf: np.ndarray | None = None) -> dict[str, float]:
     """Pooled ``auroc`` and ``auprc`` of labelled pairs, and ``tf_auroc`` (:func:`mean_tf_auroc`) when ``tf`` is given.
 

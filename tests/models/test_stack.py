@@ -1,5 +1,7 @@
 """``stack``: cross-fitted stacking of registered models and the degree controls."""
 
+import json
+
 import anndata as ad
 import numpy as np
 import pytest
@@ -272,3 +274,64 @@ def test_combining_on_validation_fits_each_base_once_and_the_meta_learner_on_the
     expected = LogisticRegression(C=1.0, random_state=0, max_iter=1000).fit(scaled, split.val["label"])
     np.testing.assert_allclose(model.coef, expected.coef_.ravel(), rtol=1e-4)
     assert training["meta"]["auroc"] > 0.5
+
+
+def test_tf_reliability_shrinks_each_tfs_auroc_towards_the_mean_over_tfs():
+    # TF 0: 4 pairs ranked perfectly; TF 1: 4 pairs ranked backwards; TF 2: one class only
+    pairs = PairSet(np.array([0, 0, 0, 0, 1, 1, 1, 1, 2]), np.arange(9), np.array([1, 1, 0, 0, 1, 1, 0, 0, 1.0]))
+    scores = np.array([0.9, 0.8, 0.1, 0.2, 0.1, 0.2, 0.9, 0.8, 0.5])
+    reliability = stack.tf_reliability(pairs, scores, n_genes=4)
+    m = stack.RELIABILITY_PRIOR_PAIRS
+    np.testing.assert_allclose(reliability, [(4 * 1.0 + m * 0.5) / (4 + m), (4 * 0.0 + m * 0.5) / (4 + m), 0.5, 0.5])
+
+
+def test_cross_fitted_reliability_never_reads_the_pairs_own_fold():
+    pairs = PairSet(np.zeros(8, dtype=np.int64), np.arange(8), np.array([1, 0, 1, 0, 1, 0, 1, 0.0]))
+    fold = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    scores = np.array([[1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0]]).T  # right on fold 0, backwards on fold 1
+    reliability = stack.cross_fitted_reliability(pairs, scores, fold, n_genes=1)[:, 0]
+    # fold 0's rows see fold 1's backwards ranking, fold 1's rows fold 0's perfect one
+    assert (reliability[:4] < 0.5).all() and (reliability[4:] > 0.5).all()
+
+
+@pytest.fixture(scope="module")
+def with_context(_simulated):
+    adata = _simulated.copy()
+    _fit_stack(adata, adata.uns["true_network"], seed=3, meta_context=True)
+    return adata
+
+
+def test_meta_context_adds_base_times_context_inputs_and_survives_h5ad(with_context, tmp_path):
+    meta = with_context.uns["grn"]["training"]["meta"]
+    names = meta["features"].tolist()
+    for base in stack.DEFAULT_BASE_MODELS:
+        assert f"{base}*reliability" in names and f"{base}*tf_sd" in names
+    assert len(meta["coef"]) == len(names) == 4 + 4 * len(stack.DEFAULT_BASE_MODELS)
+    scores = _predict(with_context)
+    path = tmp_path / "context.h5ad"
+    with_context.write_h5ad(path)
+    np.testing.assert_array_equal(_predict(ad.read_h5ad(path)), scores)
+
+
+def test_meta_context_changes_how_much_a_base_counts_per_tf(with_context):
+    model = load_fitted(with_context, "grn").model
+    tf = np.unique(model.bases["degree_adjusted"].graph.source)[:2]
+    genes = np.arange(with_context.n_vars)
+    # the same base inputs scored under two TFs' contexts give different combinations
+    inputs = np.zeros((len(genes), len(model.mean)))
+    inputs[:, 0] = np.linspace(-2, 2, len(genes))
+    first = model._design(inputs, np.full(len(genes), tf[0]))
+    second = model._design(inputs, np.full(len(genes), tf[1]))
+    assert not np.allclose(first[:, len(model.mean) :], second[:, len(model.mean) :])
+
+
+def test_a_format_5_stack_without_meta_context_still_loads_and_predicts_the_same(fitted, tmp_path):
+    scores = _predict(fitted)
+    old = fitted.copy()
+    entry = old.uns["grn"]
+    params = json.loads(entry["params"])
+    del params["meta_context"]
+    entry["params"], entry["format_version"] = json.dumps(params, sort_keys=True), 5
+    path = tmp_path / "format5.h5ad"
+    old.write_h5ad(path)
+    np.testing.assert_array_equal(_predict(ad.read_h5ad(path)), scores)

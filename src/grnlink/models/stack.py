@@ -70,6 +70,18 @@ Options:
     (:func:`resolve_n_folds`).
 ``use_controls`` (True)
     Add the TF out-degree and target in-degree to the meta-learner's inputs.
+``meta_context`` (False)
+    Let the meta-learner weigh each base per TF: add, for every base, its
+    standardised score times each of the TF's context values, so that a
+    base can count more for some TFs than for others. The context of a TF
+    is the base's reliability for it (its per-TF AUROC over the TF's meta
+    pairs, shrunk towards the mean over TFs with a prior of
+    :data:`RELIABILITY_PRIOR_PAIRS` pairs; for the meta pairs' own rows
+    cross-fitted over the folds, so that no pair's label enters its own
+    row), the TF's number of training edges (``log1p``) and its mean and
+    standard deviation of expression (``gene_stats``). Off by default: on
+    the validation pairs of the shared BEELINE networks it helped on some
+    and not on others (``benchmarks/results/stack_context.md``).
 
 Cost: ``n_folds + 1`` fits per supervised base model (one per fold and the
 final refit; one when combining on validation pairs), one per unsupervised
@@ -101,7 +113,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
-from .._metrics import ranking_metrics
+from .._metrics import ranking_metrics, tf_aurocs
 from .._pairs import PairSet
 from .._settings import info, progress_disabled
 from .._validation import BOOLEAN, InputError, Rule, any_of, int_at_least, one_of
@@ -116,6 +128,9 @@ AUTO_FOLDS_PAIRS = 16_384
 AUTO_VALIDATION_PAIRS = 500  # per class: "auto" combines on the validation pairs only when they hold this many
 COMBINE_ON = ("auto", "out_of_fold", "validation")
 _PAIR_CHUNK = 1 << 16  # pairs a base model without score_matrix scores at once inside Stack.score_matrix
+# a TF's per-TF AUROC of a base is shrunk towards the base's mean over TFs as if that mean came from this many pairs
+RELIABILITY_PRIOR_PAIRS = 20
+TF_CONTEXT = ("reliability", "log1p_tf_out_degree", "tf_mean", "tf_sd")
 
 
 def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
@@ -242,6 +257,45 @@ def out_of_fold_degrees(pairs: PairSet, fold: np.ndarray, n_genes: int) -> np.nd
     return out
 
 
+def tf_reliability(pairs: PairSet, scores: np.ndarray, n_genes: int) -> np.ndarray:
+    """Each TF's AUROC of ``scores`` over its ``pairs``, shrunk towards the mean over TFs (length ``n_genes``).
+
+    A TF with ``n`` labelled pairs gets ``(n * own + m * mean) / (n + m)`` with
+    ``m`` = :data:`RELIABILITY_PRIOR_PAIRS`; a TF without both classes gets the mean.
+    """
+    own = tf_aurocs(pairs.tf, pairs.label, scores, n_genes)
+    overall = float(np.nanmean(own)) if np.isfinite(own).any() else 0.5
+    n = np.bincount(pairs.tf, minlength=n_genes).astype(np.float64)
+    n[~np.isfinite(own)] = 0.0
+    return (n * np.nan_to_num(own, nan=0.0) + RELIABILITY_PRIOR_PAIRS * overall) / (n + RELIABILITY_PRIOR_PAIRS)
+
+
+def cross_fitted_reliability(pairs: PairSet, scores: np.ndarray, fold: np.ndarray, n_genes: int) -> np.ndarray:
+    """Per pair and base (pairs x bases): its TF's :func:`tf_reliability` over the other folds' pairs only.
+
+    A pair's own label never enters the reliability the meta-learner sees beside it.
+    """
+    out = np.empty_like(scores)
+    for k in np.unique(fold):
+        held, rest = fold == k, fold != k
+        for j in range(scores.shape[1]):
+            out[held, j] = tf_reliability(pairs.subset(rest), scores[rest, j], n_genes)[pairs.tf[held]]
+    return out
+
+
+def meta_folds(pairs: PairSet, fold: np.ndarray | None, seed: int) -> np.ndarray | None:
+    """Folds of the meta-learner's pairs for cross-fitted reliabilities: the cross-fitting folds, else 2 new ones.
+
+    ``None`` when the pairs cannot be split in two with both classes in each half.
+    """
+    if fold is not None:
+        return fold
+    try:
+        return cross_fit_folds(pairs, 2, seed)
+    except InputError:
+        return None
+
+
 def as_logits(scores: np.ndarray) -> np.ndarray:
     """``log(p / (1 - p))`` of scores in [0, 1], clipped ``1e-7`` away from 0 and 1 (float64)."""
     p = np.clip(np.asarray(scores, dtype=np.float64), _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
@@ -273,6 +327,10 @@ class Stack(LinkPredictor):
     ``use_controls`` (True)
         Give the meta-learner ``log1p`` of the TF's out-degree and of the
         target's in-degree over the training positives.
+    ``meta_context`` (False)
+        Add each base's score times the TF's context (the base's per-TF
+        reliability, the TF's degree, mean and sd of expression) to the
+        meta-learner's inputs, so that each base counts more for some TFs.
 
     Cost: ``n_folds + 1`` fits per supervised base model (1 combining on
     validation pairs), one per unsupervised one.
@@ -308,6 +366,7 @@ class Stack(LinkPredictor):
         "combine_on": "auto",
         "n_folds": "auto",
         "use_controls": True,
+        "meta_context": False,
     }
     schema = {
         "base_models": Rule(
@@ -318,6 +377,7 @@ class Stack(LinkPredictor):
         "combine_on": one_of(*COMBINE_ON),
         "n_folds": any_of(one_of("auto"), int_at_least(2)),
         "use_controls": BOOLEAN,
+        "meta_context": BOOLEAN,
     }
 
     def __init__(self, **params: Any):
@@ -336,14 +396,26 @@ class Stack(LinkPredictor):
         self.scale = np.ones(0, dtype=np.float64)
         self.tf_out = np.zeros(0, dtype=np.float64)
         self.target_in = np.zeros(0, dtype=np.float64)
+        self.tf_context = np.zeros((0, 0), dtype=np.float64)  # genes x TF_CONTEXT columns (reliability per base)
+        self.context_mean = np.zeros(0, dtype=np.float64)
+        self.context_scale = np.ones(0, dtype=np.float64)
 
     def _new_base(self, name: str) -> LinkPredictor:
         return get_model_class(name)(**dict(self.params["base_options"].get(name, {})))
 
     @property
+    def context_names(self) -> list[str]:
+        """Columns of the per-TF context: each base's reliability, then the TF's degree, mean and sd."""
+        return [f"reliability_{n}" for n in self.base_names] + list(TF_CONTEXT[1:])
+
+    @property
     def feature_names(self) -> list[str]:
-        """The meta-learner's inputs, in order: the base models, then the controls when used."""
-        return [*self.base_names, *(CONTROL_FEATURES if self.params["use_controls"] else ())]
+        """The meta-learner's inputs, in order: the base models, the controls when used, then with
+        ``meta_context`` each base times its own reliability and times each TF property."""
+        names = [*self.base_names, *(CONTROL_FEATURES if self.params["use_controls"] else ())]
+        if self.params["meta_context"]:
+            names += [f"{n}*{c}" for n in self.base_names for c in ("reliability", *TF_CONTEXT[1:])]
+        return names
 
     def check_features(self, features: dict[str, np.ndarray]) -> None:
         """Raise when a feature group some base model needs is missing."""
@@ -399,9 +471,13 @@ class Stack(LinkPredictor):
             controls = np.column_stack([self.tf_out[val.tf], self.target_in[val.gene]])
         inputs = self._meta_inputs(base_scores, controls)
         scaler = StandardScaler().fit(inputs)
-        meta = LogisticRegression(C=1.0, random_state=seed, max_iter=1000)
-        meta.fit(scaler.transform(inputs), meta_pairs.label)
         self.mean, self.scale = scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+        context = None
+        if self.params["meta_context"]:
+            context = self._fit_context(features, meta_pairs, base_scores, fold, n_genes, seed)
+        design = self._design(inputs, meta_pairs.tf, context)
+        meta = LogisticRegression(C=1.0, random_state=seed, max_iter=1000)
+        meta.fit(design, meta_pairs.label)
         self.coef, self.intercept = meta.coef_.ravel().astype(np.float64), meta.intercept_.astype(np.float64)
 
         for name, coef in zip(self.base_names, self.coef):
@@ -417,9 +493,56 @@ class Stack(LinkPredictor):
                 "features": np.asarray(self.feature_names, dtype=str),
                 "coef": self.coef.copy(),
                 "intercept": float(self.intercept[0]),
-                **ranking_metrics(meta_pairs.label, self._combine(inputs), tf=meta_pairs.tf),
+                **ranking_metrics(meta_pairs.label, self._probability(design), tf=meta_pairs.tf),
             },
         }
+
+    def _fit_context(
+        self,
+        features: dict[str, np.ndarray],
+        pairs: PairSet,
+        base_scores: np.ndarray,
+        fold: np.ndarray | None,
+        n_genes: int,
+        seed: int,
+    ) -> np.ndarray:
+        """Set the per-TF context (:attr:`tf_context`, its scaling) and return its rows for the meta pairs.
+
+        Reliabilities are fitted on every meta pair for scoring, and cross-fitted
+        for the meta pairs' own rows (:func:`cross_fitted_reliability`); with no
+        way to split them, the rows carry no reliability (a constant).
+        """
+        reliability = np.column_stack([tf_reliability(pairs, col, n_genes) for col in base_scores.T])
+        stats = np.asarray(features.get("gene_stats", np.zeros((n_genes, 2))), dtype=np.float64)[:, :2]
+        self.tf_context = np.column_stack([reliability, np.log1p(self.tf_out), stats])
+        rows = self.tf_context[pairs.tf].copy()
+        folds = meta_folds(pairs, fold, seed)
+        n_bases = len(self.base_names)
+        if folds is None:
+            rows[:, :n_bases] = reliability.mean(axis=0)
+        else:
+            rows[:, :n_bases] = cross_fitted_reliability(pairs, base_scores, folds, n_genes)
+        self.context_mean = rows.mean(axis=0)
+        self.context_scale = np.where(rows.std(axis=0) > 0, rows.std(axis=0), 1.0)
+        return rows
+
+    def _design(self, inputs: np.ndarray, tf: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        """The meta-learner's design matrix: standardised inputs and, with ``meta_context``, base x context products.
+
+        ``context`` (pairs x context columns) defaults to the stored per-TF context of ``tf``.
+        """
+        standard = (inputs - self.mean) / self.scale
+        if not self.params["meta_context"]:
+            return standard
+        if context is None:
+            context = self.tf_context[tf]
+        context = (context - self.context_mean) / self.context_scale
+        n_bases = len(self.base_names)
+        products = [standard[:, [j]] * context[:, [j, *range(n_bases, context.shape[1])]] for j in range(n_bases)]
+        return np.column_stack([standard, *products])
+
+    def _probability(self, design: np.ndarray) -> np.ndarray:
+        return expit(design @ self.coef + self.intercept[0])
 
     def _meta_inputs(self, base_scores: np.ndarray, degrees: np.ndarray) -> np.ndarray:
         """Meta-learner inputs (pairs x features) from raw base scores and raw TF/target degrees."""
@@ -428,14 +551,14 @@ class Stack(LinkPredictor):
             columns += [np.log1p(d) for d in degrees.T]
         return np.column_stack(columns).astype(np.float64)
 
-    def _combine(self, inputs: np.ndarray) -> np.ndarray:
-        return expit(((inputs - self.mean) / self.scale) @ self.coef + self.intercept[0])
+    def _combine(self, inputs: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        return self._probability(self._design(inputs, tf))
 
     def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
         tf, gene = np.asarray(tf, dtype=np.int64), np.asarray(gene, dtype=np.int64)
         base_scores = np.column_stack([self.bases[n].score(tf, gene) for n in self.base_names])
         degrees = np.column_stack([self.tf_out[tf], self.target_in[gene]])
-        return self._combine(self._meta_inputs(base_scores, degrees))
+        return self._combine(self._meta_inputs(base_scores, degrees), tf)
 
     def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray | None:
         """Stacked scores of each TF in ``tf`` against every gene, when some base model scores matrices.
@@ -460,7 +583,8 @@ class Stack(LinkPredictor):
                 matrix = np.concatenate(flat)
             columns.append(np.asarray(matrix, dtype=np.float64).ravel())
         degrees = np.column_stack([self.tf_out[tf_pos], self.target_in[gene_pos]])
-        return self._combine(self._meta_inputs(np.column_stack(columns), degrees)).reshape(len(tf), n_genes)
+        inputs = self._meta_inputs(np.column_stack(columns), degrees)
+        return self._combine(inputs, tf_pos).reshape(len(tf), n_genes)
 
     def for_cells(self, features: dict[str, np.ndarray], cells: np.ndarray) -> Stack:
         """Every base model scores with the given cells' features (:meth:`LinkPredictor.for_cells`); the
@@ -482,6 +606,15 @@ class Stack(LinkPredictor):
                 "scale": self.scale,
                 "coef": self.coef,
                 "intercept": self.intercept,
+                **(
+                    {
+                        "tf_context": self.tf_context,
+                        "context_mean": self.context_mean,
+                        "context_scale": self.context_scale,
+                    }
+                    if self.params["meta_context"]
+                    else {}
+                ),
             },
             "degrees": {"tf_out": self.tf_out, "target_in": self.target_in},
         }
@@ -498,5 +631,9 @@ class Stack(LinkPredictor):
         self.scale = np.asarray(meta["scale"], dtype=np.float64).ravel()
         self.coef = np.asarray(meta["coef"], dtype=np.float64).ravel()
         self.intercept = np.asarray(meta["intercept"], dtype=np.float64).ravel()
+        if self.params["meta_context"]:
+            self.tf_context = np.asarray(meta["tf_context"], dtype=np.float64).reshape(n_genes, -1)
+            self.context_mean = np.asarray(meta["context_mean"], dtype=np.float64).ravel()
+            self.context_scale = np.asarray(meta["context_scale"], dtype=np.float64).ravel()
         self.tf_out = np.asarray(state["degrees"]["tf_out"], dtype=np.float64).ravel()
         self.target_in = np.asarray(state["degrees"]["target_in"], dtype=np.float64).ravel()

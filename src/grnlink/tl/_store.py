@@ -33,7 +33,9 @@ still load and score the same. Format 5 adds ``precision``, the estimator of
 :mod:`grnlink.tl._precision` (held-out and background scores, the fitted
 density ratio, the prior size and ``prior_coverage``); older entries load
 without it, and :func:`grnlink.tl.grn_predict` reports their ``precision`` as
-NaN with a warning to refit. Entries of format 1, and entries without
+NaN with a warning to refit. Format 6: ``stack`` has the option
+``meta_context`` (with it, its state holds the per-TF context under
+``meta``); format-5 ``stack`` entries load with it off and score as before. Entries of format 1, and entries without
 ``format_version`` (written by grnlink 0.1.0 before the format had a version,
 read as format 0, "legacy"), are still valid: they lack the calibration, so
 :func:`grnlink.tl.grn_predict` reports a NaN ``probability`` with a warning and
@@ -69,7 +71,7 @@ from ._calibration import CALIBRATION_METHODS, calibrated
 from ._features import REBUILT_GROUPS, rebuild_features
 from ._precision import check_estimator, estimated_precision
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 LEGACY_VERSION = 0  # entries written before the format had a version
 _REQUIRED = ("model", "params", "genes", "tfs", "prior", "features", "state")
 
