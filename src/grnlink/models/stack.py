@@ -79,9 +79,9 @@ Options:
     :data:`RELIABILITY_PRIOR_PAIRS` pairs; for the meta pairs' own rows
     cross-fitted over the folds, so that no pair's label enters its own
     row), the TF's number of training edges (``log1p``) and its mean and
-    standard deviation of expression (``gene_stats``). Off by default: on
-    the validation pairs of the shared BEELINE networks it helped on some
-    and not on others (``benchmarks/results/stack_context.md``).
+    standard deviation of expression (``gene_stats``). Off by default: it
+    was behind on the validation pairs of most shared BEELINE networks and
+    on the test pairs of all of them (``benchmarks/results/stack_context.md``).
 
 Cost: ``n_folds + 1`` fits per supervised base model (one per fold and the
 final refit; one when combining on validation pairs), one per unsupervised
