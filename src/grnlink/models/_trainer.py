@@ -31,6 +31,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "patience": 10,
     "epoch_pairs": 16_384,
     "lr_decay": None,
+    "ranking_weight": 0.0,
 }
 TRAINER_SCHEMA = {
     "lr": POSITIVE_NUMBER,
@@ -40,6 +41,7 @@ TRAINER_SCHEMA = {
     "patience": POSITIVE_INT,
     "epoch_pairs": int_at_least(2),
     "lr_decay": optional(number_in(0, 1, low_open=True, high_open=False)),  # (0, 1] or None
+    "ranking_weight": NON_NEGATIVE_NUMBER,
 }
 
 # ranges that hold every neural model's default learning rate and (non-zero) L2 penalty; see LinkPredictor.search_space
@@ -112,6 +114,22 @@ def _validation_metrics(module: nn.Module, val: PairSet, device: torch.device) -
     return loss, auroc
 
 
+def within_tf_ranking_loss(logits: torch.Tensor, tf: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    """Mean ``softplus(s_neg - s_pos)`` over the batch's (positive, negative) pairs of the same TF (RankNet).
+
+    The per-TF AUROC counts exactly these pairs ranked wrongly; pairs of
+    different TFs never enter, so a TF's number of targets cannot lower it.
+    Zero when the batch holds no such pair.
+    """
+    positive = label > 0.5
+    same_tf = tf[:, None] == tf[None, :]
+    ordered = same_tf & positive[:, None] & ~positive[None, :]
+    if not bool(ordered.any()):
+        return logits.sum() * 0.0
+    margins = logits[None, :] - logits[:, None]  # [i, j]: s_j - s_i, for positive i and negative j
+    return nn.functional.softplus(margins[ordered]).mean()
+
+
 def train_module(
     module: nn.Module,
     train: PairSet,
@@ -125,6 +143,7 @@ def train_module(
     patience: int,
     epoch_pairs: int,
     lr_decay: float | None = None,
+    ranking_weight: float = 0.0,
     desc: str = "training",
     device: torch.device | str | None = None,
 ) -> dict[str, Any]:
@@ -150,6 +169,10 @@ def train_module(
         Multiply the learning rate by this factor after every optimiser step
         (:class:`torch.optim.lr_scheduler.ExponentialLR` stepped per batch, as
         GENELink trains); ``None`` keeps it constant.
+    ranking_weight
+        Add this times :func:`within_tf_ranking_loss` (each TF's positives
+        against its own negatives in the batch) to the binary cross-entropy;
+        0 trains on the cross-entropy alone.
     device
         Where to train: ``module`` and the pairs are moved there (default: the
         device set by :func:`~grnlink.models._device.on_device`, the CPU
@@ -187,6 +210,8 @@ def train_module(
                 with tensors_on(device):  # forward passes that make tensors make them on the device
                     logits = module(tf_all[idx], gene_all[idx])
                     loss = nn.functional.binary_cross_entropy_with_logits(logits, label_all[idx])
+                    if ranking_weight:
+                        loss = loss + ranking_weight * within_tf_ranking_loss(logits, tf_all[idx], label_all[idx])
                 loss.backward()
                 optimiser.step()
                 if scheduler is not None:
