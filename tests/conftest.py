@@ -54,9 +54,28 @@ def _quiet():
     sc.settings.verbosity = old
 
 
+_SIMULATIONS: dict[tuple, object] = {}
+
+
+def _simulation(**kwargs):
+    """``gl.ds.simulate(**kwargs)``, made once per session for each set of arguments (never hand this out)."""
+    key = tuple(sorted(kwargs.items()))
+    if key not in _SIMULATIONS:
+        _SIMULATIONS[key] = gl.ds.simulate(**kwargs)
+    return _SIMULATIONS[key]
+
+
+@pytest.fixture(scope="session")
+def simulated():
+    """``simulated(**kwargs)``: a fresh copy of ``gl.ds.simulate(**kwargs)``; each size (and seed, signal) is
+    simulated once per session and shared by every module that asks for it, e.g. ``simulated(seed=0)`` for the
+    default 500 genes x 2,000 cells. A copy, so no test can change what another test sees."""
+    return lambda **kwargs: _simulation(**kwargs).copy()
+
+
 @pytest.fixture(scope="session")
 def _simulated():
-    return gl.ds.simulate(n_genes=160, n_tfs=16, n_cells=400, n_celltypes=4, seed=0)
+    return _simulation(n_genes=160, n_tfs=16, n_cells=400, n_celltypes=4, seed=0)
 
 
 @pytest.fixture

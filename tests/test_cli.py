@@ -64,6 +64,7 @@ def test_cli_reports_bad_input_without_a_traceback(adata, tmp_path, capsys):
     assert "source" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_runs_offline_and_writes_outputs(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "grnlink._cli", "demo", "--out-dir", str(tmp_path)],

@@ -11,8 +11,12 @@ import scipy.sparse as sp
 
 import grnlink as gl
 
-distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install distributed)")
-zarr = pytest.importorskip("zarr")
+distributed = pytest.importorskip(
+    "distributed", reason="dask.distributed is not installed: pip install 'grnlink[dask]' (the `dask` extra)"
+)
+zarr = pytest.importorskip("zarr", reason="zarr is not installed: pip install 'grnlink[dask]' (the `dask` extra)")
+
+pytestmark = pytest.mark.slow  # a two-process LocalCluster per module
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,8 @@ import pytest
 
 import grnlink as gl
 
+pytestmark = pytest.mark.slow  # real BEELINE data
+
 
 def test_beeline_mdc_fit_predict_beats_chance(beeline_dir):
     adata = gl.ds.beeline(beeline_dir)

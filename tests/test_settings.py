@@ -37,7 +37,7 @@ def test_thread_limit_sets_n_jobs_threads_and_restores_the_callers(two_caller_th
 
 
 def test_numba_parallel_code_inside_a_fit_leaves_torch_at_n_jobs_threads(two_caller_threads):
-    numba = pytest.importorskip("numba")
+    import numba  # a dependency of scanpy, so always installed
 
     @numba.njit(parallel=True)
     def total(x):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each notebook runs for a minute or more
+
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 SHARED_DATA = TUTORIALS.parents[1] / "shared" / "data"
 NEEDS_SHARED_DATA = {"beeline_mdc.ipynb", "beeline_hhep.ipynb"}
@@ -26,8 +28,8 @@ def test_there_are_tutorials_to_run():
 
 @pytest.mark.parametrize("path", _notebooks(), ids=lambda p: p.stem)
 def test_tutorial_runs_top_to_bottom(path, tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat", reason="the tutorials run with nbclient: pip install 'grnlink[test]'")
+    nbclient = pytest.importorskip("nbclient", reason="the tutorials run with nbclient: pip install 'grnlink[test]'")
     if path.name in NEEDS_SHARED_DATA and not SHARED_DATA.is_dir():
         pytest.skip(f"{path.name} reads BEELINE data and DoRothEA from {SHARED_DATA}, which is absent")
     monkeypatch.setenv("GRNLINK_DATA", str(SHARED_DATA))

@@ -13,14 +13,14 @@ from grnlink.ds import simulate
 
 
 @pytest.fixture(scope="module")
-def adata():
-    return simulate(seed=0)
+def adata(simulated):
+    return simulated(seed=0)
 
 
 @pytest.fixture(scope="module")
-def hidden():
+def hidden(simulated):
     """The defaults with ``signal=0``: the TFs' mRNA shows none of their hidden activity state (BEELINE-like)."""
-    return simulate(seed=0, signal=0.0)
+    return simulated(seed=0, signal=0.0)
 
 
 def _zscore(a: np.ndarray, axis: int) -> np.ndarray:

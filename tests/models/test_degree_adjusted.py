@@ -15,8 +15,8 @@ FAST = {"n_trees": 30, "n_folds": 3}
 
 
 @pytest.fixture(scope="module")
-def held_out():
-    adata = gl.ds.simulate(seed=0)  # 500 genes, 50 TFs, 2000 cells
+def held_out(simulated):
+    adata = simulated(seed=0)  # 500 genes, 50 TFs, 2000 cells
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     return adata, split
 
@@ -34,6 +34,7 @@ def test_degree_adjusted_is_registered():
     assert "degree_adjusted" in gl.models.available_models()
 
 
+@pytest.mark.slow
 def test_degree_adjusted_beats_the_degree_control_on_held_out_simulated_edges(held_out):
     adata, split = held_out
     adata = adata.copy()

@@ -11,8 +11,8 @@ from grnlink.tl._store import load_fitted
 
 
 @pytest.fixture(scope="module")
-def held_out():
-    adata = gl.ds.simulate(seed=0)  # the default size: 500 genes, 50 TFs, 2000 cells
+def held_out(simulated):
+    adata = simulated(seed=0)  # the default size: 500 genes, 50 TFs, 2000 cells
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     return adata, split
 
@@ -21,6 +21,7 @@ def _scores(adata, pairs=None):
     return gl.tl.grn_predict(adata, pairs=pairs)["score"].to_numpy()
 
 
+@pytest.mark.slow
 def test_dual_encoder_beats_chance_on_held_out_simulated_edges(held_out):
     adata, split = held_out
     adata = adata.copy()

@@ -14,8 +14,8 @@ SMALL = {"n_estimators": 10}
 
 
 @pytest.fixture(scope="module")
-def held_out():
-    adata = gl.ds.simulate(seed=0)  # the default size: 500 genes, 50 TFs, 2000 cells
+def held_out(simulated):
+    adata = simulated(seed=0)  # the default size: 500 genes, 50 TFs, 2000 cells
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     return adata, split
 
@@ -36,6 +36,7 @@ def _scores(adata, pairs=None):
     return gl.tl.grn_predict(adata, pairs=pairs)["score"].to_numpy()
 
 
+@pytest.mark.slow
 def test_genie3_beats_chance_on_held_out_simulated_edges(held_out):
     adata, split = held_out
     adata = adata.copy()
@@ -48,6 +49,7 @@ def test_genie3_beats_chance_on_held_out_simulated_edges(held_out):
     assert metrics["tf_auroc"] > degree + 0.25
 
 
+@pytest.mark.slow
 def test_genie3_repeats_exactly_with_the_same_seed(adata, truth):
     runs = []
     for seed in (0, 0, 1):
@@ -76,6 +78,7 @@ def test_genie3_importances_sum_to_one_per_target_over_the_other_regulators(adat
     assert (importance[np.arange(len(regulators)), regulators] == 0).all()  # a TF never explains itself
 
 
+@pytest.mark.slow
 def test_genie3_uses_the_prior_tf_list_but_not_its_edges(adata, truth):
     gl.tl.grn_fit(adata, truth, model="genie3", **SMALL)
     from_truth = _scores(adata, truth)
@@ -107,6 +110,7 @@ def test_genie3_uses_n_jobs_from_scanpy_settings(adata, truth, monkeypatch, scan
     assert adata.uns["grn"]["training"]["n_jobs"] == 2
 
 
+@pytest.mark.slow
 def test_genie3_threads_do_not_change_the_scores(adata, truth, scanpy_n_jobs):
     runs = []
     for jobs in (1, 2):

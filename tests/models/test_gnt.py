@@ -11,8 +11,8 @@ from grnlink.models import gnt
 
 
 @pytest.fixture(scope="module")
-def held_out():
-    adata = gl.ds.simulate(seed=0)  # 500 genes, 50 TFs, 2000 cells
+def held_out(simulated):
+    adata = simulated(seed=0)  # 500 genes, 50 TFs, 2000 cells
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     return adata, split
 
@@ -25,6 +25,7 @@ def test_gnt_is_registered():
     assert "gnt" in gl.models.available_models()
 
 
+@pytest.mark.slow
 def test_gnt_beats_chance_on_held_out_simulated_edges(held_out):
     adata, split = held_out
     adata = adata.copy()
@@ -54,6 +55,7 @@ def test_gnt_scores_survive_h5ad(adata, truth, fast, tmp_path):
     np.testing.assert_array_equal(before, after)
 
 
+@pytest.mark.slow
 def test_gnt_gradients_are_reproducible_on_several_threads():
     threads = torch.get_num_threads()
     torch.set_num_threads(2)

@@ -71,6 +71,7 @@ def test_blocks_list_seeds_first_and_grow_by_hops(graph):
     assert int(blocks.edges[-1][1].max()) < 2
 
 
+@pytest.mark.slow
 def test_sampling_caps_in_edges_and_keeps_weighted_sums_unbiased(graph):
     seeds = torch.arange(0, N_NODES, 7)
     weights = torch.rand(graph.shape[1])

@@ -11,11 +11,11 @@ NEURAL = ["two_tower", "cross_encoder"]
 
 
 @pytest.fixture(scope="module")
-def held_out():
+def held_out(simulated):
     # the default size (500 genes, 50 TFs, 2000 cells) at signal=0, the data of grnlink before issue 23: the TF's
     # mRNA hides its activity (pcc 0.611) while its targets share it, which these models must learn. At the default
     # signal pcc reaches 0.866 and neither beats it (two_tower 0.729, cross_encoder 0.738; see test_signal.py)
-    adata = gl.ds.simulate(seed=0, signal=0.0)
+    adata = simulated(seed=0, signal=0.0)
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=0)
     return adata, split
 
@@ -27,6 +27,7 @@ def _held_out_tf_auroc(adata, split, model, **kwargs):
 
 
 @pytest.mark.parametrize("model", NEURAL)
+@pytest.mark.slow
 def test_neural_model_beats_chance_and_correlation_on_held_out_edges(held_out, model):
     adata, split = held_out
     adata = adata.copy()

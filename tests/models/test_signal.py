@@ -22,6 +22,8 @@ import scipy.sparse as sp
 
 import grnlink as gl
 
+pytestmark = pytest.mark.slow  # every model fitted twice on 200 genes x 800 cells
+
 DATA = {"n_genes": 200, "n_tfs": 20, "n_cells": 800, "n_celltypes": 6, "seed": 0}  # default signal
 MARGIN = 0.05  # per-TF AUROC ahead of the better of pcc and the degree control
 DROP = 0.1  # per-TF AUROC lost when the expression is shuffled

@@ -204,8 +204,9 @@ def test_bad_stack_options_raise_before_any_work(adata, truth, options, message)
     assert set(adata.uns) == uns_before
 
 
-def test_stack_is_not_worse_than_its_worst_base_on_held_out_simulated_edges():
-    adata = gl.ds.simulate(seed=0)  # 500 genes, 50 TFs, 2000 cells
+@pytest.mark.slow
+def test_stack_is_not_worse_than_its_worst_base_on_held_out_simulated_edges(simulated):
+    adata = simulated(seed=0)  # 500 genes, 50 TFs, 2000 cells
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, protocol="tf_matched", seed=0)
     _fit_stack(adata, split.prior, **split.fit_kwargs(), seed=0, n_folds=2)
     stacked = gl.bm.evaluate(split.test, _predict(adata, split.test))["tf_auroc"]
@@ -301,6 +302,7 @@ def with_context(_simulated):
     return adata
 
 
+@pytest.mark.slow
 def test_meta_context_adds_base_times_context_inputs_and_survives_h5ad(with_context, tmp_path):
     meta = with_context.uns["grn"]["training"]["meta"]
     names = meta["features"].tolist()
@@ -313,6 +315,7 @@ def test_meta_context_adds_base_times_context_inputs_and_survives_h5ad(with_cont
     np.testing.assert_array_equal(_predict(ad.read_h5ad(path)), scores)
 
 
+@pytest.mark.slow
 def test_meta_context_changes_how_much_a_base_counts_per_tf(with_context):
     model = load_fitted(with_context, "grn").model
     tf = np.unique(model.bases["degree_adjusted"].graph.source)[:2]

@@ -20,6 +20,7 @@ def _edges(ax):
     ]
 
 
+@pytest.mark.slow
 def test_network_colours_prior_edges_by_their_sign_and_dashes_novel_ones(fitted, truth):
     seen = set()
     for tf, prior in truth.groupby("source"):

@@ -105,7 +105,9 @@ def test_group_means_accepts_coo_and_integer_counts():
 
 
 def test_group_means_dask_equals_dense():
-    da = pytest.importorskip("dask.array")
+    da = pytest.importorskip(
+        "dask.array", reason="dask is not installed: pip install 'grnlink[dask]' (the `dask` extra)"
+    )
     adata = _adata(n_cells=50)
     lazy = da.from_array(adata.X, chunks=(13, 12))
     means, _ = group_means(lazy, adata.obs["cell_type"])

@@ -60,7 +60,8 @@ def _fit_and_score(adata, truth, model, **device):
 
 def test_the_typed_choices_are_the_checked_ones():
     for function in (gl.tl.grn_fit, gl.tl.grn_tune, gl.tl.grn_predict):
-        hints = typing.get_type_hints(function, localns={"optuna": pytest.importorskip("optuna")})
+        optuna = pytest.importorskip("optuna", reason="grn_tune needs Optuna: pip install 'grnlink[tune]'")
+        hints = typing.get_type_hints(function, localns={"optuna": optuna})
         assert typing.get_args(hints["device"]) == DEVICES, function.__name__
         assert inspect.signature(function).parameters["device"].default == "cpu"
 

@@ -17,6 +17,7 @@ def grouped():
     return gl.ds.simulate(n_genes=150, n_tfs=15, n_cells=800, n_celltypes=4, group_specific=0.4, seed=0, **CLEAN)
 
 
+@pytest.mark.slow
 def test_group_networks_differ_from_the_global_one_and_from_each_other(adata, truth):
     gl.tl.grn_fit(adata, truth, model="degree_adjusted", groupby="cell_type")
     before = {"obs": adata.obs.copy(), "var": adata.var.copy(), "X": adata.X.copy()}
@@ -84,6 +85,7 @@ def test_group_networks_reject_bad_input_and_leave_adata_untouched(adata, truth,
         gl.tl.grn_network(adata, key="tt", groupby="cell_type")
 
 
+@pytest.mark.slow
 def test_the_default_stack_builds_group_networks(adata, truth, model_options):
     gl.tl.grn_fit(adata, truth, groupby="cell_type", **model_options["stack"])
     nets = gl.tl.grn_network(adata, top_k=5, groupby="cell_type")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import decoupler as dc
 import numpy as np
 import pandas as pd
 import pytest
 
 import grnlink as gl
-
-dc = pytest.importorskip("decoupler")
 
 
 @pytest.fixture

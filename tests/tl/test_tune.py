@@ -136,6 +136,7 @@ def _tune_worker(adata, truth, url):
 
 
 @pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs the fork start method (not on Windows)")
+@pytest.mark.slow
 def test_tune_two_worker_processes_share_one_sqlite_study(adata, truth, tmp_path):
     url = f"sqlite:///{tmp_path / 'study.db'}"
     context = mp.get_context("fork")  # the workers inherit the imported package: no second start-up
