@@ -100,9 +100,8 @@ PAIR_MODES = ("concat", "concat_product")
 
 
 def check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
-    """Raise :class:`InputError` naming the valid values when ``value`` is not one of ``choices``."""
-    if value not in choices:
-        raise InputError(f"{option}={value!r} is not known; use one of {choices}.")
+    """Raise :class:`InputError` naming the valid values when ``value`` is not one of ``choices`` (the shared rule)."""
+    one_of(*choices).check(option, value, owner="model 'scregnet'")
 
 
 def graph_layers(kind: str, n_in: int, n_hidden: int, n_layers: int, heads: int) -> tuple[nn.ModuleList, int]:
