@@ -13,6 +13,20 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 
+def has_both_classes(labels: np.ndarray) -> bool:
+    """Whether 0/1 ``labels`` hold at least one edge (1) and one non-edge (0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from grnlink._metrics import has_both_classes
+    >>> has_both_classes(np.array([1, 0, 0])), has_both_classes(np.array([1.0, 1.0])), has_both_classes([])
+    (True, False, False)
+    """
+    labels = np.asarray(labels)
+    return bool(0 < labels.sum() < len(labels))
+
+
 def per_tf_metrics(test: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
     """AUROC and AUPRC of each TF's test pairs (TFs with both classes only).
 
@@ -41,7 +55,7 @@ def per_tf_metrics(test: pd.DataFrame, scores: np.ndarray) -> pd.DataFrame:
     for tf, group in frame.groupby("source", sort=True, observed=True):
         labels = group["label"].to_numpy()
         n_pos = int(labels.sum())
-        if 0 < n_pos < len(labels):
+        if has_both_classes(labels):
             rows[tf] = {
                 "auroc": roc_auc_score(labels, group["score"]),
                 "auprc": average_precision_score(labels, group["score"]),
@@ -100,7 +114,7 @@ def ranking_metrics(label: np.ndarray, scores: np.ndarray, *, tf: np.ndarray | N
     {'auroc': nan, 'auprc': nan, 'tf_auroc': nan}
     """
     label = np.asarray(label)
-    both = 0 < label.sum() < len(label)
+    both = has_both_classes(label)
     metrics = {
         "auroc": float(roc_auc_score(label, scores)) if both else float("nan"),
         "auprc": float(average_precision_score(label, scores)) if both else float("nan"),

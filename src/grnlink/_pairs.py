@@ -52,6 +52,34 @@ def pair_keys(tf: np.ndarray, gene: np.ndarray, n_genes: int) -> np.ndarray:
     return np.asarray(tf, dtype=np.int64) * n_genes + np.asarray(gene, dtype=np.int64)
 
 
+def edge_degrees(
+    source: np.ndarray, target: np.ndarray, n_genes: int, *, unique: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per gene position: out-degree as a source and in-degree as a target of the edges ``(source, target)``.
+
+    The one degree count of grnlink (the ``stack`` controls, ``degree_adjusted``'s
+    popularity features, :func:`grnlink.bm.degree_scores`). ``unique=True``
+    counts an edge listed twice once. Both arrays have length ``n_genes``, float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from grnlink._pairs import edge_degrees
+    >>> out_degree, in_degree = edge_degrees(np.array([0, 0, 1, 0]), np.array([1, 2, 2, 1]), 3)
+    >>> out_degree.tolist(), in_degree.tolist()
+    ([3.0, 1.0, 0.0], [0.0, 2.0, 2.0])
+    >>> edge_degrees(np.array([0, 0, 1, 0]), np.array([1, 2, 2, 1]), 3, unique=True)[0].tolist()
+    [2.0, 1.0, 0.0]
+    """
+    source, target = np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64)
+    if unique:
+        keys = np.unique(pair_keys(source, target, n_genes))
+        source, target = keys // n_genes, keys % n_genes
+    out_degree = np.bincount(source, minlength=n_genes).astype(np.float64)
+    in_degree = np.bincount(target, minlength=n_genes).astype(np.float64)
+    return out_degree, in_degree
+
+
 def _n_negatives(n_pos: int, ratio: float) -> int:
     return int(round(n_pos * ratio))
 

@@ -10,6 +10,7 @@ import grnlink as gl
 from grnlink._pairs import PairSet, pair_keys
 from grnlink.models import degree_adjusted as da
 from grnlink.models._boosting import boosted_logits, tree_state
+from grnlink.models._folds import tf_label_folds
 
 FAST = {"n_trees": 30, "n_folds": 3}
 
@@ -97,7 +98,7 @@ def test_every_training_pair_is_featurised_without_its_own_fold(small_split, ada
         [index[t] for t in small_split.train["target"]],
         small_split.train["label"].to_numpy(),
     )
-    folds = da.tf_folds(train, 4, np.random.default_rng(0))
+    folds = tf_label_folds(train, 4, seed=0, deal="round_robin")
     assert set(np.unique(folds)) == {0, 1, 2, 3}
     seen = []
 

@@ -9,6 +9,7 @@ import pytest
 import grnlink as gl
 from grnlink._pairs import PairSet, pair_keys
 from grnlink.models import stack
+from grnlink.models._folds import tf_label_folds
 from grnlink.tl._store import load_fitted
 
 FAST = {"n_ensemble": 1, "max_epochs": 12, "patience": 5}
@@ -158,12 +159,12 @@ def test_no_base_model_scores_its_own_training_pairs_and_final_bases_never_see_h
         assert set().union(*out_of_fold) == training_pairs
 
 
-def test_cross_fit_folds_spread_each_tfs_positives_and_negatives_over_every_fold():
+def test_stratified_folds_spread_each_tfs_positives_and_negatives_over_every_fold():
     rng = np.random.default_rng(0)
     tf = np.repeat(np.arange(5), 12)
     pairs = PairSet(tf, rng.permutation(60), np.tile([1] * 6 + [0] * 6, 5))
-    fold = stack.cross_fit_folds(pairs, 3, seed=0)
-    np.testing.assert_array_equal(fold, stack.cross_fit_folds(pairs, 3, seed=0))
+    fold = tf_label_folds(pairs, 3, seed=0)
+    np.testing.assert_array_equal(fold, tf_label_folds(pairs, 3, seed=0))
     for t in range(5):
         for label in (0, 1):
             mine = (pairs.tf == t) & (pairs.label == label)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._pairs import edge_degrees
+
 
 def degree_scores(train_edges: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
     """Score = the TF's plus the target's number of training edges.
@@ -34,8 +36,13 @@ def degree_scores(train_edges: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
     >>> gl.bm.degree_scores(train, pairs).tolist()
     [4.0, 2.0, 0.0]
     """
-    out_degree = train_edges["source"].astype(str).value_counts()
-    in_degree = train_edges["target"].astype(str).value_counts()
-    tf_part = pairs["source"].astype(str).map(out_degree).fillna(0).to_numpy(float)
-    target_part = pairs["target"].astype(str).map(in_degree).fillna(0).to_numpy(float)
-    return tf_part + target_part
+    source, target = train_edges["source"].astype(str), train_edges["target"].astype(str)
+    genes = pd.Index(pd.unique(pd.concat([source, target], ignore_index=True)))
+    out_degree, in_degree = edge_degrees(genes.get_indexer(source), genes.get_indexer(target), len(genes))
+    return _degree_of(out_degree, genes, pairs["source"]) + _degree_of(in_degree, genes, pairs["target"])
+
+
+def _degree_of(degree: np.ndarray, genes: pd.Index, names: pd.Series) -> np.ndarray:
+    """``degree`` of each of ``names`` by its position in ``genes``; 0 for a name not among them."""
+    position = genes.get_indexer(names.astype(str))
+    return np.where(position >= 0, degree[np.maximum(position, 0)], 0.0) if len(degree) else np.zeros(len(names))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
+from .._metrics import has_both_classes
 from .._settings import info
 from .._validation import InputError
 from ..tl import grn_fit, grn_predict
@@ -203,7 +204,7 @@ def _test_sets(
     for name, network in also_score.items():
         table = relabel(pairs.test, network, genes)
         labels = table["label"].to_numpy()
-        if 0 < labels.sum() < len(labels):
+        if has_both_classes(labels):
             tests.append((name, table.reset_index(drop=True), pairs.test.index.get_indexer(table.index)))
         else:
             info(

@@ -86,10 +86,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from .._pairs import PairSet, pair_keys
+from .._metrics import has_both_classes
+from .._pairs import PairSet, edge_degrees, pair_keys
 from .._validation import (
     BOOLEAN,
     NON_NEGATIVE_INT,
@@ -101,6 +101,8 @@ from .._validation import (
 )
 from ._base import LinkPredictor
 from ._boosting import boosted_logits, fit_boosted_trees
+from ._folds import tf_label_folds
+from ._logistic import fit_scaled_logistic, scaled_logits
 from ._neural import shared_components
 from ._registry import register
 
@@ -229,12 +231,16 @@ class KnownGraph:
         return matrix
 
     @cached_property
+    def _degrees(self) -> tuple[np.ndarray, np.ndarray]:
+        return edge_degrees(self.source, self.target, self.space.n_genes, unique=True)
+
+    @cached_property
     def in_degree(self) -> np.ndarray:
-        return np.asarray(self.adjacency.sum(axis=0)).ravel() * self.scale
+        return self._degrees[1] * self.scale
 
     @cached_property
     def out_degree(self) -> np.ndarray:
-        return np.asarray(self.adjacency.sum(axis=1)).ravel() * self.scale
+        return self._degrees[0] * self.scale
 
     @cached_property
     def target_centroid(self) -> np.ndarray:
@@ -363,7 +369,7 @@ def tf_activity_axes(
 
     n_genes, k = z.shape[0], cell_axes.shape[1]
     out = np.zeros((n_genes, k))
-    counts = np.bincount(source, minlength=n_genes)
+    counts, _ = edge_degrees(source, target, n_genes)
     keep = counts[source] >= max(min_targets, 1)
     if not keep.any():
         return out
@@ -393,21 +399,10 @@ def degree_matched_weights(log_degree: np.ndarray, label: np.ndarray, n_bins: in
     for b in np.unique(bins):
         in_bin = bins == b
         n_pos, n_neg = int((in_bin & positive).sum()), int((in_bin & ~positive).sum())
-        if n_pos and n_neg:
+        if has_both_classes(label[in_bin]):
             weights[in_bin & positive] = 1.0
             weights[in_bin & ~positive] = n_pos / n_neg
     return weights * len(label) / max(weights.sum(), 1e-12)
-
-
-def tf_folds(train: PairSet, n_folds: int, rng: np.random.Generator) -> np.ndarray:
-    """Fold of every training pair: each TF's positives and negatives dealt round-robin after a shuffle."""
-    folds = np.empty(len(train), dtype=np.int64)
-    for label in (1.0, 0.0):
-        for tf in np.unique(train.tf):
-            members = np.flatnonzero((train.tf == tf) & (train.label == label))
-            start = int(rng.integers(n_folds))
-            folds[rng.permutation(members)] = (start + np.arange(len(members))) % n_folds
-    return folds
 
 
 def cross_fitted_features(
@@ -481,13 +476,12 @@ class DegreeAdjusted(LinkPredictor):
     ) -> dict[str, Any]:
         self.check_features(features)
         self.features = {}
-        rng = np.random.default_rng(seed)
         z = np.asarray(features["expression"], dtype=np.float64)
         space = gene_space(
             features, n_genes, components=self.params["components"], n_neighbours=self.params["n_neighbours"]
         )
         positives = train.subset(train.label == 1)
-        folds = tf_folds(train, int(self.params["n_folds"]), rng)
+        folds = tf_label_folds(train, int(self.params["n_folds"]), seed, deal="round_robin")
         popularity, specific = cross_fitted_features(
             train, folds, n_genes, lambda known, scale: self._graph(space, z, known, scale=scale)
         )
@@ -500,17 +494,17 @@ class DegreeAdjusted(LinkPredictor):
                 held, rest = folds == fold, folds != fold
                 models = self._fit_parts(popularity[rest], specific[rest], label[rest], seed)
                 out_of_fold[held] = part_logits(*models, popularity[held], specific[held])
-            self.combiner = _logistic(out_of_fold, label, seed, standardise=False)
-        elif 0 < val.n_pos < len(val):
+            self.combiner = fit_scaled_logistic(out_of_fold, label, seed, standardise=False)
+        elif has_both_classes(val.label):
             val_parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(val.tf, val.gene))
-            self.combiner = _logistic(val_parts, val.label.astype(np.int64), seed, standardise=False)
+            self.combiner = fit_scaled_logistic(val_parts, val.label.astype(np.int64), seed, standardise=False)
         else:
             self.combiner = {"mean": np.zeros(2), "scale": np.ones(2), "coef": np.ones(2), "intercept": np.zeros(1)}
         return self._history(val)
 
     def _fit_parts(self, popularity: np.ndarray, specific: np.ndarray, label: np.ndarray, seed: int):
         """The popularity part (logistic) and the TF-specific part (trees on degree-matched weights)."""
-        popularity_model = _logistic(popularity, label, seed)
+        popularity_model = fit_scaled_logistic(popularity, label, seed)
         weights = degree_matched_weights(popularity[:, 0], label, int(self.params["degree_bins"]))
         trees = fit_boosted_trees(
             specific, label, sample_weight=weights, seed=seed, **{k: self.params[k] for k in _BOOSTING_OPTIONS}
@@ -528,9 +522,9 @@ class DegreeAdjusted(LinkPredictor):
     def _history(self, val: PairSet) -> dict[str, Any]:
         """The parts' weights and, with validation pairs of both classes, each part's and the score's AUROC there."""
         history: dict[str, Any] = {"combiner_coef": np.asarray(self.combiner["coef"], dtype=np.float64)}
-        if 0 < val.n_pos < len(val):
+        if has_both_classes(val.label):
             parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(val.tf, val.gene))
-            combined = _logistic_logits(self.combiner, parts)
+            combined = scaled_logits(self.combiner, parts)
             history["val_auroc_parts"] = np.array(
                 [roc_auc_score(val.label, parts[:, i]) for i in range(2)] + [roc_auc_score(val.label, combined)]
             )
@@ -559,7 +553,7 @@ class DegreeAdjusted(LinkPredictor):
 
     def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
         parts = part_logits(self.popularity_model, self.trees, *self.graph.pair_features(tf, gene))
-        return expit(_logistic_logits(self.combiner, parts))
+        return expit(scaled_logits(self.combiner, parts))
 
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         return ()  # the expression components it scores with are part of the state
@@ -590,22 +584,4 @@ class DegreeAdjusted(LinkPredictor):
 
 def part_logits(popularity_model, trees, popularity: np.ndarray, specific: np.ndarray) -> np.ndarray:
     """Log-odds of the popularity and the TF-specific parts (pairs x 2)."""
-    return np.column_stack([_logistic_logits(popularity_model, popularity), boosted_logits(trees, specific)])
-
-
-def _logistic(x: np.ndarray, y: np.ndarray, seed: int, *, standardise: bool = True) -> dict[str, np.ndarray]:
-    """L2-regularised logistic regression on (optionally standardised) columns, as numpy arrays."""
-    mean = x.mean(axis=0) if standardise else np.zeros(x.shape[1])
-    scale = x.std(axis=0) if standardise else np.ones(x.shape[1])
-    scale = np.where(scale > 0, scale, 1.0)
-    model = LogisticRegression(max_iter=1000, random_state=seed).fit((x - mean) / scale, y)
-    return {
-        "mean": mean,
-        "scale": scale,
-        "coef": model.coef_.ravel().astype(np.float64),
-        "intercept": model.intercept_.astype(np.float64),
-    }
-
-
-def _logistic_logits(model: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
-    return ((x - model["mean"]) / model["scale"]) @ model["coef"] + float(model["intercept"][0])
+    return np.column_stack([scaled_logits(popularity_model, popularity), boosted_logits(trees, specific)])

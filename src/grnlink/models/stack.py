@@ -101,23 +101,21 @@ Examples
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
-from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
-from .._metrics import ranking_metrics, tf_aurocs
-from .._pairs import PairSet
+from .._metrics import has_both_classes, ranking_metrics, tf_aurocs
+from .._pairs import PairSet, edge_degrees
 from .._settings import info, progress_disabled
 from .._validation import BOOLEAN, InputError, Rule, any_of, int_at_least, one_of
 from ._base import LinkPredictor
+from ._folds import tf_label_folds
+from ._logistic import fit_logistic, standardisation
 from ._registry import MODELS, get_model_class, register
 
 DEFAULT_BASE_MODELS: tuple[str, ...] = ("degree_adjusted", "sctransnet")
@@ -194,7 +192,7 @@ def resolve_combine_on(combine_on: str, n_train: int, val: PairSet, n_folds: int
         enough = min(val.n_pos, n_neg) >= AUTO_VALIDATION_PAIRS
         large = n_train > AUTO_FOLDS_PAIRS and n_folds == "auto"  # folds the user asked for are kept
         return "validation" if large and enough else "out_of_fold"
-    if combine_on == "validation" and not (val.n_pos and n_neg):
+    if combine_on == "validation" and not has_both_classes(val.label):
         raise InputError(
             f"combine_on='validation' fits the meta-learner on the validation pairs, but they hold {val.n_pos} "
             f"positives and {n_neg} negatives; give validation pairs of both classes (val_fraction > 0 or a "
@@ -203,40 +201,10 @@ def resolve_combine_on(combine_on: str, n_train: int, val: PairSet, n_folds: int
     return combine_on
 
 
-def cross_fit_folds(pairs: PairSet, n_folds: int, seed: int) -> np.ndarray:
-    """Fold (0 .. ``n_folds - 1``) of each pair, stratified per TF and label.
-
-    Each TF's positives, and its negatives, are spread evenly over the folds
-    (a TF with fewer pairs than folds misses some folds). Raises
-    :class:`InputError` when some fold's complement lacks positives or negatives.
-    """
-    strata = pairs.tf * 2 + pairs.label.astype(np.int64)
-    if len(pairs) < n_folds or np.unique(strata, return_counts=True)[1].max() < n_folds:
-        raise InputError(
-            f"n_folds={n_folds} is more than any TF has training positives or negatives; lower n_folds "
-            "or give a larger prior."
-        )
-    fold = np.empty(len(pairs), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():  # TFs with fewer pairs than folds are expected and handled
-        warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-        for k, (_, held) in enumerate(splitter.split(np.zeros(len(pairs)), strata)):
-            fold[held] = k
-    for k in range(n_folds):
-        rest = pairs.label[fold != k]
-        if not 0 < rest.sum() < len(rest):
-            raise InputError(
-                f"with n_folds={n_folds}, fold {k}'s training part lacks positives or negatives; lower n_folds."
-            )
-    return fold
-
-
 def positive_degrees(pairs: PairSet, n_genes: int) -> tuple[np.ndarray, np.ndarray]:
     """Per gene: out-degree as a TF and in-degree as a target over the positives of ``pairs`` (float64)."""
     positive = pairs.label == 1
-    tf_out = np.bincount(pairs.tf[positive], minlength=n_genes).astype(np.float64)
-    target_in = np.bincount(pairs.gene[positive], minlength=n_genes).astype(np.float64)
-    return tf_out, target_in
+    return edge_degrees(pairs.tf[positive], pairs.gene[positive], n_genes)
 
 
 def out_of_fold_degrees(pairs: PairSet, fold: np.ndarray, n_genes: int) -> np.ndarray:
@@ -291,7 +259,7 @@ def meta_folds(pairs: PairSet, fold: np.ndarray | None, seed: int) -> np.ndarray
     if fold is not None:
         return fold
     try:
-        return cross_fit_folds(pairs, 2, seed)
+        return tf_label_folds(pairs, 2, seed)
     except InputError:
         return None
 
@@ -428,7 +396,7 @@ class Stack(LinkPredictor):
         self.check_features(features)
         combine_on = resolve_combine_on(self.params["combine_on"], len(train), val, self.params["n_folds"])
         n_folds = resolve_n_folds(self.params["n_folds"], len(train)) if combine_on == "out_of_fold" else 0
-        fold = cross_fit_folds(train, n_folds, seed) if n_folds else None
+        fold = tf_label_folds(train, n_folds, seed) if n_folds else None
         meta_pairs = train if fold is not None else val
         self.features = features
         n_fits = sum(n_folds + 1 if get_model_class(n).supervised else 1 for n in self.base_names)
@@ -445,7 +413,7 @@ class Stack(LinkPredictor):
                     fold_seed = seed + (k + 1) * _FOLD_SEED_STRIDE
                     base.fit(features, train.subset(~held), val, n_genes=n_genes, seed=fold_seed)
                     base_scores[held, j] = base.score(train.tf[held], train.gene[held])
-                    if 0 < val.n_pos < len(val):
+                    if has_both_classes(val.label):
                         fold_val_auroc[k] = roc_auc_score(val.label, base.score(val.tf, val.gene))
                     bar.update()
             bar.set_postfix_str(f"{name}, all training pairs")
@@ -470,15 +438,12 @@ class Stack(LinkPredictor):
         else:  # validation edges are not training positives: their degrees already leave them out
             controls = np.column_stack([self.tf_out[val.tf], self.target_in[val.gene]])
         inputs = self._meta_inputs(base_scores, controls)
-        scaler = StandardScaler().fit(inputs)
-        self.mean, self.scale = scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+        self.mean, self.scale = standardisation(inputs)
         context = None
         if self.params["meta_context"]:
             context = self._fit_context(features, meta_pairs, base_scores, fold, n_genes, seed)
         design = self._design(inputs, meta_pairs.tf, context)
-        meta = LogisticRegression(C=1.0, random_state=seed, max_iter=1000)
-        meta.fit(design, meta_pairs.label)
-        self.coef, self.intercept = meta.coef_.ravel().astype(np.float64), meta.intercept_.astype(np.float64)
+        self.coef, self.intercept = fit_logistic(design, meta_pairs.label, seed)
 
         for name, coef in zip(self.base_names, self.coef):
             histories[name]["coef"] = float(coef)

@@ -19,7 +19,18 @@ from tqdm.auto import tqdm
 
 from .._io import expression
 from .._settings import info, progress_disabled, verbosity, warning
-from .._validation import KEY, InputError, _preview, check_args, check_groupby, check_unique_var_names
+from .._validation import (
+    KEY,
+    POSITIVE_INT,
+    InputError,
+    Rule,
+    _is_int,
+    _preview,
+    check_args,
+    check_groupby,
+    check_unique_var_names,
+    int_at_least,
+)
 from ._celltype_means import _check_chunk, _group_codes, _read_rows, _row_ranges
 
 TARGET_SUM = 10_000.0  # Geneformer scales every cell to this total before dividing by the gene medians
@@ -291,12 +302,15 @@ def _check_model(model, vocab: _Vocabulary, hidden_layer: int, max_length: int) 
         )
 
 
+_LAYER_INDEX = Rule("an integer index into the model's hidden states (negative: from the last)", _is_int)
+
+
 def _check_settings(batch_size, max_length, hidden_layer, n_special: int) -> None:
-    for name, value, least in (("batch_size", batch_size, 1), ("max_length", max_length, n_special + 1)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
-            raise InputError(f"{name} must be an integer >= {least}, got {value!r}.")
-    if isinstance(hidden_layer, bool) or not isinstance(hidden_layer, int | np.integer):
-        raise InputError(f"hidden_layer must be an integer index into the model's hidden states, got {hidden_layer!r}.")
+    check_args(
+        batch_size=(batch_size, POSITIVE_INT),
+        max_length=(max_length, int_at_least(n_special + 1)),
+        hidden_layer=(hidden_layer, _LAYER_INDEX),
+    )
 
 
 class _Pooler:

@@ -17,7 +17,7 @@ from anndata import AnnData
 from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
-from .._metrics import mean_tf_auroc
+from .._metrics import has_both_classes, mean_tf_auroc
 from .._pairs import PairSet
 from .._settings import info, progress_disabled, thread_limit, verbosity
 from .._validation import POSITIVE_INT, SECONDS, InputError, Rule, check_args, optional
@@ -346,7 +346,7 @@ def _rdb_storage(url: str, attempts: int = 5) -> optuna.storages.RDBStorage:
 
 def _objective_kind(val: PairSet) -> tuple[str, int]:
     """``("tf_auroc", n)`` when ``n >= MIN_OBJECTIVE_TFS`` TFs have both classes in ``val``, else ``("auroc", n)``."""
-    if not 0 < val.n_pos < len(val):
+    if not has_both_classes(val.label):
         raise InputError(
             f"the validation pairs hold {val.n_pos} edges and {len(val) - val.n_pos} non-edges; tuning needs both. "
             "Use a larger val_fraction, or a validation= table with label 1 and 0 rows."
