@@ -10,14 +10,21 @@ joint layer on, which the paper found decisive.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
-from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, optional, subset_of
-from ._matching import match_widths
-from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, mlp
+from .._validation import BOOLEAN
+from ._encoders import (
+    ENCODER_DEFAULTS,
+    ENCODER_SCHEMA,
+    ENCODER_SEARCH_SPACE,
+    MatchedEncoderPredictor,
+    check_entities,
+)
+from ._neural import mlp
 from ._registry import register
-from ._trainer import TRAINER_SEARCH_SPACE
 
 
 class CrossEncoderNet(nn.Module):
@@ -38,11 +45,7 @@ class CrossEncoderNet(nn.Module):
     ):
         super().__init__()
         n_features = features.shape[1]
-        unknown = set(entities) - {"tf", "gene"}
-        if unknown:
-            raise InputError(f"entities may hold 'tf' and 'gene', got {sorted(unknown)}")
-        if len(entities) < 2 and n_features == 0:
-            raise InputError("with no feature group, cross_encoder needs identity embeddings for both roles")
+        check_entities(entities, n_features, "cross_encoder")
         self.register_buffer("features", features, persistent=False)
         self.tf_entity = tf_entity
         self.gene_entity = nn.Embedding(n_genes, entity_dim) if "gene" in entities else None
@@ -71,7 +74,7 @@ class CrossEncoderNet(nn.Module):
 
 
 @register
-class CrossEncoder(NeuralPredictor):
+class CrossEncoder(MatchedEncoderPredictor):
     """Cross-encoder (paper 001): one joint network on ``[tf, gene, tf * gene]``.
 
     Options (``gl.tl.grn_fit(..., model="cross_encoder", **options)``):
@@ -101,48 +104,10 @@ class CrossEncoder(NeuralPredictor):
 
     name = "cross_encoder"
     paper = "001: Dual-encoder vs cross-encoder for transductive GRN link prediction"
-    defaults = {
-        **NEURAL_DEFAULTS,
-        "weight_decay": 1e-5,
-        "entity_dim": 64,
-        "d": 128,
-        "hidden": (256, 128),
-        "dropout": 0.2,
-        "interaction": True,
-        "entities": ("tf",),
-        "n_params": None,
-    }
-    schema = {
-        **NEURAL_SCHEMA,
-        "entity_dim": POSITIVE_INT,
-        "d": POSITIVE_INT,
-        "hidden": POSITIVE_INTS,
-        "dropout": FRACTION,
-        "interaction": BOOLEAN,
-        "entities": subset_of("tf", "gene"),
-        "n_params": optional(POSITIVE_INT),
-    }
-    search_space = {
-        **TRAINER_SEARCH_SPACE,
-        "dropout": ("float", 0.0, 0.5),
-        "d": ("categorical", [64, 128, 256]),
-        "hidden": ("categorical", [(128,), (256, 128), (512, 256)]),
-    }
+    defaults = {**ENCODER_DEFAULTS, "interaction": True}
+    schema = {**ENCODER_SCHEMA, "interaction": BOOLEAN}
+    search_space = {**ENCODER_SEARCH_SPACE}
+    network = CrossEncoderNet
 
-    def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
-        p = self.params
-
-        def network(widths: list[int]) -> CrossEncoderNet:
-            return CrossEncoderNet(
-                features,
-                n_genes,
-                tf_entity=self.tf_embedding(n_genes, int(p["entity_dim"])) if "tf" in p["entities"] else None,
-                entity_dim=int(p["entity_dim"]),
-                d=widths[0],
-                hidden=widths[1:],
-                dropout=float(p["dropout"]),
-                interaction=bool(p["interaction"]),
-                entities=tuple(p["entities"]),
-            )
-
-        return network(match_widths([int(p["d"]), *p["hidden"]], p["n_params"], network, model=self.name))
+    def network_options(self) -> dict[str, Any]:
+        return {"interaction": bool(self.params["interaction"])}

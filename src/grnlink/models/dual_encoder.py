@@ -47,25 +47,22 @@ control there.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .._validation import (
-    BOOLEAN,
-    FRACTION,
-    POSITIVE_INT,
-    POSITIVE_INTS,
-    POSITIVE_NUMBER,
-    InputError,
-    optional,
-    subset_of,
+from .._validation import BOOLEAN, POSITIVE_NUMBER, InputError
+from ._encoders import (
+    ENCODER_DEFAULTS,
+    ENCODER_SCHEMA,
+    ENCODER_SEARCH_SPACE,
+    CosineNet,
+    MatchedEncoderPredictor,
+    check_entities,
 )
-from ._matching import match_widths
-from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, mlp
+from ._neural import mlp
 from ._registry import register
-from ._trainer import TRAINER_SEARCH_SPACE
 
 _MAX_SCALE = 100.0
 
@@ -89,7 +86,7 @@ class _Encoder(nn.Module):
         return self.mlp(torch.cat(parts, dim=-1))
 
 
-class DualEncoderNet(nn.Module):
+class DualEncoderNet(CosineNet):
     """Independent TF and gene encoders; logit = cosine similarity / temperature + bias."""
 
     def __init__(
@@ -108,14 +105,7 @@ class DualEncoderNet(nn.Module):
     ):
         super().__init__()
         n_features = features.shape[1]
-        unknown = set(entities) - {"tf", "gene"}
-        if unknown:
-            raise InputError(f"entities may hold 'tf' and 'gene', got {sorted(unknown)}")
-        if len(entities) < 2 and n_features == 0:
-            raise InputError(
-                "with no feature group, dual_encoder needs identity embeddings for both roles: "
-                "pass entities=('tf', 'gene') or a feature group."
-            )
+        check_entities(entities, n_features, "dual_encoder")
         if not tau > 0:
             raise InputError(f"tau must be > 0, got {tau!r}.")
         self.register_buffer("features", features, persistent=False)
@@ -130,26 +120,18 @@ class DualEncoderNet(nn.Module):
             self.register_buffer("log_scale", log_scale)
         self.bias = nn.Parameter(torch.tensor(0.0))
 
-    def gene_representations(self) -> torch.Tensor:
-        """Every gene through the gene encoder (genes x d)."""
-        return self.gene_encoder(torch.arange(len(self.features)), self.features)
+    def encode_tf(self, genes: torch.Tensor) -> torch.Tensor:
+        return self.tf_encoder(genes, self.features)
 
-    def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        tf_vec = F.normalize(self.tf_encoder(tf, self.features), dim=-1)
-        gene_vec = F.normalize(self.gene_encoder(gene, self.features), dim=-1)
-        return self._logits((tf_vec * gene_vec).sum(-1))
+    def encode_gene(self, genes: torch.Tensor) -> torch.Tensor:
+        return self.gene_encoder(genes, self.features)
 
-    def logit_matrix(self, tf: torch.Tensor) -> torch.Tensor:
-        """Logits of the TFs ``tf`` against every gene (``len(tf) x genes``): each gene encoded once."""
-        tf_vec = F.normalize(self.tf_encoder(tf, self.features), dim=-1)
-        return self._logits(tf_vec @ F.normalize(self.gene_representations(), dim=-1).T)
-
-    def _logits(self, cosine: torch.Tensor) -> torch.Tensor:
+    def cosine_logits(self, cosine: torch.Tensor) -> torch.Tensor:
         return cosine * self.log_scale.exp().clamp(max=_MAX_SCALE) + self.bias
 
 
 @register
-class DualEncoder(NeuralPredictor):
+class DualEncoder(MatchedEncoderPredictor):
     """Dual encoder (paper 001): independent TF and gene encoders, cosine similarity.
 
     Options (``gl.tl.grn_fit(..., model="dual_encoder", **options)``):
@@ -184,52 +166,10 @@ class DualEncoder(NeuralPredictor):
 
     name = "dual_encoder"
     paper = "001: Dual-encoder vs cross-encoder for transductive GRN link prediction"
-    defaults = {
-        **NEURAL_DEFAULTS,
-        "weight_decay": 1e-5,
-        "entity_dim": 64,
-        "d": 128,
-        "hidden": (256, 128),
-        "dropout": 0.2,
-        "entities": ("tf",),
-        "tau": 0.1,
-        "learn_tau": True,
-        "n_params": None,
-    }
-    schema = {
-        **NEURAL_SCHEMA,
-        "entity_dim": POSITIVE_INT,
-        "d": POSITIVE_INT,
-        "hidden": POSITIVE_INTS,
-        "dropout": FRACTION,
-        "entities": subset_of("tf", "gene"),
-        "tau": POSITIVE_NUMBER,
-        "learn_tau": BOOLEAN,
-        "n_params": optional(POSITIVE_INT),
-    }
-    search_space = {
-        **TRAINER_SEARCH_SPACE,
-        "dropout": ("float", 0.0, 0.5),
-        "d": ("categorical", [64, 128, 256]),
-        "hidden": ("categorical", [(128,), (256, 128), (512, 256)]),
-        "tau": ("float", 0.02, 0.5, "log"),
-    }
+    defaults = {**ENCODER_DEFAULTS, "tau": 0.1, "learn_tau": True}
+    schema = {**ENCODER_SCHEMA, "tau": POSITIVE_NUMBER, "learn_tau": BOOLEAN}
+    search_space = {**ENCODER_SEARCH_SPACE, "tau": ("float", 0.02, 0.5, "log")}
+    network = DualEncoderNet
 
-    def build(self, features: torch.Tensor, n_genes: int) -> nn.Module:
-        p = self.params
-
-        def network(widths: list[int]) -> DualEncoderNet:
-            return DualEncoderNet(
-                features,
-                n_genes,
-                tf_entity=self.tf_embedding(n_genes, int(p["entity_dim"])) if "tf" in p["entities"] else None,
-                entity_dim=int(p["entity_dim"]),
-                d=widths[0],
-                hidden=widths[1:],
-                dropout=float(p["dropout"]),
-                entities=tuple(p["entities"]),
-                tau=float(p["tau"]),
-                learn_tau=bool(p["learn_tau"]),
-            )
-
-        return network(match_widths([int(p["d"]), *p["hidden"]], p["n_params"], network, model=self.name))
+    def network_options(self) -> dict[str, Any]:
+        return {"tau": float(self.params["tau"]), "learn_tau": bool(self.params["learn_tau"])}

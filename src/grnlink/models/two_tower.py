@@ -26,10 +26,10 @@ Changes from the paper, and why:
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .._validation import FRACTION, POSITIVE_INT, POSITIVE_INTS, POSITIVE_NUMBER, InputError, one_of, subset_of
+from .._validation import POSITIVE_NUMBER, InputError, one_of
+from ._encoders import ROLE_SCHEMA, CosineNet, check_entities
 from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, mlp
 from ._registry import register
 from ._trainer import TRAINER_SEARCH_SPACE
@@ -53,7 +53,7 @@ class _Tower(nn.Module):
         return out
 
 
-class TwoTowerNet(nn.Module):
+class TwoTowerNet(CosineNet):
     """TF tower and gene tower scored by temperature-scaled cosine similarity."""
 
     def __init__(
@@ -70,11 +70,7 @@ class TwoTowerNet(nn.Module):
         similarity: str = "cosine",
     ):
         super().__init__()
-        unknown = set(entities) - {"tf", "gene"}
-        if unknown:
-            raise InputError(f"entities may hold 'tf' and 'gene', got {sorted(unknown)}")
-        if len(entities) < 2 and features.shape[1] == 0:
-            raise InputError("with no feature group, two_tower needs identity embeddings on both sides")
+        check_entities(entities, features.shape[1], "two_tower")
         self.register_buffer("features", features, persistent=False)
         self.tau = tau
         # built in the order of the random draws of the full-table towers, so that seeds keep their weights
@@ -86,21 +82,13 @@ class TwoTowerNet(nn.Module):
         # |cos| scores activated and repressed targets alike; the offset sets where the logit crosses zero
         self.offset = nn.Parameter(torch.tensor(0.5)) if similarity == "abs_cosine" else None
 
-    def gene_representations(self) -> torch.Tensor:
-        """Every gene through the gene tower (genes x d)."""
-        return self.gene_tower(torch.arange(len(self.features)), self.features)
+    def encode_tf(self, genes: torch.Tensor) -> torch.Tensor:
+        return self.tf_tower(genes, self.features)
 
-    def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        tf_vec = F.normalize(self.tf_tower(tf, self.features), dim=-1)
-        gene_vec = F.normalize(self.gene_tower(gene, self.features), dim=-1)
-        return self._logits((tf_vec * gene_vec).sum(-1))
+    def encode_gene(self, genes: torch.Tensor) -> torch.Tensor:
+        return self.gene_tower(genes, self.features)
 
-    def logit_matrix(self, tf: torch.Tensor) -> torch.Tensor:
-        """Logits of the TFs ``tf`` against every gene (``len(tf) x genes``): each gene encoded once."""
-        tf_vec = F.normalize(self.tf_tower(tf, self.features), dim=-1)
-        return self._logits(tf_vec @ F.normalize(self.gene_representations(), dim=-1).T)
-
-    def _logits(self, cosine: torch.Tensor) -> torch.Tensor:
+    def cosine_logits(self, cosine: torch.Tensor) -> torch.Tensor:
         if self.offset is not None:
             return (cosine.abs() - self.offset) / self.tau
         return cosine / self.tau
@@ -145,15 +133,7 @@ class TwoTower(NeuralPredictor):
         "entities": ("tf",),
         "similarity": "cosine",
     }
-    schema = {
-        **NEURAL_SCHEMA,
-        "entity_dim": POSITIVE_INT,
-        "hidden": POSITIVE_INTS,
-        "dropout": FRACTION,
-        "tau": POSITIVE_NUMBER,
-        "entities": subset_of("tf", "gene"),
-        "similarity": one_of("cosine", "abs_cosine"),
-    }
+    schema = {**NEURAL_SCHEMA, **ROLE_SCHEMA, "tau": POSITIVE_NUMBER, "similarity": one_of("cosine", "abs_cosine")}
     search_space = {
         "lr": TRAINER_SEARCH_SPACE["lr"],
         "weight_decay": ("float", 1e-4, 1e-1, "log"),
