@@ -8,8 +8,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 import grnlink as gl
 from grnlink._pairs import PairSet, pair_keys
-from grnlink.models import degree_adjusted as da
+from grnlink.models import _degree_features as dfeat
 from grnlink.models._boosting import boosted_logits, tree_state
+from grnlink.models._degree_features import POPULARITY_FEATURES, TF_SPECIFIC_FEATURES
 from grnlink.models._folds import tf_label_folds
 
 FAST = {"n_trees": 30, "n_folds": 3}
@@ -79,7 +80,7 @@ def test_degree_matched_weights_equalise_negatives_and_positives_per_degree_bin(
     rng = np.random.default_rng(0)
     label = np.r_[np.ones(500), np.zeros(500)]
     degree = np.r_[rng.gamma(4, 2, 500), rng.gamma(1, 1, 500)]  # positives are the popular targets
-    weights = da.degree_matched_weights(np.log1p(degree), label, n_bins=5)
+    weights = dfeat.degree_matched_weights(np.log1p(degree), label, n_bins=5)
     edges = np.quantile(np.log1p(degree[label == 1]), np.linspace(0, 1, 6)[1:-1])
     bins = np.searchsorted(edges, np.log1p(degree), side="right")
     for b in range(5):
@@ -108,9 +109,9 @@ def test_every_training_pair_is_featurised_without_its_own_fold(small_split, ada
 
         def pair_features(self, tf, gene):
             seen.append((pair_keys(self.known.tf, self.known.gene, len(genes)), pair_keys(tf, gene, len(genes))))
-            return np.zeros((len(tf), len(da.POPULARITY_FEATURES))), np.zeros((len(tf), len(da.TF_SPECIFIC_FEATURES)))
+            return np.zeros((len(tf), len(POPULARITY_FEATURES))), np.zeros((len(tf), len(TF_SPECIFIC_FEATURES)))
 
-    da.cross_fitted_features(train, folds, len(genes), lambda known, scale: Recorder(known))
+    dfeat.cross_fitted_features(train, folds, len(genes), lambda known, scale: Recorder(known))
     assert len(seen) == 4
     scored = np.concatenate([pairs for _, pairs in seen])
     assert len(scored) == len(train)
@@ -126,10 +127,10 @@ def _fit_and_features(adata, prior, split):
     tf = np.array([index[s] for s in split.test["source"]])
     gene = np.array([index[t] for t in split.test["target"]])
     popularity, specific = model.graph.pair_features(tf, gene)
-    return model, dict(zip(da.POPULARITY_FEATURES + da.TF_SPECIFIC_FEATURES, np.column_stack([popularity, specific]).T))
+    return model, dict(zip(POPULARITY_FEATURES + TF_SPECIFIC_FEATURES, np.column_stack([popularity, specific]).T))
 
 
-@pytest.mark.parametrize("feature", da.POPULARITY_FEATURES + da.TF_SPECIFIC_FEATURES)
+@pytest.mark.parametrize("feature", POPULARITY_FEATURES + TF_SPECIFIC_FEATURES)
 def test_no_test_or_validation_edge_reaches_a_feature(adata, small_split, feature):
     """The prior handed to grn_fit once without and once with every test and validation edge: as they are
     excluded, every feature (graph, degrees, centroids, decoupler activities, neighbours) is the same."""
@@ -161,8 +162,8 @@ def test_activity_feature_is_the_correlation_with_decoupler_ulm_activity():
     z = (z - z.mean(axis=1, keepdims=True)) / z.std(axis=1, keepdims=True)
     source, target = np.zeros(8, dtype=np.int64), np.arange(10, 18)
     comps, cell_axes = gl.models._neural.leading_components(z, 30)  # full rank: exact correlations
-    axes = da.tf_activity_axes(z, cell_axes, source, target, min_targets=3)
-    unit = da.unit_rows(comps, centre=False)
+    axes = dfeat.tf_activity_axes(z, cell_axes, source, target, min_targets=3)
+    unit = dfeat.unit_rows(comps, centre=False)
     import decoupler as dc
 
     names = [f"g{i}" for i in range(60)]
