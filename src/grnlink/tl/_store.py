@@ -257,26 +257,60 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
 
     Feature groups stored as a digest (format 3: the per-cell expression of
     the models that score from it, ``pcc`` and ``sctransnet``) are read again
-    from ``adata`` and must match their digest.
+    from ``adata`` and must match their digest. The stages, in order: find the
+    entry (:func:`_stored_entry`), its format and model class
+    (:func:`_model_class`), the genes, TFs and prior (:func:`_gene_context`),
+    every stored array against the fit-time schema (:func:`_checked_arrays`),
+    then the model rebuilt from its options and state (:func:`_restored_model`).
     """
+    entry = _stored_entry(adata, key)
+    where = f"the model stored in adata.uns[{key!r}]"
+    fmt = _format_version(entry, where)
+    cls = _model_class(entry, where)
+    params = _json(entry, "params", where)
+    fit_params = _json(entry, "fit_params", where) if "fit_params" in entry else {}
+    genes, tfs, source, target = _gene_context(entry, where)
+    arrays = _checked_arrays(entry, fmt, len(genes), len(source), where)
+    model = _restored_model(adata, entry, cls, params, arrays, genes, fit_params, fmt, where)
+    return FittedGRN(
+        model=model,
+        genes=genes,
+        tfs=tfs,
+        prior_source=source,
+        prior_target=target,
+        fit_params=fit_params,
+        prior_weight=arrays.prior_weight,
+        calibration=arrays.calibration,
+        precision_estimator=arrays.precision,
+        target_stats=arrays.target_stats,
+    )
+
+
+def _stored_entry(adata: AnnData, key: str) -> Mapping:
+    """``adata.uns[key]`` when it holds a fitted model (of any format) with every required entry."""
     entry = adata.uns.get(key) if isinstance(key, str) else None
     if not isinstance(entry, Mapping) or not ("model" in entry or "format_version" in entry):
         raise InputError(
             f"adata.uns has no fitted grnlink model under key {key!r}. "
             f"Run gl.tl.grn_fit(adata, prior, key_added={key!r}) first, or pass the key you fitted with."
         )
-    where = f"the model stored in adata.uns[{key!r}]"
-    fmt = _format_version(entry, where)
+    return entry
+
+
+def _model_class(entry: Mapping, where: str) -> type[LinkPredictor]:
+    """The registered class of the stored model, once the entry holds every required part."""
     missing = [k for k in _REQUIRED if k not in entry]
     if missing:
         raise InputError(f"{where} is damaged: it lacks {missing}. Refit it with gl.tl.grn_fit.")
     try:
-        cls = get_model_class(str(entry["model"]))
+        return get_model_class(str(entry["model"]))
     except InputError as err:
         writer = entry.get("grnlink_version", "an unknown version")
         raise InputError(f"{where} (written by grnlink {writer}) is damaged or needs another grnlink: {err}") from err
-    params = _json(entry, "params", where)
-    fit_params = _json(entry, "fit_params", where) if "fit_params" in entry else {}
+
+
+def _gene_context(entry: Mapping, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The fitted genes, the prior's TFs (among them) and the prior's source and target positions."""
     genes = _genes(entry, where)
     n_genes = len(genes)
     tfs = np.asarray(entry["tfs"]).astype(str).ravel()
@@ -286,11 +320,29 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
     source, target = (_positions(entry["prior"], end, n_genes, f"{where}: prior {end}") for end in ("source", "target"))
     if len(source) != len(target):
         raise InputError(f"{where} is damaged: its prior has {len(source)} sources but {len(target)} targets.")
+    return genes, tfs, source, target
+
+
+@dataclass
+class _StoredArrays:
+    """The checked arrays of an entry: what :func:`_checked_arrays` hands to the model and to :class:`FittedGRN`."""
+
+    features: Mapping
+    state: Mapping
+    prior_weight: np.ndarray | None
+    calibration: dict[str, Any] | None
+    precision: dict[str, Any] | None
+    target_stats: dict[str, np.ndarray] | None
+
+
+def _checked_arrays(entry: Mapping, fmt: int, n_genes: int, n_edges: int, where: str) -> _StoredArrays:
+    """Features, state, prior weights, calibration and precision estimator, each checked, and all of them
+    compared with the fit-time schema (format 1 on: features and state; format 2 on: everything)."""
     features, state = entry["features"], entry["state"]
     if not isinstance(features, Mapping) or not isinstance(state, Mapping):
         raise InputError(f"{where} is damaged: 'features' and 'state' must be dicts of arrays.")
     _check_arrays(features, state, n_genes, where)
-    prior_weight = _prior_weight(entry["prior"], len(source), where, required=fmt >= 2)
+    prior_weight = _prior_weight(entry["prior"], n_edges, where, required=fmt >= 2)
     calibration = _calibration(entry.get("calibration"), where)
     precision = check_estimator(entry.get("precision"), where) if fmt >= 5 else None
     stats = _target_stats(entry.get("target_stats"), n_genes, where) if fmt >= 5 else None
@@ -302,17 +354,35 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
         _compare_schema(found, _json(entry, "schema", where), where)
     elif fmt >= 1:
         _compare_schema(array_schema(features, state), _json(entry, "schema", where), where)
+    return _StoredArrays(features, state, prior_weight, calibration, precision, stats)
+
+
+def _restored_model(
+    adata: AnnData,
+    entry: Mapping,
+    cls: type[LinkPredictor],
+    params: dict[str, Any],
+    arrays: _StoredArrays,
+    genes: np.ndarray,
+    fit_params: dict[str, Any],
+    fmt: int,
+    where: str,
+) -> LinkPredictor:
+    """The model built from its stored options, its gene positions checked, its state set on its features
+    (those stored as a digest read again from ``adata``)."""
+    n_genes = len(genes)
     try:
         model = cls(**params)
     except InputError as err:
         raise InputError(f"{where} is damaged: its options are not valid ({err})") from err
+    state = arrays.state
     for path in model.gene_positions:
         *parents, name = path.split("/")
         table = state
         for parent in parents:
             table = table.get(parent, {}) if isinstance(table, Mapping) else {}
         _positions(table, name, n_genes, f"{where}: state {path}")
-    features = {k: np.asarray(v, dtype=np.float32) for k, v in features.items()}
+    features = {k: np.asarray(v, dtype=np.float32) for k, v in arrays.features.items()}
     rebuilt = _json(entry, "rebuilt_features", where) if fmt >= 3 else {}
     if rebuilt:
         features.update(rebuild_features(adata, genes, list(rebuilt), fit_params, rebuilt, where))
@@ -320,18 +390,7 @@ def load_fitted(adata: AnnData, key: str) -> FittedGRN:
         model.set_state(features, dict(state), n_genes=n_genes)
     except (KeyError, ValueError, RuntimeError, IndexError, TypeError) as err:
         raise InputError(f"{where} is damaged: its state does not fit a {cls.name} model ({err}).") from err
-    return FittedGRN(
-        model=model,
-        genes=genes,
-        tfs=tfs,
-        prior_source=source,
-        prior_target=target,
-        fit_params=fit_params,
-        prior_weight=prior_weight,
-        calibration=calibration,
-        precision_estimator=precision,
-        target_stats=stats,
-    )
+    return model
 
 
 def _target_stats(stats: Any, n_genes: int, where: str) -> dict[str, np.ndarray] | None:
