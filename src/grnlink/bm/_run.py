@@ -136,52 +136,79 @@ def run(
     >>> list(results.columns[:3]), "tf_auroc" in results, "grn" in adata.uns
     (['model', 'protocol', 'seed'], True, False)
     """
+    _check_fit_kwargs(fit_kwargs)
+    options = _model_options(models)
+    rows = []
+    try:
+        for protocol in protocols:
+            for seed in seeds:
+                pairs = _split(adata, truth, protocol, seed, split_options, label_noise)
+                tests = _test_sets(pairs, also_score, adata.var_names)
+                for label, model_options in options.items():
+                    rows += _model_rows(adata, pairs, label, model_options, fit_kwargs, protocol, seed, tests)
+                rows += _control_rows(pairs, protocol, seed, tests)
+    finally:
+        _remove_fit(adata)
+    return pd.DataFrame(rows)
+
+
+def _check_fit_kwargs(fit_kwargs: Mapping[str, Any]) -> None:
+    """Refuse grn_fit arguments that :func:`run` sets itself from each split."""
     clashing = sorted({"exclude", "negatives", "negative_ratio", "validation", "seed", "key_added"} & set(fit_kwargs))
     if clashing:
         raise InputError(
             f"gl.bm.run sets {clashing} itself from the split; pass negative ratios as "
             "split_options={'negative_ratio': ...} and seeds as seeds=[...]."
         )
-    options = _model_options(models)
+
+
+def _split(
+    adata: AnnData,
+    truth: pd.DataFrame,
+    protocol: str,
+    seed: int,
+    split_options: Mapping[str, Any] | None,
+    label_noise: float,
+) -> Split:
+    """The split of ``truth`` for one protocol and seed, its training labels flipped at ``label_noise``."""
+    pairs = split(truth, adata.var_names, protocol=protocol, seed=seed, **dict(split_options or {}))
+    return add_label_noise(pairs, label_noise, seed=seed) if label_noise else pairs
+
+
+def _model_rows(
+    adata: AnnData,
+    pairs: Split,
+    label: str,
+    model_options: dict[str, Any],
+    fit_kwargs: dict[str, Any],
+    protocol: str,
+    seed: int,
+    tests: list,
+) -> list[dict[str, Any]]:
+    """Fit one model on the split's training pairs (timed, memory sampled) and return its rows, one per test set."""
+    with _PeakRSS() as memory:
+        start = time.perf_counter()
+        grn_fit(adata, pairs.prior, **pairs.fit_kwargs(), seed=seed, key_added=_KEY, **fit_kwargs, **model_options)
+        seconds = time.perf_counter() - start
+    scores, val_scores = (
+        grn_predict(adata, pairs=table, key=_KEY)["score"].to_numpy() if len(table) else None
+        for table in (pairs.test, pairs.val)
+    )
+    member_cv = float(adata.uns[_KEY]["training"].get("member_cv", np.nan))
+    scored = _scored(pairs, scores, val_scores, tests)
     rows = []
-    try:
-        for protocol in protocols:
-            for seed in seeds:
-                pairs = split(truth, adata.var_names, protocol=protocol, seed=seed, **dict(split_options or {}))
-                if label_noise:
-                    pairs = add_label_noise(pairs, label_noise, seed=seed)
-                tests = _test_sets(pairs, also_score, adata.var_names)
-                for label, model_options in options.items():
-                    with _PeakRSS() as memory:
-                        start = time.perf_counter()
-                        grn_fit(
-                            adata,
-                            pairs.prior,
-                            **pairs.fit_kwargs(),
-                            seed=seed,
-                            key_added=_KEY,
-                            **fit_kwargs,
-                            **model_options,
-                        )
-                        seconds = time.perf_counter() - start
-                    scores, val_scores = (
-                        grn_predict(adata, pairs=table, key=_KEY)["score"].to_numpy() if len(table) else None
-                        for table in (pairs.test, pairs.val)
-                    )
-                    member_cv = float(adata.uns[_KEY]["training"].get("member_cv", np.nan))
-                    scored = _scored(pairs, scores, val_scores, tests)
-                    for truth_name, metrics in scored:
-                        metrics["member_cv"] = member_cv
-                        rows.append(_row(label, protocol, seed, metrics, seconds, memory.peak_mib, truth_name))
-                    info(
-                        f"{protocol} seed {seed} {label}: per-TF AUROC {scored[0][1]['tf_auroc']:.3f}, {seconds:.1f} s"
-                    )
-                rows += _control_rows(pairs, protocol, seed, tests)
-    finally:
-        adata.uns.pop(_KEY, None)
-        if f"{_KEY}_scores" in adata.varp:
-            del adata.varp[f"{_KEY}_scores"]
-    return pd.DataFrame(rows)
+    for truth_name, metrics in scored:
+        metrics["member_cv"] = member_cv
+        rows.append(_row(label, protocol, seed, metrics, seconds, memory.peak_mib, truth_name))
+    info(f"{protocol} seed {seed} {label}: per-TF AUROC {scored[0][1]['tf_auroc']:.3f}, {seconds:.1f} s")
+    return rows
+
+
+def _remove_fit(adata: AnnData) -> None:
+    """Drop the temporary fit and its scores from ``adata``."""
+    adata.uns.pop(_KEY, None)
+    if f"{_KEY}_scores" in adata.varp:
+        del adata.varp[f"{_KEY}_scores"]
 
 
 def _row(
