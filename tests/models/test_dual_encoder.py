@@ -6,7 +6,7 @@ import pytest
 
 import grnlink as gl
 from grnlink.models._matching import TOLERANCE, n_trainable, parameter_counts
-from grnlink.tl._features import build_features
+from grnlink.tl._features import ExpressionView, build_features, cell_subsample
 from grnlink.tl._store import load_fitted
 
 
@@ -55,15 +55,8 @@ def test_dual_encoder_scores_survive_h5ad(adata, truth, fast, options, tmp_path)
 @pytest.mark.parametrize("model", ["dual_encoder", "cross_encoder"])
 def test_n_params_matches_the_parameter_count_within_one_percent(adata, truth, model):
     gl.tl.grn_fit(adata, truth, model=model, groupby="cell_type", n_params=300_000, n_ensemble=1, max_epochs=1)
-    features, _ = build_features(
-        adata,
-        ["expression", "celltype_means"],
-        layer=None,
-        groupby="cell_type",
-        embedding_key=None,
-        max_cells=2000,
-        seed=0,
-    )
+    view = ExpressionView.of(adata, None, cell_subsample(adata.n_obs, 2000, 0))
+    features, _ = build_features(adata, ["expression", "celltype_means"], view, groupby="cell_type", embedding_key=None)
     counts = parameter_counts(features, adata.n_vars, n_params=300_000)
     assert all(abs(n - 300_000) <= TOLERANCE * 300_000 for n in counts.values()), counts
     # the fitted network has TF identity rows for the TFs only: matched to the same count with them

@@ -275,3 +275,29 @@ def test_the_choices_typed_in_the_fit_signatures_are_those_the_fit_implements(fu
     assert typing.get_args(hints["calibration"]) == CALIBRATION_METHODS
     (groups,) = typing.get_args(typing.get_args(hints["features"])[0])
     assert typing.get_args(groups) == gl.models.FEATURE_GROUPS
+
+
+def test_a_fit_reads_and_densifies_the_expression_once(adata, truth, monkeypatch):
+    # every feature group, hard negatives (co-expression) and the digest share one read of adata.X
+    from grnlink.tl import _features
+
+    reads, densified = [], []
+    real_read, real_dense = _features.expression, _features.ExpressionView.dense
+    monkeypatch.setattr(_features, "expression", lambda *args: reads.append(args) or real_read(*args))
+
+    def counted_dense(view):
+        if view._dense is None:
+            densified.append(view.what)
+        return real_dense(view)
+
+    monkeypatch.setattr(_features.ExpressionView, "dense", counted_dense)
+    gl.tl.grn_fit(
+        adata,
+        truth,
+        model="pcc",
+        groupby="cell_type",
+        features=["expression", "celltype_means", "gene_stats"],
+        negatives="hard",
+    )
+    assert len(reads) == 1
+    assert densified == ["adata.X"]

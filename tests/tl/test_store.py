@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 import grnlink as gl
 from grnlink.tl import _store
-from grnlink.tl._features import build_features
+from grnlink.tl._features import ExpressionView, build_features, cell_subsample
 from grnlink.tl._store import FORMAT_VERSION, _compare_schema, array_schema
 
 
@@ -285,8 +285,9 @@ def test_expression_read_again_at_scoring_must_be_what_the_model_was_fitted_on(p
 def test_a_format_2_entry_that_stores_the_expression_still_predicts_the_same(pcc_fitted, tmp_path):
     before = gl.tl.grn_predict(pcc_fitted)["score"].to_numpy()
     entry = pcc_fitted.uns["grn"]
+    view = ExpressionView.of(pcc_fitted, None, cell_subsample(pcc_fitted.n_obs, 300, 0))
     entry["features"]["expression"] = build_features(
-        pcc_fitted, ["expression"], layer=None, groupby=None, embedding_key=None, max_cells=300, seed=0
+        pcc_fitted, ["expression"], view, groupby=None, embedding_key=None
     )[0]["expression"]
     del entry["rebuilt_features"]
     entry["format_version"] = 2

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,26 +62,57 @@ def cell_subsample(n_cells: int, max_cells: int | None, seed: int) -> np.ndarray
     return np.sort(np.random.default_rng(seed).choice(n_cells, size=max_cells, replace=False))
 
 
-def standardized_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> np.ndarray:
-    """Genes x cells float32 matrix, each gene centred and scaled to unit variance over ``cells``.
+@dataclass
+class ExpressionView:
+    """The expression one fit (or one rebuild of its features) reads, read from the AnnData once.
 
-    Genes constant over the cells get zeros; when every gene is constant the
-    features would carry nothing, which raises :class:`~grnlink.InputError`.
-    Only the chosen cells are densified.
+    ``matrix`` is the cells x genes matrix of ``layer`` as stored (``adata.X``
+    when ``None``; never copied), ``cells`` the positions of the fit's cell
+    subsample. The dense subsample and its standardised form are made on
+    first use and kept, so that every feature builder (cell-type means,
+    ``expression``, ``gene_stats``, the digest, the co-expression of hard
+    negatives) shares one read.
     """
-    return _standardize_genes(_dense_expression(adata, layer, cells))
 
+    matrix: Any
+    what: str
+    layer: str | None
+    cells: np.ndarray
+    _dense: np.ndarray | None = field(default=None, repr=False)
+    _standardized: np.ndarray | None = field(default=None, repr=False)
 
-def _dense_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> np.ndarray:
-    """Cells x genes float64 expression of the chosen cells, checked to be finite."""
-    matrix, what = expression(adata, layer)
-    matrix = matrix[cells]
-    if hasattr(matrix, "compute"):
-        matrix = matrix.compute()
-    dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
-    dense = dense.astype(np.float64, copy=False)
-    check_finite(dense, f"the expression in {what}")
-    return dense
+    @classmethod
+    def of(cls, adata: AnnData, layer: str | None, cells: np.ndarray) -> ExpressionView:
+        """The view of ``layer`` (``adata.X`` when ``None``) over the cells at positions ``cells``."""
+        matrix, what = expression(adata, layer)
+        return cls(matrix, what, layer, np.asarray(cells))
+
+    def dense(self) -> np.ndarray:
+        """Cells x genes float64 expression of the chosen cells, checked to be finite (densified once)."""
+        if self._dense is None:
+            matrix = self.matrix[self.cells]
+            if hasattr(matrix, "compute"):
+                matrix = matrix.compute()
+            dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix)
+            dense = dense.astype(np.float64, copy=False)
+            check_finite(dense, f"the expression in {self.what}")
+            self._dense = dense
+        return self._dense
+
+    def subset(self, rows: np.ndarray) -> ExpressionView:
+        """The view of the cells ``self.cells[rows]``, sharing what this view has read."""
+        dense = None if self._dense is None else self._dense[rows]
+        return ExpressionView(self.matrix, self.what, self.layer, self.cells[rows], _dense=dense)
+
+    def standardized(self) -> np.ndarray:
+        """Genes x cells float32, each gene centred and scaled to unit variance over the cells.
+
+        Genes constant over the cells get zeros; when every gene is constant the
+        features would carry nothing, which raises :class:`~grnlink.InputError`.
+        """
+        if self._standardized is None:
+            self._standardized = _standardize_genes(self.dense())
+        return self._standardized
 
 
 def _standardize_genes(dense: np.ndarray) -> np.ndarray:
@@ -114,59 +147,54 @@ def standardize_columns(values: np.ndarray, rows: np.ndarray | None = None) -> n
 def build_features(
     adata: AnnData,
     groups: Sequence[str],
+    view: ExpressionView,
     *,
-    layer: str | None,
     groupby: str | None,
     embedding_key: str | None,
-    max_cells: int | None,
-    seed: int,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Every requested feature group as a genes x d float32 array, and the digests of the rebuildable ones.
 
-    Reads ``adata`` only. ``expression`` is not stored with a fitted model
-    (genes x cells is the data, not the model): its digest, that of the raw
-    expression read, lets :func:`rebuild_features` check that a later rebuild
-    reads the same numbers.
+    Reads ``adata`` (labels, embeddings) and its expression through ``view``
+    only. ``expression`` is not stored with a fitted model (genes x cells is
+    the data, not the model): its digest, that of the raw expression read,
+    lets :func:`rebuild_features` check that a later rebuild reads the same
+    numbers.
     """
     features: dict[str, np.ndarray] = {}
     digests: dict[str, str] = {}
     if "celltype_means" in groups:
-        labels = check_groupby(adata, groupby)
-        stored = stored_celltype_means(adata, groupby, layer)
-        if stored is not None:
-            key, means = stored
-            info(f"using the cell-type means in adata.varm[{key!r}] (gl.pp.celltype_means, groupby={groupby!r})")
-        else:
-            matrix, what = expression(adata, layer)
-            means, _ = group_means(matrix, labels, what=what)
-        features["celltype_means"] = standardize_columns(means)
+        features["celltype_means"] = standardize_columns(_celltype_means(adata, view, groupby))
     if "embedding" in groups:
         emb = check_embedding(adata, embedding_key)
         mask_col = f"{embedding_key}_mask"
         present = adata.var[mask_col].to_numpy(bool) if mask_col in adata.var else np.any(emb != 0, axis=1)
         features["embedding"] = standardize_columns(emb, present if present.any() else None)
-    if "expression" in groups or "gene_stats" in groups:
-        cells = cell_subsample(adata.n_obs, max_cells, seed)
-        dense = _dense_expression(adata, layer, cells)
-        features.update(cell_features(dense, groups))
-        if "expression" in groups:
-            digests["expression"] = expression_digest(dense)
+    features.update(cell_features(view, groups))
+    if "expression" in groups:
+        digests["expression"] = expression_digest(view.dense())
     return features, digests
 
 
-def cell_features(dense: np.ndarray, groups: Sequence[str]) -> dict[str, np.ndarray]:
-    """The groups of ``expression`` and ``gene_stats`` requested, from a cells x genes expression matrix."""
+def _celltype_means(adata: AnnData, view: ExpressionView, groupby: str | None) -> np.ndarray:
+    """Genes x groups mean expression over every cell: as stored by ``gl.pp.celltype_means``, else computed."""
+    labels = check_groupby(adata, groupby)
+    stored = stored_celltype_means(adata, groupby, view.layer)
+    if stored is not None:
+        key, means = stored
+        info(f"using the cell-type means in adata.varm[{key!r}] (gl.pp.celltype_means, groupby={groupby!r})")
+        return means
+    means, _ = group_means(view.matrix, labels, what=view.what)
+    return means
+
+
+def cell_features(view: ExpressionView, groups: Sequence[str]) -> dict[str, np.ndarray]:
+    """The groups of ``expression`` and ``gene_stats`` requested, over the view's cells."""
     features = {}
     if "expression" in groups:
-        features["expression"] = _standardize_genes(dense)
+        features["expression"] = view.standardized()
     if "gene_stats" in groups:
-        features["gene_stats"] = standardize_columns(gene_statistics(dense))
+        features["gene_stats"] = standardize_columns(gene_statistics(view.dense()))
     return features
-
-
-def dense_expression(adata: AnnData, layer: str | None, cells: np.ndarray) -> np.ndarray:
-    """Cells x genes float64 expression of the cells at positions ``cells``, checked to be finite."""
-    return _dense_expression(adata, layer, cells)
 
 
 #: Feature groups a fitted model does not store but rebuilds from ``adata`` when its scoring reads them.
@@ -196,15 +224,9 @@ def rebuild_features(
         )
     same_order = len(genes) == adata.n_vars and np.array_equal(genes, np.asarray(adata.var_names, dtype=str))
     source = adata if same_order else adata[:, genes]
-    features, found = build_features(
-        source,
-        groups,
-        layer=fit_params.get("layer"),
-        groupby=None,
-        embedding_key=None,
-        max_cells=fit_params.get("max_cells"),
-        seed=int(fit_params.get("seed", 0)),
-    )
+    cells = cell_subsample(source.n_obs, fit_params.get("max_cells"), int(fit_params.get("seed", 0)))
+    view = ExpressionView.of(source, fit_params.get("layer"), cells)
+    features, found = build_features(source, groups, view, groupby=None, embedding_key=None)
     for group in groups:
         if found[group] != digests.get(group):
             raise InputError(

@@ -37,7 +37,7 @@ from ..models import LinkPredictor, get_model_class
 from ..models._device import Device, on_device, resolve_device
 from ..pp import AlignedPrior, align_prior, get_prior
 from ._calibration import CALIBRATION_METHODS, fit_calibration
-from ._features import MIN_CELLS, build_features, cell_subsample, resolve_feature_groups, standardized_expression
+from ._features import MIN_CELLS, ExpressionView, build_features, cell_subsample, resolve_feature_groups
 from ._precision import (
     BACKGROUND_PAIRS,
     DEFAULT_PRIOR_COVERAGE,
@@ -303,13 +303,12 @@ def prepare_fit(
     given_val = _labelled_pairs(validation, genes, "validation") if validation is not None else None
     given_neg = _negative_pairs(negatives, genes, aligned) if explicit_negatives else None
 
-    gene_features, digests = build_features(
-        adata, groups, layer=layer, groupby=groupby, embedding_key=embedding_key, max_cells=max_cells, seed=seed
-    )
+    view = ExpressionView.of(adata, layer, cell_subsample(adata.n_obs, max_cells, seed))
+    gene_features, digests = build_features(adata, groups, view, groupby=groupby, embedding_key=embedding_key)
     predictor.check_features(gene_features)
     rng = np.random.default_rng(seed)
     hard = not explicit_negatives and negatives == "hard"
-    coexpression = _coexpression_rows(adata, gene_features, layer, max_cells, seed) if hard else None
+    coexpression = _coexpression_rows(view) if hard else None
     sampler = given_neg if explicit_negatives else _NegativeSampler(negatives, args["negative_ratio"], coexpression)
     train, val = _training_pairs(
         aligned.source_idx, aligned.target_idx, len(genes), excluded, sampler, args["val_fraction"], given_val, rng
@@ -499,11 +498,9 @@ def _exclude_keys(exclude: pd.DataFrame | None, genes: np.ndarray) -> np.ndarray
     return np.unique(pair_keys(src, tgt, len(genes)))
 
 
-def _coexpression_rows(adata, gene_features, layer, max_cells, seed):
+def _coexpression_rows(view: ExpressionView) -> Callable[[int], np.ndarray]:
     """A function giving a TF's correlation with every gene, for hard negatives."""
-    z = gene_features.get("expression")
-    if z is None:
-        z = standardized_expression(adata, layer, cell_subsample(adata.n_obs, max_cells, seed))
+    z = view.standardized()
     return lambda tf: z @ z[tf] / z.shape[1]
 
 

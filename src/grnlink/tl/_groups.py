@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .._settings import info, progress_disabled
 from .._validation import InputError, _preview, check_groupby
 from ..models import available_models, get_model_class
-from ._features import cell_features, cell_subsample, dense_expression
+from ._features import ExpressionView, cell_features, cell_subsample
 from ._store import FittedGRN
 
 MIN_GROUP_CELLS = 10  # fewer cells give correlations and gene statistics that are mostly noise
@@ -61,12 +61,15 @@ def group_models(
     bar = tqdm(groups, desc="group networks", disable=progress_disabled(), leave=False)
     same_genes = adata.n_vars == len(genes) and np.array_equal(np.asarray(adata.var_names, dtype=str), genes)
     fitted_genes = adata if same_genes else adata[:, genes]
+    fit_view = ExpressionView.of(fitted_genes, params.get("layer"), fit_cells)
     for group in bar:
         in_group = labels[fit_cells] == group
         cells = fit_cells[in_group]
-        dense = dense_expression(fitted_genes, params.get("layer"), cells)
+        fit_view.dense()  # read once for every group
+        view = fit_view.subset(in_group)
+        dense = view.dense()
         try:
-            model = fitted.model.for_cells(cell_features(dense, GROUP_FEATURES), np.flatnonzero(in_group))
+            model = fitted.model.for_cells(cell_features(view, GROUP_FEATURES), np.flatnonzero(in_group))
         except NotImplementedError as err:
             _raise_not_per_group(name, f" ({err})")
         expressed = (dense != 0).mean(axis=0) >= MIN_TF_DETECTION
