@@ -91,6 +91,37 @@ def test_degree_matched_weights_equalise_negatives_and_positives_per_degree_bin(
             assert weights[pos].sum() == 0
 
 
+def test_round_robin_folds_spread_each_tfs_positives_and_negatives_within_one_of_each_other():
+    rng = np.random.default_rng(0)
+    tf = rng.integers(0, 6, 300)
+    pairs = PairSet(tf, rng.integers(0, 50, 300), rng.random(300) < 0.4)
+    folds = tf_label_folds(pairs, 4, seed=3, deal="round_robin")
+    np.testing.assert_array_equal(folds, tf_label_folds(pairs, 4, seed=3, deal="round_robin"))
+    for t in range(6):
+        for label in (0, 1):
+            counts = np.bincount(folds[(pairs.tf == t) & (pairs.label == label)], minlength=4)
+            assert counts.max() - counts.min() <= 1
+
+
+def test_one_degree_count_for_the_known_graph_the_stack_and_the_degree_control():
+    from grnlink._pairs import edge_degrees
+    from grnlink.models.stack import positive_degrees
+
+    source, target = np.array([0, 0, 1, 0, 2]), np.array([3, 4, 3, 3, 1])  # (0, 3) listed twice
+    space = dfeat.GeneSpace(*(np.zeros((5, 0)) for _ in range(4)), np.zeros((5, 0), dtype=np.int64))
+    graph = dfeat.KnownGraph(space, source, target, np.zeros((5, 0)), scale=2.0)
+    np.testing.assert_array_equal(graph.out_degree, [4.0, 2.0, 2.0, 0.0, 0.0])  # duplicates once, times scale
+    np.testing.assert_array_equal(graph.in_degree, [0.0, 2.0, 0.0, 4.0, 2.0])
+    pairs = PairSet(np.r_[source, 1], np.r_[target, 4], np.r_[np.ones(5), 0])
+    tf_out, target_in = positive_degrees(pairs, 5)  # every positive row counts
+    np.testing.assert_array_equal(tf_out, edge_degrees(source, target, 5)[0])
+    np.testing.assert_array_equal(target_in, [0.0, 1.0, 0.0, 3.0, 1.0])
+    names = np.array(list("abcde"))
+    train = pd.DataFrame({"source": names[source], "target": names[target]})
+    scored = pd.DataFrame({"source": ["a", "b", "z"], "target": ["d", "e", "d"]})
+    np.testing.assert_array_equal(gl.bm.degree_scores(train, scored), [3 + 3, 1 + 1, 0 + 3])
+
+
 def test_every_training_pair_is_featurised_without_its_own_fold(small_split, adata):
     genes = np.asarray(adata.var_names)
     index = {g: i for i, g in enumerate(genes)}

@@ -66,3 +66,22 @@ def test_any_option_value_builds_the_model_or_raises_input_error(name, data):
     else:
         assert cls.schema[option].test(value)
         assert model.params[option] == value
+
+
+@pytest.mark.parametrize("name", ["cross_encoder", "dual_encoder", "two_tower"])
+def test_an_encoder_with_one_identity_role_and_no_features_is_refused_in_the_same_words(name):
+    import torch
+
+    model = MODELS[name](entities=("tf",))
+    with pytest.raises(gl.InputError, match=f"with no feature group, {name} needs identity embeddings for both roles"):
+        model.build(torch.zeros((6, 0)), 6)
+    model = MODELS[name](entities=("tf", "gene"))
+    assert model.build(torch.zeros((6, 0)), 6)(torch.tensor([0, 1]), torch.tensor([2, 3])).shape == (2,)
+
+
+def test_scregnet_network_choices_go_through_the_shared_rule():
+    from grnlink.models.scregnet import PAIR_MODES, check_choice
+
+    with pytest.raises(gl.InputError, match=r"pair='sum' is not valid for model 'scregnet': pair must be one of"):
+        check_choice("pair", "sum", PAIR_MODES)
+    check_choice("pair", PAIR_MODES[0], PAIR_MODES)

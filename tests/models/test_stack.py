@@ -182,6 +182,24 @@ def test_out_of_fold_degrees_count_only_the_other_folds_positives_rescaled():
     np.testing.assert_array_equal(stack.out_of_fold_degrees(flipped, fold, 6)[fold == 0], degrees[fold == 0])
 
 
+def test_the_scaled_logistic_regression_standardises_then_fits_and_keeps_constant_columns_at_scale_one():
+    from sklearn.linear_model import LogisticRegression
+
+    from grnlink.models._logistic import fit_scaled_logistic, scaled_logits
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.normal(5.0, 3.0, 200), np.full(200, 2.0)])
+    y = (x[:, 0] + rng.normal(0.0, 2.0, 200) > 5.0).astype(int)
+    model = fit_scaled_logistic(x, y, seed=0)
+    np.testing.assert_allclose(model["mean"], x.mean(axis=0))
+    np.testing.assert_allclose(model["scale"], [x[:, 0].std(), 1.0])
+    standard = (x - model["mean"]) / model["scale"]
+    expected = LogisticRegression(C=1.0, max_iter=1000, random_state=0).fit(standard, y).decision_function(standard)
+    np.testing.assert_allclose(scaled_logits(model, x), expected, rtol=1e-10)
+    plain = fit_scaled_logistic(x, y, seed=0, standardise=False)
+    assert not plain["mean"].any() and (plain["scale"] == 1).all()
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
