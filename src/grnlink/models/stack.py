@@ -49,39 +49,7 @@ genome-scale prior's validation pairs number about 6,000) and only when the
 validation pairs hold :data:`AUTO_VALIDATION_PAIRS` of each class;
 ``benchmarks/auto_rules.py --study stack`` measures both ways where labels exist.
 
-Options:
-
-``base_models`` (:data:`DEFAULT_BASE_MODELS`)
-    Registered model names to combine; at least one must be supervised, and
-    ``"stack"`` itself is refused.
-``base_options`` ({})
-    Options per base model, e.g. ``{"dual_encoder": {"n_ensemble": 1}}``.
-``combine_on`` ("auto")
-    Pairs the meta-learner is fitted on: ``"out_of_fold"`` (cross-fitted
-    training pairs), ``"validation"`` (the validation pairs, no fold fits), or
-    ``"auto"``: out-of-fold up to 16,384 training pairs or when ``n_folds``
-    is given, validation above when they hold 500 of each class
-    (:func:`resolve_combine_on`).
-``n_folds`` ("auto")
-    Cross-fitting folds (at least 2) when combining out of fold. ``"auto"``: 3
-    up to 16,384 training pairs (every BEELINE TFs+500 network), 2 above, where
-    half the pairs of a genome-scale prior still outnumber a whole BEELINE
-    network and each fold fit saved is a quarter of the fit time
-    (:func:`resolve_n_folds`).
-``use_controls`` (True)
-    Add the TF out-degree and target in-degree to the meta-learner's inputs.
-``meta_context`` (False)
-    Let the meta-learner weigh each base per TF: add, for every base, its
-    standardised score times each of the TF's context values, so that a
-    base can count more for some TFs than for others. The context of a TF
-    is the base's reliability for it (its per-TF AUROC over the TF's meta
-    pairs, shrunk towards the mean over TFs with a prior of
-    :data:`RELIABILITY_PRIOR_PAIRS` pairs; for the meta pairs' own rows
-    cross-fitted over the folds, so that no pair's label enters its own
-    row), the TF's number of training edges (``log1p``) and its mean and
-    standard deviation of expression (``gene_stats``). Off by default: it
-    was behind on the validation pairs of most shared BEELINE networks and
-    on the test pairs of all of them (``benchmarks/results/stack_context.md``).
+The options and their defaults are listed once, in :class:`Stack`.
 
 Cost: ``n_folds + 1`` fits per supervised base model (one per fold and the
 final refit; one when combining on validation pairs), one per unsupervised
@@ -280,25 +248,37 @@ class Stack(LinkPredictor):
 
     Options (``gl.tl.grn_fit(..., model="stack", **options)``):
 
-    ``base_models`` (("degree_adjusted", "sctransnet"))
-        Registered model names to combine (at least one supervised; not ``"stack"``).
+    ``base_models`` (("degree_adjusted", "sctransnet"), :data:`DEFAULT_BASE_MODELS`)
+        Registered model names to combine; at least one must be supervised, and
+        ``"stack"`` itself is refused.
     ``base_options`` ({})
-        Options per base model: ``{name: {option: value}}``, e.g.
-        ``{"sctransnet": {"n_ensemble": 1}}``.
+        Options per base model, e.g. ``{"dual_encoder": {"n_ensemble": 1}}``.
     ``combine_on`` ("auto")
-        ``"out_of_fold"``, ``"validation"`` or ``"auto"`` (out of fold up to
-        16,384 training pairs or when ``n_folds`` is given, on the validation
-        pairs above when they hold 500 of each class).
+        Pairs the meta-learner is fitted on: ``"out_of_fold"`` (cross-fitted
+        training pairs), ``"validation"`` (the validation pairs, no fold fits), or
+        ``"auto"``: out-of-fold up to 16,384 training pairs or when ``n_folds``
+        is given, validation above when they hold 500 of each class
+        (:func:`resolve_combine_on`).
     ``n_folds`` ("auto")
-        Cross-fitting folds, stratified per TF and label: an integer >= 2, or
-        ``"auto"``: 3 up to 16,384 training pairs, 2 above.
+        Cross-fitting folds (at least 2) when combining out of fold. ``"auto"``: 3
+        up to 16,384 training pairs (every BEELINE TFs+500 network), 2 above, where
+        half the pairs of a genome-scale prior still outnumber a whole BEELINE
+        network and each fold fit saved is a quarter of the fit time
+        (:func:`resolve_n_folds`).
     ``use_controls`` (True)
-        Give the meta-learner ``log1p`` of the TF's out-degree and of the
-        target's in-degree over the training positives.
+        Add the TF out-degree and target in-degree to the meta-learner's inputs.
     ``meta_context`` (False)
-        Add each base's score times the TF's context (the base's per-TF
-        reliability, the TF's degree, mean and sd of expression) to the
-        meta-learner's inputs, so that each base counts more for some TFs.
+        Let the meta-learner weigh each base per TF: add, for every base, its
+        standardised score times each of the TF's context values, so that a
+        base can count more for some TFs than for others. The context of a TF
+        is the base's reliability for it (its per-TF AUROC over the TF's meta
+        pairs, shrunk towards the mean over TFs with a prior of
+        :data:`RELIABILITY_PRIOR_PAIRS` pairs; for the meta pairs' own rows
+        cross-fitted over the folds, so that no pair's label enters its own
+        row), the TF's number of training edges (``log1p``) and its mean and
+        standard deviation of expression (``gene_stats``). Off by default: it
+        was behind on the validation pairs of most shared BEELINE networks and
+        on the test pairs of all of them (``benchmarks/results/stack_context.md``).
 
     Cost: ``n_folds + 1`` fits per supervised base model (1 combining on
     validation pairs), one per unsupervised one.
@@ -393,12 +373,53 @@ class Stack(LinkPredictor):
     def fit(
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
     ) -> dict[str, Any]:
+        """Folds, the bases' out-of-sample scores and final refits (:meth:`_fit_bases`), the degree controls
+        (:meth:`_fit_controls`), then the meta-learner (:meth:`_fit_meta`)."""
         self.check_features(features)
         combine_on = resolve_combine_on(self.params["combine_on"], len(train), val, self.params["n_folds"])
         n_folds = resolve_n_folds(self.params["n_folds"], len(train)) if combine_on == "out_of_fold" else 0
         fold = tf_label_folds(train, n_folds, seed) if n_folds else None
         meta_pairs = train if fold is not None else val
         self.features = features
+        base_scores, histories = self._fit_bases(features, train, val, fold, n_folds, n_genes=n_genes, seed=seed)
+        controls = self._fit_controls(train, val, fold, n_genes)
+        design = self._fit_meta(features, meta_pairs, base_scores, controls, fold, n_genes=n_genes, seed=seed)
+
+        for name, coef in zip(self.base_names, self.coef):
+            histories[name]["coef"] = float(coef)
+        weights = ", ".join(f"{n} {c:+.2f}" for n, c in zip(self.feature_names, self.coef))
+        info(f"stack: meta-learner weights (standardised inputs, fitted on the {combine_on} pairs): {weights}")
+        return {
+            "combine_on": combine_on,
+            "n_folds": n_folds,
+            "bases": histories,
+            "controls": {"degree": ranking_metrics(meta_pairs.label, controls.sum(axis=1), tf=meta_pairs.tf)},
+            "meta": {
+                "features": np.asarray(self.feature_names, dtype=str),
+                "coef": self.coef.copy(),
+                "intercept": float(self.intercept[0]),
+                **ranking_metrics(meta_pairs.label, self._probability(design), tf=meta_pairs.tf),
+            },
+        }
+
+    def _fit_bases(
+        self,
+        features: dict[str, np.ndarray],
+        train: PairSet,
+        val: PairSet,
+        fold: np.ndarray | None,
+        n_folds: int,
+        *,
+        n_genes: int,
+        seed: int,
+    ) -> tuple[np.ndarray, dict[str, dict[str, Any]]]:
+        """Each base's scores of the meta pairs (pairs x bases) and its history; the final refits go to :attr:`bases`.
+
+        Out of fold, a supervised base scores each fold's training pairs from a
+        fit without that fold; on validation pairs (``fold`` None), and for a
+        base that never sees a label, the final refit scores them.
+        """
+        meta_pairs = train if fold is not None else val
         n_fits = sum(n_folds + 1 if get_model_class(n).supervised else 1 for n in self.base_names)
         bar = tqdm(total=n_fits, desc=self.name, disable=progress_disabled(), leave=False)
         base_scores = np.empty((len(meta_pairs), len(self.base_names)), dtype=np.float64)
@@ -430,13 +451,30 @@ class Stack(LinkPredictor):
             }
             histories[name]["final"] = dict(final_history)
         bar.close()
+        return base_scores, histories
 
-        self.logit = np.array([(col.min() >= 0) & (col.max() <= 1) for col in base_scores.T], dtype=bool)
+    def _fit_controls(self, train: PairSet, val: PairSet, fold: np.ndarray | None, n_genes: int) -> np.ndarray:
+        """Set the degrees over all training positives; return the meta pairs' degrees (pairs x 2), out of fold
+        for training pairs."""
         self.tf_out, self.target_in = positive_degrees(train, n_genes)
         if fold is not None:
-            controls = out_of_fold_degrees(train, fold, n_genes)
-        else:  # validation edges are not training positives: their degrees already leave them out
-            controls = np.column_stack([self.tf_out[val.tf], self.target_in[val.gene]])
+            return out_of_fold_degrees(train, fold, n_genes)
+        # validation edges are not training positives: their degrees already leave them out
+        return np.column_stack([self.tf_out[val.tf], self.target_in[val.gene]])
+
+    def _fit_meta(
+        self,
+        features: dict[str, np.ndarray],
+        meta_pairs: PairSet,
+        base_scores: np.ndarray,
+        controls: np.ndarray,
+        fold: np.ndarray | None,
+        *,
+        n_genes: int,
+        seed: int,
+    ) -> np.ndarray:
+        """Fit the meta-learner (logit flags, standardisation, context, coefficients); return its design matrix."""
+        self.logit = np.array([(col.min() >= 0) & (col.max() <= 1) for col in base_scores.T], dtype=bool)
         inputs = self._meta_inputs(base_scores, controls)
         self.mean, self.scale = standardisation(inputs)
         context = None
@@ -444,23 +482,7 @@ class Stack(LinkPredictor):
             context = self._fit_context(features, meta_pairs, base_scores, fold, n_genes, seed)
         design = self._design(inputs, meta_pairs.tf, context)
         self.coef, self.intercept = fit_logistic(design, meta_pairs.label, seed)
-
-        for name, coef in zip(self.base_names, self.coef):
-            histories[name]["coef"] = float(coef)
-        weights = ", ".join(f"{n} {c:+.2f}" for n, c in zip(self.feature_names, self.coef))
-        info(f"stack: meta-learner weights (standardised inputs, fitted on the {combine_on} pairs): {weights}")
-        return {
-            "combine_on": combine_on,
-            "n_folds": n_folds,
-            "bases": histories,
-            "controls": {"degree": ranking_metrics(meta_pairs.label, controls.sum(axis=1), tf=meta_pairs.tf)},
-            "meta": {
-                "features": np.asarray(self.feature_names, dtype=str),
-                "coef": self.coef.copy(),
-                "intercept": float(self.intercept[0]),
-                **ranking_metrics(meta_pairs.label, self._probability(design), tf=meta_pairs.tf),
-            },
-        }
+        return design
 
     def _fit_context(
         self,
