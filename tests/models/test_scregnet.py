@@ -105,10 +105,10 @@ def test_scregnet_hides_a_batch_s_own_edges_only_while_training():
     )
     tf, gene = torch.tensor([0, 0]), torch.tensor([1, 3])  # one edge of the graph, one non-edge
     net.train()
-    edges = set(map(tuple, net.message_edges(tf, gene).T.tolist()))
+    edges = set(map(tuple, net.batch_edges(tf, gene).T.tolist()))
     assert edges == {(0, 2), (2, 0), (1, 3), (3, 1)}
     net.eval()
-    assert net.message_edges(tf, gene).shape[1] == 6  # every edge, both directions
+    assert net.batch_edges(tf, gene).shape[1] == 6  # every edge, both directions
 
 
 def test_scregnet_pair_modes_change_the_classifier():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -11,7 +12,7 @@ from torch_geometric.nn import GCNConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_undirected
 
-from .._validation import POSITIVE_INT, InputError, any_of, one_of
+from .._validation import BOOLEAN, POSITIVE_INT, InputError, any_of, one_of
 
 # "auto" neighbour sampling: every neighbour up to this many training edges (every fit of the BEELINE
 # benchmarks fits under it: their training priors hold at most 5,963 edges), AUTO_FANOUT sampled neighbours
@@ -20,6 +21,11 @@ from .._validation import POSITIVE_INT, InputError, any_of, one_of
 FULL_NEIGHBOURHOOD_EDGES = 8_192
 AUTO_FANOUT = 10
 FANOUT = any_of(one_of("auto", None), POSITIVE_INT)
+#: how a pair network joins a TF's and a target's vectors: dot product, or a classifier over the concatenation
+PAIR_KINDS = ("dot", "concat", "concat_product")
+#: options every model that passes messages over the training graph has
+GRAPH_DEFAULTS = {"hide_batch_edges": True, "fanout": "auto"}
+GRAPH_SCHEMA = {"hide_batch_edges": BOOLEAN, "fanout": FANOUT}
 
 
 def resolve_fanout(fanout: int | str | None, n_edges: int) -> int | None:
@@ -79,6 +85,53 @@ class TrainingGraph(nn.Module):
         if training and self.hide_batch_edges:
             return hide_pairs(self.graph, tf, gene, self.n_genes)
         return self.edge_index
+
+
+def joined_pair(tf_vec: torch.Tensor, gene_vec: torch.Tensor, pair: str) -> torch.Tensor:
+    """A pair classifier's input: ``[tf, gene]``, and ``tf * gene`` after them for ``pair="concat_product"``."""
+    return torch.cat([tf_vec, gene_vec] + ([tf_vec * gene_vec] if pair == "concat_product" else []), dim=1)
+
+
+class GraphPairNet(nn.Module, ABC):
+    """A network that encodes genes over the training graph and scores ``(tf, gene)`` pairs from their codes.
+
+    Subclasses say how genes are encoded (:meth:`encode`) and how two codes
+    make a logit (:meth:`pair_logits`); a batch encodes each of its distinct
+    genes once, over the graph without the batch's own edges while training.
+    ``features`` (genes x d node inputs) and the graph are rebuilt from the
+    stored fit, so neither is part of the state dict.
+    """
+
+    def __init__(
+        self,
+        features: torch.Tensor,
+        graph: torch.Tensor,
+        n_genes: int,
+        hide_batch_edges: bool,
+        fanout: int | str | None,
+    ):
+        super().__init__()
+        self.register_buffer("features", features, persistent=False)
+        self.training_graph = TrainingGraph(graph, n_genes, hide_batch_edges, fanout)
+        self.n_genes = n_genes
+
+    def batch_edges(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor | None:
+        """Edges the batch's genes are encoded over (see :class:`TrainingGraph`)."""
+        return self.training_graph.message_edges(tf, gene, self.training)
+
+    @abstractmethod
+    def encode(self, genes: torch.Tensor | None, edge_index: torch.Tensor | None) -> torch.Tensor:
+        """Codes of ``genes`` (distinct; every gene when None) over ``edge_index``."""
+
+    @abstractmethod
+    def pair_logits(self, tf_code: torch.Tensor, gene_code: torch.Tensor) -> torch.Tensor:
+        """One logit per row pair of a TF's and a target's codes."""
+
+    def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
+        genes, position = torch.unique(torch.cat([tf, gene]), return_inverse=True)
+        code = self.encode(genes, self.batch_edges(tf, gene))
+        # index_select's backward adds repeated rows in a fixed order: the same seed gives the same weights
+        return self.pair_logits(code.index_select(0, position[: len(tf)]), code.index_select(0, position[len(tf) :]))
 
 
 class MessageBlocks(NamedTuple):

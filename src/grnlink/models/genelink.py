@@ -86,7 +86,7 @@ from torch import nn
 from torch_geometric.nn import GATConv
 
 from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of, optional
-from ._graph import FANOUT, TrainingGraph, message_blocks
+from ._graph import GRAPH_DEFAULTS, GRAPH_SCHEMA, GraphPairNet, message_blocks
 from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, expression_components
 from ._registry import register
 
@@ -147,7 +147,7 @@ def role_head(n_in: int, widths: tuple[int, int], dropout: float) -> nn.Sequenti
     )
 
 
-class GENELinkNet(nn.Module):
+class GENELinkNet(GraphPairNet):
     """GAT encoder over the training graph, a TF head and a target head, and a pair decoder."""
 
     def __init__(
@@ -165,10 +165,7 @@ class GENELinkNet(nn.Module):
         hide_batch_edges: bool,
         fanout: int | str | None,
     ):
-        super().__init__()
-        # fixed per fitted model and rebuilt from the stored features and graph: not part of the state dict
-        self.register_buffer("features", features, persistent=False)
-        self.training_graph = TrainingGraph(graph, n_genes, hide_batch_edges, fanout)
+        super().__init__(features, graph, n_genes, hide_batch_edges, fanout)
         self.encoder = GATEncoder(features.shape[1], gat_hidden, heads, self_loops)
         self.tf_head = role_head(gat_hidden[1], head_hidden, dropout)
         self.target_head = role_head(gat_hidden[1], head_hidden, dropout)
@@ -192,13 +189,8 @@ class GENELinkNet(nn.Module):
             tf_vec, gene_vec = F.normalize(tf_vec, dim=-1), F.normalize(gene_vec, dim=-1)
         return (tf_vec * gene_vec).sum(dim=-1)
 
-    def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        genes, position = torch.unique(torch.cat([tf, gene]), return_inverse=True)
-        z = self.encode(genes, self.training_graph.message_edges(tf, gene, self.training))
-        # index_select's backward adds repeated rows in a fixed order: the same seed gives the same weights
-        tf_vec = self.tf_head(z.index_select(0, position[: len(tf)]))
-        gene_vec = self.target_head(z.index_select(0, position[len(tf) :]))
-        return self.decode(tf_vec, gene_vec)
+    def pair_logits(self, tf_code: torch.Tensor, gene_code: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.tf_head(tf_code), self.target_head(gene_code))
 
     def logit_matrix(self, tf: torch.Tensor) -> torch.Tensor | None:
         """Logits of the TFs ``tf`` against every gene (eval mode): the graph encoded once, one matrix product.
@@ -285,8 +277,7 @@ class GENELink(NeuralPredictor):
         "head_hidden": (32, 16),
         "dropout": 0.01,
         "self_loops": False,
-        "hide_batch_edges": True,
-        "fanout": "auto",
+        **GRAPH_DEFAULTS,
     }
     schema = {
         **NEURAL_SCHEMA,
@@ -297,8 +288,7 @@ class GENELink(NeuralPredictor):
         "head_hidden": POSITIVE_INTS,
         "dropout": FRACTION,
         "self_loops": BOOLEAN,
-        "hide_batch_edges": BOOLEAN,
-        "fanout": FANOUT,
+        **GRAPH_SCHEMA,
     }
     search_space = {
         "lr": ("float", 1e-4, 1e-2, "log"),

@@ -89,14 +89,14 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv, GCNConv, SAGEConv
 
-from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
-from ._graph import FANOUT, TrainingGraph, run_convs
+from .._validation import FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
+from ._graph import GRAPH_DEFAULTS, GRAPH_SCHEMA, PAIR_KINDS, GraphPairNet, joined_pair, run_convs
 from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor
 from ._registry import register
 from ._trainer import TRAINER_SEARCH_SPACE
 
 GNN_KINDS = ("gcn", "gat", "sage")
-PAIR_MODES = ("concat", "concat_product")
+PAIR_MODES = PAIR_KINDS[1:]  # the paper's classifier reads the concatenation: no "dot"
 
 
 def check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
@@ -142,7 +142,7 @@ def gene_mlp(n_in: int, hidden: list[int], dropout: float) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class ScRegNetNet(nn.Module):
+class ScRegNetNet(GraphPairNet):
     """GNN over the fixed training graph, frozen inputs concatenated, shared gene MLP, pair classifier."""
 
     def __init__(
@@ -161,17 +161,13 @@ class ScRegNetNet(nn.Module):
         hide_batch_edges: bool,
         fanout: int | str | None,
     ):
-        super().__init__()
         n_features = features.shape[1]
         if n_features == 0:
             raise InputError(
                 "scregnet needs node features but no feature group was built; "
                 "use features=('expression',) or pass groupby= / embedding_key=."
             )
-        # fixed per fitted model and rebuilt from the stored graph: not part of the state dict
-        self.register_buffer("features", features, persistent=False)
-        self.training_graph = TrainingGraph(graph, n_genes, hide_batch_edges, fanout)
-        self.n_genes = n_genes
+        super().__init__(features, graph, n_genes, hide_batch_edges, fanout)
         self.dropout = dropout
         self.convs, n_graph = graph_layers(gnn, n_features, gnn_hidden, gnn_layers, heads)
         self.gene_mlp = gene_mlp(n_features + n_graph, hidden, dropout)
@@ -179,14 +175,10 @@ class ScRegNetNet(nn.Module):
         self.pair = pair
         self.classifier = nn.Linear((3 if pair == "concat_product" else 2) * hidden[-1], 1)
 
-    def message_edges(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        """Edges to pass messages over (see :class:`TrainingGraph`)."""
-        return self.training_graph.message_edges(tf, gene, self.training)
-
     def between_layers(self, h: torch.Tensor) -> torch.Tensor:
         return F.dropout(F.relu(h), self.dropout, training=self.training)
 
-    def gene_vectors(self, edge_index: torch.Tensor, genes: torch.Tensor | None = None) -> torch.Tensor:
+    def encode(self, genes: torch.Tensor | None, edge_index: torch.Tensor) -> torch.Tensor:
         """Shared MLP over ``[frozen inputs, GNN output]`` for ``genes`` (distinct; every gene when None).
 
         The GNN runs over the genes' neighbourhoods only (:func:`run_convs`).
@@ -198,7 +190,7 @@ class ScRegNetNet(nn.Module):
 
     def gene_representations(self) -> torch.Tensor:
         """Every gene's vector ``z`` over the whole training graph (genes x last MLP width)."""
-        return self.gene_vectors(self.training_graph.edge_index)
+        return self.encode(None, self.training_graph.edge_index)
 
     def logit_matrix(self, tf: torch.Tensor) -> torch.Tensor:
         """Logits of the TFs ``tf`` against every gene (eval mode): the graph encoded once, the linear
@@ -211,13 +203,8 @@ class ScRegNetNet(nn.Module):
             logits = logits + (z[tf] * weight[2 * width :]) @ z.T
         return logits
 
-    def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        genes, position = torch.unique(torch.cat([tf, gene]), return_inverse=True)
-        z = self.gene_vectors(self.message_edges(tf, gene), genes)
-        # index_select's backward adds repeated rows in a fixed order: the same seed gives the same weights
-        z_tf, z_gene = z.index_select(0, position[: len(tf)]), z.index_select(0, position[len(tf) :])
-        parts = [z_tf, z_gene] + ([z_tf * z_gene] if self.pair == "concat_product" else [])
-        return self.classifier(torch.cat(parts, dim=1)).squeeze(-1)
+    def pair_logits(self, tf_code: torch.Tensor, gene_code: torch.Tensor) -> torch.Tensor:
+        return self.classifier(joined_pair(tf_code, gene_code, self.pair)).squeeze(-1)
 
 
 @register
@@ -269,6 +256,7 @@ class ScRegNet(NeuralPredictor):
     gene_positions = ("graph",)
     defaults = {
         **NEURAL_DEFAULTS,
+        **GRAPH_DEFAULTS,
         "lr": 5e-4,
         "weight_decay": 1e-5,
         "gnn": "gcn",
@@ -278,11 +266,10 @@ class ScRegNet(NeuralPredictor):
         "hidden": (64, 64),
         "dropout": 0.2,
         "pair": "concat",
-        "hide_batch_edges": True,
-        "fanout": "auto",
     }
     schema = {
         **NEURAL_SCHEMA,
+        **GRAPH_SCHEMA,
         "gnn": one_of(*GNN_KINDS),
         "gnn_layers": POSITIVE_INT,
         "gnn_hidden": POSITIVE_INT,
@@ -290,8 +277,6 @@ class ScRegNet(NeuralPredictor):
         "hidden": POSITIVE_INTS,
         "dropout": FRACTION,
         "pair": one_of(*PAIR_MODES),
-        "hide_batch_edges": BOOLEAN,
-        "fanout": FANOUT,
     }
     search_space = {
         **TRAINER_SEARCH_SPACE,

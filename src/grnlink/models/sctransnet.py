@@ -132,14 +132,13 @@ from torch_geometric.nn import GATConv
 
 from .._pairs import PairSet
 from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
-from ._graph import FANOUT, TrainingGraph, run_convs
+from ._graph import GRAPH_DEFAULTS, GRAPH_SCHEMA, PAIR_KINDS, GraphPairNet, joined_pair, run_convs
 from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, shared_components
 from ._registry import register
 from ._trainer import TRAINER_SEARCH_SPACE
 
 CELL_GROUP = "expression"
 OTHER_GROUPS = ("celltype_means", "embedding")
-PAIR_KINDS = ("dot", "concat", "concat_product")
 
 
 def cell_context(z: np.ndarray, n_components: int) -> np.ndarray:
@@ -239,7 +238,7 @@ class GATEncoder(nn.Module):
         return F.dropout(F.elu(h), self.dropout, training=self.training)
 
 
-class ScTransNetNet(nn.Module):
+class ScTransNetNet(GraphPairNet):
     """Cell branch + other features + GAT branch per gene, one MLP channel per role, joint classifier."""
 
     def __init__(
@@ -265,11 +264,8 @@ class ScTransNetNet(nn.Module):
         hide_batch_edges: bool,
         fanout: int | str | None,
     ):
-        super().__init__()
-        self.register_buffer("node_features", node_features, persistent=False)
+        super().__init__(node_features, graph, n_genes, hide_batch_edges, fanout)
         self.register_buffer("other", other, persistent=False)
-        self.training_graph = TrainingGraph(graph, n_genes, hide_batch_edges, fanout)
-        self.n_genes = n_genes
         self.pair = pair
         self.pool = None
         if use_cells:
@@ -283,11 +279,11 @@ class ScTransNetNet(nn.Module):
         self.offset = nn.Parameter(torch.zeros(())) if pair == "dot" else None
         self.classifier = pair_classifier(pair, hidden[-1], dropout)
 
-    def message_edges(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        """Edges to pass messages over (see :class:`TrainingGraph`)."""
-        return self.training_graph.message_edges(tf, gene, self.training)
+    def batch_edges(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor | None:
+        """The graph without the batch's own edges while training (None without the GAT branch)."""
+        return super().batch_edges(tf, gene) if self.gat is not None else None
 
-    def gene_vectors(self, genes: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:
+    def encode(self, genes: torch.Tensor, edge_index: torch.Tensor | None) -> torch.Tensor:
         """``[pooled cells, other feature groups, GAT output]`` for ``genes``."""
         parts = []
         if self.pool is not None:
@@ -295,15 +291,13 @@ class ScTransNetNet(nn.Module):
         if self.other.shape[1]:
             parts.append(self.other[genes])
         if self.gat is not None:
-            parts.append(self.gat(self.node_features, edge_index, genes, self.training_graph.fanout(self.training)))
+            parts.append(self.gat(self.features, edge_index, genes, self.training_graph.fanout(self.training)))
         return torch.cat(parts, dim=1)
 
     def gene_representations(self) -> torch.Tensor:
         """Every gene through the target channel, over the whole training graph (genes x last channel width)."""
         genes = torch.arange(self.n_genes)
-        return self.target_channel(
-            self.gene_vectors(genes, self.training_graph.edge_index if self.gat is not None else None)
-        )
+        return self.target_channel(self.encode(genes, self.training_graph.edge_index if self.gat is not None else None))
 
     def logit_matrix(self, tf: torch.Tensor, chunk: int = 2048) -> torch.Tensor | None:
         """Logits of the TFs ``tf`` against every gene (eval mode) for ``pair="dot"``; ``None`` otherwise.
@@ -320,20 +314,15 @@ class ScTransNetNet(nn.Module):
         if self.other.shape[1]:
             parts.append(self.other)
         if self.gat is not None:
-            parts.append(self.gat(self.node_features, self.training_graph.edge_index))
+            parts.append(self.gat(self.features, self.training_graph.edge_index))
         rep = torch.cat(parts, dim=1)
         return self.tf_channel(rep[tf]) @ self.target_channel(rep).T + self.offset
 
-    def forward(self, tf: torch.Tensor, gene: torch.Tensor) -> torch.Tensor:
-        genes, position = torch.unique(torch.cat([tf, gene]), return_inverse=True)
-        rep = self.gene_vectors(genes, self.message_edges(tf, gene) if self.gat is not None else None)
-        # index_select's backward adds repeated rows in a fixed order: the same seed gives the same weights
-        tf_vec = self.tf_channel(rep.index_select(0, position[: len(tf)]))
-        gene_vec = self.target_channel(rep.index_select(0, position[len(tf) :]))
+    def pair_logits(self, tf_code: torch.Tensor, gene_code: torch.Tensor) -> torch.Tensor:
+        tf_vec, gene_vec = self.tf_channel(tf_code), self.target_channel(gene_code)
         if self.pair == "dot":
             return (tf_vec * gene_vec).sum(dim=1) + self.offset
-        parts = [tf_vec, gene_vec] + ([tf_vec * gene_vec] if self.pair == "concat_product" else [])
-        return self.classifier(torch.cat(parts, dim=1)).squeeze(-1)
+        return self.classifier(joined_pair(tf_vec, gene_vec, self.pair)).squeeze(-1)
 
 
 def check_options(params: dict[str, Any]) -> None:
@@ -402,6 +391,7 @@ class ScTransNet(NeuralPredictor):
     per_group = True
     defaults = {
         **NEURAL_DEFAULTS,
+        **GRAPH_DEFAULTS,
         "lr": 3e-3,
         "weight_decay": 1e-5,
         "use_cells": True,
@@ -416,11 +406,10 @@ class ScTransNet(NeuralPredictor):
         "hidden": (128, 64),
         "dropout": 0.2,
         "pair": "dot",
-        "hide_batch_edges": True,
-        "fanout": "auto",
     }
     schema = {
         **NEURAL_SCHEMA,
+        **GRAPH_SCHEMA,
         "use_cells": BOOLEAN,
         "use_attention": BOOLEAN,
         "use_gat": BOOLEAN,
@@ -433,8 +422,6 @@ class ScTransNet(NeuralPredictor):
         "hidden": POSITIVE_INTS,
         "dropout": FRACTION,
         "pair": one_of(*PAIR_KINDS),
-        "hide_batch_edges": BOOLEAN,
-        "fanout": FANOUT,
     }
     search_space = {
         **TRAINER_SEARCH_SPACE,
