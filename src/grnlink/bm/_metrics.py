@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
-from .._metrics import per_tf_metrics
+from .._metrics import has_both_classes, per_tf_metrics
 from .._validation import POSITIVE_INT, check_args
 
 
@@ -32,7 +32,7 @@ def f1_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
     0.7
     """
     labels, scores = np.asarray(labels), np.asarray(scores, dtype=np.float64)
-    if not 0 < labels.sum() < len(labels):
+    if not has_both_classes(labels):
         return float("nan")
     precision, recall, thresholds = precision_recall_curve(labels, scores)
     with np.errstate(invalid="ignore", divide="ignore"):

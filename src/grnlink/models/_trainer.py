@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from tqdm.auto import tqdm
 
+from .._metrics import has_both_classes
 from .._pairs import PairSet
 from .._settings import progress_disabled
 from .._validation import NON_NEGATIVE_NUMBER, POSITIVE_INT, POSITIVE_NUMBER, int_at_least, number_in, optional
@@ -109,7 +110,7 @@ def _validation_metrics(module: nn.Module, val: PairSet, device: torch.device) -
     loss = nn.functional.binary_cross_entropy_with_logits(
         torch.from_numpy(logits), torch.from_numpy(val.label.astype(np.float64))
     ).item()
-    both_classes = 0 < val.n_pos < len(val)
+    both_classes = has_both_classes(val.label)
     auroc = float(roc_auc_score(val.label, logits)) if both_classes else float("nan")
     return loss, auroc
 
@@ -190,7 +191,7 @@ def train_module(
     n = len(train)
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "val_auroc": []}
     best_score, best_epoch, best_state, waited = -np.inf, 0, None, 0
-    use_auroc = 0 < val.n_pos < len(val)
+    use_auroc = has_both_classes(val.label)
     with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(seed)
         order_rng = torch.Generator().manual_seed(seed)

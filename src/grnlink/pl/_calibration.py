@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
+from .._metrics import has_both_classes
 from .._validation import InputError, check_edge_table
 from ..tl._calibration import calibrated
 from ..tl._predict import score_edges
@@ -102,7 +103,7 @@ def _pair_labels(pairs: pd.DataFrame) -> np.ndarray:
     labels = pd.to_numeric(pairs["label"], errors="coerce").to_numpy()
     if not np.isin(labels, (0, 1)).all():
         raise InputError("pairs['label'] must hold only 0 (non-edge) and 1 (edge).")
-    if not 0 < labels.sum() < len(labels):
+    if not has_both_classes(labels):
         raise InputError("pairs must hold both edges (label 1) and non-edges (label 0) to draw a reliability curve.")
     return labels.astype(np.int64)
 

@@ -19,6 +19,7 @@ from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
+from .._metrics import has_both_classes
 from .._validation import InputError
 
 CALIBRATION_METHODS = ("platt", "isotonic")
@@ -60,7 +61,7 @@ def fit_calibration(scores: np.ndarray, labels: np.ndarray, method: str = "platt
     scores = np.asarray(scores, dtype=np.float64)
     labels = np.asarray(labels).astype(np.int64)
     n_pos = int(labels.sum())
-    if not 0 < n_pos < len(labels):
+    if not has_both_classes(labels):
         raise ValueError("calibration needs positive and negative pairs")
     entry: dict[str, Any] = {"method": method, "on": on, "scores": scores, "labels": labels}
     if method == "isotonic":

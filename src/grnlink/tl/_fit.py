@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from anndata import AnnData
 
-from .._metrics import ranking_metrics
+from .._metrics import has_both_classes, ranking_metrics
 from .._pairs import NEGATIVE_STRATEGIES, PairSet, pair_keys, sample_negatives
 from .._settings import info, thread_limit, warning
 from .._validation import (
@@ -609,9 +609,9 @@ def _training_summary(history, train: PairSet, val: PairSet, val_scores: np.ndar
 
 def _calibration(predictor, train: PairSet, val: PairSet, val_scores: np.ndarray, method: str) -> dict | None:
     """The score -> probability map on the validation pairs, else on the training pairs, else ``None``."""
-    if 0 < val.n_pos < len(val):
+    if has_both_classes(val.label):
         return fit_calibration(val_scores, val.label, method, on="validation")
-    if not 0 < train.n_pos < len(train):
+    if not has_both_classes(train.label):
         warning("no labelled pairs of both classes to calibrate on: grn_predict's probabilities will be NaN")
         return None
     if predictor.supervised:
