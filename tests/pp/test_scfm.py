@@ -237,6 +237,23 @@ def test_scfm_embed_accepts_a_loaded_model_and_restores_its_mode(adata, checkpoi
     np.testing.assert_array_equal(adata.varm["X_scfm"], _run(adata.copy(), checkpoint, dictionary))
 
 
+def test_scfm_embed_interrupted_forward_restores_the_model_and_leaves_adata_untouched(
+    adata, checkpoint, dictionary, untouched
+):
+    model = transformers.AutoModel.from_pretrained(checkpoint).train()
+    calls = _capture_inputs(model)
+
+    def interrupt_second_batch(_module, _args):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    model.register_forward_pre_hook(interrupt_second_batch)
+    with untouched(adata), pytest.raises(KeyboardInterrupt):
+        scfm_embed(adata, model, token_dictionary=dictionary, layer="counts", max_length=N_POSITIONS, batch_size=16)
+    assert len(calls) == 2  # one batch was pooled before the interrupt
+    assert model.training
+
+
 def test_scfm_embed_sparse_dense_and_backed_agree(adata, checkpoint, dictionary, tmp_path):
     adata.layers["dense"] = _counts(adata)
     sparse = _run(adata.copy(), checkpoint, dictionary, batch_size=8)

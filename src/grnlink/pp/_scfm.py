@@ -6,7 +6,8 @@ import json
 import os
 import pickle
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -437,6 +438,155 @@ def _embed(
     return pooler, n_used
 
 
+def _checked_input(
+    adata: AnnData, *, layer: str | None, groupby: str | None, key_added: str, copy: bool
+) -> tuple[object, str, np.ndarray | None, list]:
+    """The expression matrix and its name in messages, and every cell's group code and the groups (``groupby``).
+
+    Checks the arguments about ``adata`` itself, before any file or model is read.
+    """
+    check_args(key_added=(key_added, KEY))
+    check_unique_var_names(adata)
+    X, what = expression(adata, layer)
+    if X is None:
+        raise InputError("adata.X is empty; pass layer='<name>' of the layer holding raw counts.")
+    if adata.n_obs == 0:
+        raise InputError("adata has no cells.")
+    if copy and adata.isbacked:
+        raise InputError(
+            "copy=True is not possible for a backed AnnData (it would load the whole matrix). "
+            "Use copy=False, or load it first with adata.to_memory()."
+        )
+    codes, groups = (None, [])
+    if groupby is not None:
+        check_groupby(adata, groupby)
+        codes, groups = _group_codes(adata.obs[groupby])
+    return X, what, codes, groups
+
+
+def _gene_tokens(
+    adata: AnnData,
+    token_dictionary,
+    gene_medians,
+    gene_column: str | None,
+    *,
+    batch_size,
+    max_length,
+    hidden_layer,
+) -> tuple[_Vocabulary, np.ndarray]:
+    """The token of every var and 1 / its median (NaN: not ranked); the batch and length settings are checked here."""
+    var_keys, keys_what = _var_keys(adata, gene_column)
+    fold = gene_column is None
+    vocab = _vocabulary(_load_mapping(token_dictionary, "token_dictionary"), var_keys, fold, keys_what)
+    _check_settings(batch_size, max_length, hidden_layer, len(vocab.prefix) + len(vocab.suffix))
+    in_dictionary = vocab.token_of_var >= 0
+    if gene_medians is None:
+        inv_median = np.where(in_dictionary, 1.0, np.nan)
+    else:
+        inv_median = _inverse_medians(gene_medians, var_keys, fold, in_dictionary)
+    return vocab, inv_median
+
+
+@contextmanager
+def _evaluating(model, device: torch.device, *, restore_device: bool) -> Iterator[None]:
+    """``model`` in eval mode on ``device``; afterwards back in its train/eval mode (and, if asked, on its device)."""
+    first = next(model.parameters(), None)
+    old_device = first.device if first is not None and restore_device else None
+    was_training = model.training
+    try:
+        model.to(device).eval()
+        yield
+    finally:
+        model.train(was_training)
+        if old_device is not None:
+            model.to(old_device)
+
+
+def _pooled_states(
+    model,
+    X,
+    what: str,
+    vocab: _Vocabulary,
+    inv_median: np.ndarray,
+    *,
+    codes: np.ndarray | None,
+    n_groups: int,
+    hidden_layer,
+    max_length,
+    batch_size,
+    device,
+) -> tuple[_Pooler, int, str]:
+    """Load and check the model, run it over every cell; the pooled hidden states, the cells used, the model's name."""
+    given = model
+    model, model_name = _load_model(model)
+    _check_model(model, vocab, hidden_layer, max_length)
+    device = torch.device(device if device is not None else "cuda" if torch.cuda.is_available() else "cpu")
+    # a model the caller passed in goes back to where it was; one loaded here is dropped afterwards anyway
+    with _evaluating(model, device, restore_device=model is given):
+        pooler, n_used = _embed(
+            X,
+            what,
+            model,
+            vocab,
+            inv_median,
+            codes=codes,
+            n_groups=n_groups,
+            hidden_layer=int(hidden_layer),
+            max_length=int(max_length),
+            batch_size=int(batch_size),
+            device=device,
+        )
+    if n_used == 0:
+        raise InputError(
+            f"No cell of {what} expresses a gene of the token dictionary. Check that {what} holds counts "
+            "(layer='counts') and that the dictionary matches the genes."
+        )
+    return pooler, n_used, model_name
+
+
+def _write_result(
+    adata: AnnData,
+    pooler: _Pooler,
+    n_used: int,
+    settings: dict,
+    *,
+    n_in_dictionary: int,
+    groupby: str | None,
+    groups: list,
+    key_added: str,
+    hidden_layer,
+    copy: bool,
+) -> AnnData | None:
+    """Mean embeddings into ``varm``, the mask into ``var``, ``settings`` (completed) into ``uns``; log the coverage."""
+    embedding = pooler.means()
+    embedded = pooler.counts > 0
+    settings = {
+        **settings,
+        "n_cells": int(adata.n_obs),
+        "n_cells_used": int(n_used),
+        "d": int(embedding.shape[1]),
+        "n_genes_in_dictionary": n_in_dictionary,
+        "n_genes_embedded": int(embedded.sum()),
+    }
+    if groupby is not None:
+        settings |= {"groupby": groupby, "groups": np.asarray(groups, dtype=object)}
+        group_embedding = pooler.group_means()
+
+    adata = adata.copy() if copy else adata
+    adata.varm[key_added] = embedding
+    adata.var[f"{key_added}_mask"] = embedded
+    if groupby is not None:
+        adata.varm[f"{key_added}_{groupby}"] = group_embedding
+    adata.uns[key_added] = settings
+    n_vars = adata.n_vars
+    info(
+        f"scfm_embed: {n_in_dictionary} of {n_vars} genes in the token dictionary, "
+        f"{int(embedded.sum())} embedded ({100 * embedded.sum() / n_vars:.1f}%) from {n_used} cells, "
+        f"hidden_layer={hidden_layer} -> adata.varm[{key_added!r}] ({embedding.shape[1]} dims)"
+    )
+    return adata if copy else None
+
+
 def scfm_embed(
     adata: AnnData,
     model,
@@ -549,94 +699,45 @@ def scfm_embed(
     ... )
     >>> gl.tl.grn_fit(adata, adata.uns["true_network"], model="scregnet", embedding_key="X_scfm")  # doctest: +SKIP
     """
-    check_args(key_added=(key_added, KEY))
-    check_unique_var_names(adata)
-    X, what = expression(adata, layer)
-    if X is None:
-        raise InputError("adata.X is empty; pass layer='<name>' of the layer holding raw counts.")
-    if adata.n_obs == 0:
-        raise InputError("adata has no cells.")
-    if copy and adata.isbacked:
-        raise InputError(
-            "copy=True is not possible for a backed AnnData (it would load the whole matrix). "
-            "Use copy=False, or load it first with adata.to_memory()."
-        )
-    codes, groups = (None, [])
-    if groupby is not None:
-        check_groupby(adata, groupby)
-        codes, groups = _group_codes(adata.obs[groupby])
-
-    var_keys, keys_what = _var_keys(adata, gene_column)
-    fold = gene_column is None
-    vocab = _vocabulary(_load_mapping(token_dictionary, "token_dictionary"), var_keys, fold, keys_what)
-    _check_settings(batch_size, max_length, hidden_layer, len(vocab.prefix) + len(vocab.suffix))
-    in_dictionary = vocab.token_of_var >= 0
-    if gene_medians is None:
-        inv_median = np.where(in_dictionary, 1.0, np.nan)
-    else:
-        inv_median = _inverse_medians(gene_medians, var_keys, fold, in_dictionary)
-
-    given = model
-    model, model_name = _load_model(model)
-    _check_model(model, vocab, hidden_layer, max_length)
-    device = torch.device(device if device is not None else "cuda" if torch.cuda.is_available() else "cpu")
-    first = next(model.parameters(), None)
-    # a model the caller passed in goes back to where it was; one loaded here is dropped afterwards anyway
-    old_device = first.device if first is not None and model is given else None
-    was_training = model.training
-    try:
-        model.to(device).eval()
-        pooler, n_used = _embed(
-            X,
-            what,
-            model,
-            vocab,
-            inv_median,
-            codes=codes,
-            n_groups=len(groups),
-            hidden_layer=int(hidden_layer),
-            max_length=int(max_length),
-            batch_size=int(batch_size),
-            device=device,
-        )
-    finally:
-        model.train(was_training)
-        if old_device is not None:
-            model.to(old_device)
-    if n_used == 0:
-        raise InputError(
-            f"No cell of {what} expresses a gene of the token dictionary. Check that {what} holds counts "
-            "(layer='counts') and that the dictionary matches the genes."
-        )
-
-    embedding = pooler.means()
-    embedded = pooler.counts > 0
+    X, what, codes, groups = _checked_input(adata, layer=layer, groupby=groupby, key_added=key_added, copy=copy)
+    vocab, inv_median = _gene_tokens(
+        adata,
+        token_dictionary,
+        gene_medians,
+        gene_column,
+        batch_size=batch_size,
+        max_length=max_length,
+        hidden_layer=hidden_layer,
+    )
+    pooler, n_used, model_name = _pooled_states(
+        model,
+        X,
+        what,
+        vocab,
+        inv_median,
+        codes=codes,
+        n_groups=len(groups),
+        hidden_layer=hidden_layer,
+        max_length=max_length,
+        batch_size=batch_size,
+        device=device,
+    )
     settings = {
         "model": model_name,
         "hidden_layer": int(hidden_layer),
         "max_length": int(max_length),
         "layer": layer or "X",
         "gene_medians": gene_medians is not None,
-        "n_cells": int(adata.n_obs),
-        "n_cells_used": int(n_used),
-        "d": int(embedding.shape[1]),
-        "n_genes_in_dictionary": int(in_dictionary.sum()),
-        "n_genes_embedded": int(embedded.sum()),
     }
-    if groupby is not None:
-        settings |= {"groupby": groupby, "groups": np.asarray(groups, dtype=object)}
-        group_embedding = pooler.group_means()
-
-    adata = adata.copy() if copy else adata
-    adata.varm[key_added] = embedding
-    adata.var[f"{key_added}_mask"] = embedded
-    if groupby is not None:
-        adata.varm[f"{key_added}_{groupby}"] = group_embedding
-    adata.uns[key_added] = settings
-    n_vars = adata.n_vars
-    info(
-        f"scfm_embed: {int(in_dictionary.sum())} of {n_vars} genes in the token dictionary, "
-        f"{int(embedded.sum())} embedded ({100 * embedded.sum() / n_vars:.1f}%) from {n_used} cells, "
-        f"hidden_layer={hidden_layer} -> adata.varm[{key_added!r}] ({embedding.shape[1]} dims)"
+    return _write_result(
+        adata,
+        pooler,
+        n_used,
+        settings,
+        n_in_dictionary=int((vocab.token_of_var >= 0).sum()),
+        groupby=groupby,
+        groups=groups,
+        key_added=key_added,
+        hidden_layer=hidden_layer,
+        copy=copy,
     )
-    return adata if copy else None
