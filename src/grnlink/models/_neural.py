@@ -20,13 +20,25 @@ from scipy.special import expit
 from torch import nn
 
 from .._pairs import PairSet
-from .._validation import POSITIVE_INT, optional
+from .._validation import POSITIVE_INT, one_of, optional
 from ._base import LinkPredictor, stack_features
 from ._device import current_device, move, tensors_on
 from ._trainer import TRAINER_DEFAULTS, TRAINER_SCHEMA, predict_logits, train_module
 
-NEURAL_DEFAULTS: dict[str, Any] = {**TRAINER_DEFAULTS, "n_ensemble": 1, "expression_pcs": 50}
-NEURAL_SCHEMA = {**TRAINER_SCHEMA, "n_ensemble": POSITIVE_INT, "expression_pcs": optional(POSITIVE_INT)}
+#: how the expression components are scaled (:func:`expression_components`)
+EXPRESSION_SCALINGS = ("component", "shared")
+NEURAL_DEFAULTS: dict[str, Any] = {
+    **TRAINER_DEFAULTS,
+    "n_ensemble": 1,
+    "expression_pcs": 50,
+    "expression_scaling": "component",
+}
+NEURAL_SCHEMA = {
+    **TRAINER_SCHEMA,
+    "n_ensemble": POSITIVE_INT,
+    "expression_pcs": optional(POSITIVE_INT),
+    "expression_scaling": one_of(*EXPRESSION_SCALINGS),
+}
 _MEMBER_SEED_STRIDE = 1_000_003  # members get well-separated seeds
 
 
@@ -75,15 +87,28 @@ class RoleEmbedding(nn.Embedding):
         return super().forward(self.row[genes])
 
 
-def expression_components(z: np.ndarray, n_components: int | None) -> np.ndarray:
+def expression_components(z: np.ndarray, n_components: int | None, scaling: str = "component") -> np.ndarray:
     """Leading principal components of standardised per-cell expression (genes x cells).
 
     Row ``g`` holds gene ``g``'s coordinates on the top ``n_components``
-    axes of cell space, each column scaled to unit variance. With hundreds
-    of genes but thousands of cells, a network fed the raw profiles has more
-    input weights than training pairs; the components keep the co-expression
-    structure (dot products approximate correlations) in a few dimensions.
+    axes of cell space. With hundreds of genes but thousands of cells, a
+    network fed the raw profiles has more input weights than training pairs;
+    the components keep the co-expression structure in a few dimensions.
     ``None``, or at least as many components as cells, returns ``z`` unchanged.
+
+    ``scaling`` (the models' option ``expression_scaling``):
+
+    - ``"component"`` (the default): each component scaled to unit variance,
+      so that every axis enters the network on one scale, the 50th as loud as
+      the first;
+    - ``"shared"``: one factor for all of them (unit mean variance), which
+      keeps their relative variances, so that dot products between genes
+      approximate correlations, dominated by the leading axes.
+
+    On BEELINE data the per-component scale is level or ahead on validation
+    pairs; on ``gl.ds.simulate``, whose network drives a few leading axes,
+    the shared scale lets the neural models read the co-expression
+    (``benchmarks/results/expression_scaling.md``).
 
     The components come from a truncated eigendecomposition of the smaller
     Gram matrix (cells x cells or genes x genes): the same as the leading
@@ -95,10 +120,10 @@ def expression_components(z: np.ndarray, n_components: int | None) -> np.ndarray
     if n_components is None or n_components >= min(np.shape(z)):
         return np.asarray(z, dtype=np.float32)
     comps, _ = shared_components(z, n_components)
-    comps = comps.copy()
     scale = comps.std(axis=0)
-    comps /= np.where(scale > 0, scale, 1.0)
-    return comps.astype(np.float32)
+    if scaling == "shared":
+        scale = np.full_like(scale, np.sqrt(np.mean(scale**2)))
+    return (comps / np.where(scale > 0, scale, 1.0)).astype(np.float32)
 
 
 _COMPONENTS: dict[int, tuple[weakref.ref, dict[int, tuple[np.ndarray, np.ndarray]]]] = {}
@@ -198,7 +223,9 @@ class NeuralPredictor(LinkPredictor):
         """Genes x d matrix the networks read: the feature groups, expression reduced to its components."""
         groups = dict(features)
         if "expression" in groups:
-            groups["expression"] = expression_components(groups["expression"], self.params["expression_pcs"])
+            groups["expression"] = expression_components(
+                groups["expression"], self.params["expression_pcs"], self.params["expression_scaling"]
+            )
         return stack_features(groups, n_genes)
 
     def _new_member(self, inputs: np.ndarray, n_genes: int, seed: int) -> nn.Module:

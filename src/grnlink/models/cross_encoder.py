@@ -95,6 +95,9 @@ class CrossEncoder(MatchedEncoderPredictor):
         Trainer settings.
     ``n_ensemble`` (1)
         Members trained with different seeds whose probabilities are averaged.
+    ``expression_pcs`` (50), ``expression_scaling`` ("component")
+        Principal components of per-cell expression used as inputs, and their scale
+        (:func:`grnlink.models._neural.expression_components`).
     ``n_params`` (None)
         Target number of trainable parameters per member, for paper 001's
         parameter-matched comparison with ``dual_encoder``: ``d`` and ``hidden``

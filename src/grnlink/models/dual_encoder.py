@@ -153,8 +153,9 @@ class DualEncoder(MatchedEncoderPredictor):
         uses the widths as given.
     ``dropout`` (0.2), ``lr`` (1e-3), ``weight_decay`` (1e-5), ``batch_size``, ``max_epochs``, ``patience``
         Trainer settings.
-    ``n_ensemble`` (1), ``expression_pcs`` (50)
-        Members averaged; principal components of per-cell expression used as inputs.
+    ``n_ensemble`` (1), ``expression_pcs`` (50), ``expression_scaling`` ("component")
+        Members averaged; principal components of per-cell expression used as inputs, and their scale
+        (:func:`grnlink.models._neural.expression_components`).
 
     Examples
     --------

@@ -223,28 +223,30 @@ class GENELink(NeuralPredictor):
 
     Options (``gl.tl.grn_fit(..., model="genelink", **options)``):
 
-    =====================  ============  ===============================================================
-    option                 default       meaning
-    =====================  ============  ===============================================================
-    ``decoder``            ``"dot"``     pair score: ``"dot"`` (the paper's default), ``"cosine"`` or
-                                         ``"mlp"`` (one hidden layer on the concatenated embeddings)
-    ``gat_hidden``         (128, 64)     width per head of the two attention layers
-    ``heads``              3             attention heads per layer (concatenated, then averaged)
-    ``head_hidden``        (32, 16)      widths of the TF and the target head
-    ``dropout``            0.01          dropout inside the two heads
-    ``self_loops``         False         True: each gene attends to itself too (not the paper)
-    ``hide_batch_edges``   True          hide the batch's own edges while training (False: the paper)
-    ``fanout``             ``"auto"``    neighbours read per layer while training (None: all; see
-                                         :func:`grnlink.models._graph.resolve_fanout`)
-    ``lr``, ``lr_decay``   3e-3, 0.99    Adam's learning rate, multiplied by ``lr_decay`` every step
-    ``max_epochs``         20            the paper's epochs; ``patience`` (10) stops earlier on
-                                         validation AUROC
-    ``batch_size``         256           pairs per step; ``epoch_pairs``, ``weight_decay`` (0) as the
-                                         trainer's (:func:`grnlink.models.train_module`)
-    ``expression_pcs``     None          None: the raw profiles (the paper); k: their first k
-                                         principal components
-    ``n_ensemble``         1             members averaged
-    =====================  ============  ===============================================================
+    =======================  ============  ===============================================================
+    option                   default       meaning
+    =======================  ============  ===============================================================
+    ``decoder``              ``"dot"``     pair score: ``"dot"`` (the paper's default), ``"cosine"`` or
+                                           ``"mlp"`` (one hidden layer on the concatenated embeddings)
+    ``gat_hidden``           (128, 64)     width per head of the two attention layers
+    ``heads``                3             attention heads per layer (concatenated, then averaged)
+    ``head_hidden``          (32, 16)      widths of the TF and the target head
+    ``dropout``              0.01          dropout inside the two heads
+    ``self_loops``           False         True: each gene attends to itself too (not the paper)
+    ``hide_batch_edges``     True          hide the batch's own edges while training (False: the paper)
+    ``fanout``               ``"auto"``    neighbours read per layer while training (None: all; see
+                                           :func:`grnlink.models._graph.resolve_fanout`)
+    ``lr``, ``lr_decay``     3e-3, 0.99    Adam's learning rate, multiplied by ``lr_decay`` every step
+    ``max_epochs``           20            the paper's epochs; ``patience`` (10) stops earlier on
+                                           validation AUROC
+    ``batch_size``           256           pairs per step; ``epoch_pairs``, ``weight_decay`` (0) as the
+                                           trainer's (:func:`grnlink.models.train_module`)
+    ``expression_pcs``       None          None: the raw profiles (the paper); k: their first k
+                                           principal components
+    ``expression_scaling``   "component"   the components' scale (with ``expression_pcs``; see
+                                           :func:`grnlink.models._neural.expression_components`)
+    ``n_ensemble``           1             members averaged
+    =======================  ============  ===============================================================
 
     Examples
     --------
@@ -306,7 +308,9 @@ class GENELink(NeuralPredictor):
     def network_inputs(self, features: dict[str, np.ndarray], n_genes: int) -> np.ndarray:
         """The ``expression`` group as it is (genes x cells, standardised per gene), or its principal components."""
         self.check_features(features)
-        return expression_components(features[EXPRESSION], self.params["expression_pcs"])
+        return expression_components(
+            features[EXPRESSION], self.params["expression_pcs"], self.params["expression_scaling"]
+        )
 
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         # the network inputs are the per-cell expression: read again from adata when the model loads, not stored

@@ -381,8 +381,9 @@ class GNT(NeuralPredictor):
         Transformer training with the shared trainer; every step encodes all genes.
     ``n_ensemble`` (3)
         Members (transformer + SVM) with different seeds; decision functions are averaged.
-    ``expression_pcs`` (50)
-        Principal components of per-cell expression in the token's expression input.
+    ``expression_pcs`` (50), ``expression_scaling`` ("component")
+        Principal components of per-cell expression in the token's expression input, and their scale
+        (:func:`grnlink.models._neural.expression_components`).
 
     The transformer and the SVM see the training pairs only (as we read the
     paper, its transformer learns from the whole network, test edges included);

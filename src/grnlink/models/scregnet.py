@@ -238,8 +238,9 @@ class ScRegNet(NeuralPredictor):
         one; an integer: that many, sampled); see :func:`grnlink.models._graph.resolve_fanout`.
     ``dropout`` (0.2), ``lr`` (5e-4), ``weight_decay`` (1e-5), ``batch_size`` (256), ``max_epochs``, ``patience``
         Trainer settings (Adam with L2 penalty, early stopping on validation AUROC), and ``epoch_pairs``.
-    ``n_ensemble`` (1), ``expression_pcs`` (50)
-        Members averaged; principal components of per-cell expression used as node features.
+    ``n_ensemble`` (1), ``expression_pcs`` (50), ``expression_scaling`` ("component")
+        Members averaged; principal components of per-cell expression used as node features, and their
+        scale (:func:`grnlink.models._neural.expression_components`).
 
     Examples
     --------

@@ -371,9 +371,10 @@ class ScTransNet(NeuralPredictor):
         Dropout in the GAT, the channels and the pair classifier; Adam's learning rate and L2 penalty.
     ``batch_size`` (256), ``max_epochs`` (100), ``patience`` (10), ``epoch_pairs`` (16,384)
         Trainer settings (early stopping on validation AUROC; see :func:`grnlink.models.train_module`).
-    ``n_ensemble`` (1), ``expression_pcs`` (50)
+    ``n_ensemble`` (1), ``expression_pcs`` (50), ``expression_scaling`` ("component")
         Members averaged; principal components of expression used as GAT node
-        features (the cell branch always reads the per-cell values).
+        features (the cell branch always reads the per-cell values), and their scale
+        (:func:`grnlink.models._neural.expression_components`).
 
     Examples
     --------

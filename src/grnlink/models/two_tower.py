@@ -117,6 +117,9 @@ class TwoTower(NeuralPredictor):
         Adam with L2 penalty and early stopping, as in the paper.
     ``n_ensemble`` (5)
         Members trained with different seeds whose probabilities are averaged.
+    ``expression_pcs`` (50), ``expression_scaling`` ("component")
+        Principal components of per-cell expression used as inputs, and their scale
+        (:func:`grnlink.models._neural.expression_components`).
     """
 
     name = "two_tower"
