@@ -357,3 +357,37 @@ def test_a_format_5_stack_without_meta_context_still_loads_and_predicts_the_same
     path = tmp_path / "format5.h5ad"
     old.write_h5ad(path)
     np.testing.assert_array_equal(_predict(ad.read_h5ad(path)), scores)
+
+
+def test_without_refit_the_fold_models_score_new_pairs_by_their_mean_and_no_final_fit_runs(
+    adata, truth, monkeypatch, tmp_path
+):
+    split, fits = _fit_spied_stack(adata, truth, monkeypatch, refit=False)
+    training = adata.uns["grn"]["training"]
+    assert int(training["n_folds"]) == 2, "auto: two folds without a refit"
+    held_out = _keys(adata, split.exclude)
+    model = load_fitted(adata, "grn").model
+    tf, gene = (adata.var_names.get_indexer(split.test[c]) for c in ("source", "target"))
+    for name, instances in fits.items():
+        assert len(instances) == 2, f"{name}: two fold fits, no refit on all training pairs"
+        assert all(not i.spy["train"] & held_out for i in instances)
+        assert "final" not in training["bases"][name]
+        base = model.bases[name]
+        assert isinstance(base, stack.FoldAverage) and len(base.models) == 2
+        members = np.mean([m.score(tf, gene) for m in base.models], axis=0)
+        np.testing.assert_allclose(base.score(tf, gene), members)
+    scores = _predict(adata, split.test)
+    path = tmp_path / "folds.h5ad"
+    adata.write_h5ad(path)
+    np.testing.assert_array_equal(_predict(ad.read_h5ad(path), split.test), scores)
+    # a fold model's graph is checked like a refitted one's
+    damaged = adata.copy()
+    graph = damaged.uns["grn"]["state"]["bases"]["sctransnet"]["folds"]["1"]["graph"]
+    graph[0, 0] = adata.n_vars + 5
+    with pytest.raises(gl.InputError, match="bases/sctransnet/folds/1/graph"):
+        _predict(damaged)
+
+
+def test_auto_folds_without_refit_are_two():
+    assert stack.resolve_n_folds("auto", 100, refit=False) == 2
+    assert stack.resolve_n_folds(3, 100, refit=False) == 3

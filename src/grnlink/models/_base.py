@@ -19,6 +19,7 @@ its defaults. A new model declares both side by side::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -70,6 +71,11 @@ class LinkPredictor(ABC):
             if rule is not None:
                 rule.check(option, value, owner=f"model {self.name!r}")
         self.features: dict[str, np.ndarray] = {}
+
+    def state_gene_positions(self, state: Mapping[str, Any]) -> tuple[str, ...]:
+        """Paths (``"a/b"``) of the arrays of a stored ``state`` that hold gene positions: :attr:`gene_positions`,
+        unless the layout of the state depends on how the model was fitted."""
+        return self.gene_positions
 
     def check_features(self, features: dict[str, np.ndarray]) -> None:
         """Raise when a feature group the model needs is missing."""

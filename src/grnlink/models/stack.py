@@ -90,6 +90,7 @@ DEFAULT_BASE_MODELS: tuple[str, ...] = ("degree_adjusted", "sctransnet")
 CONTROL_FEATURES = ("log1p_tf_out_degree", "log1p_target_in_degree")
 _FOLD_SEED_STRIDE = 7_919  # fold k's base models get seed + (k + 1) * stride; the final refit gets seed
 _LOGIT_CLIP = 1e-7
+FOLDS_KEY = "folds"  # a base stored as its fold models (refit=False): state["bases"][name]["folds"][str(k)]
 AUTO_FOLDS_PAIRS = 16_384
 AUTO_VALIDATION_PAIRS = 500  # per class: "auto" combines on the validation pairs only when they hold this many
 COMBINE_ON = ("auto", "out_of_fold", "validation")
@@ -137,13 +138,15 @@ def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
     return names
 
 
-def resolve_n_folds(n_folds: int | str, n_train: int) -> int:
-    """Cross-fitting folds for the option ``n_folds``.
+def resolve_n_folds(n_folds: int | str, n_train: int, refit: bool = True) -> int:
+    """Cross-fitting folds for the options ``n_folds`` and ``refit``.
 
-    ``"auto"``: 3 up to :data:`AUTO_FOLDS_PAIRS` training pairs, 2 above.
+    ``"auto"``: 2 without a refit (the fold models score new pairs: two
+    half-data fits per base); with a refit, 3 up to :data:`AUTO_FOLDS_PAIRS`
+    training pairs, 2 above.
     """
     if n_folds == "auto":
-        return 3 if n_train <= AUTO_FOLDS_PAIRS else 2
+        return 3 if refit and n_train <= AUTO_FOLDS_PAIRS else 2
     return int(n_folds)
 
 
@@ -315,6 +318,7 @@ class Stack(LinkPredictor):
         "n_folds": "auto",
         "use_controls": True,
         "meta_context": False,
+        "refit": True,
     }
     schema = {
         "base_models": Rule(
@@ -326,6 +330,7 @@ class Stack(LinkPredictor):
         "n_folds": any_of(one_of("auto"), int_at_least(2)),
         "use_controls": BOOLEAN,
         "meta_context": BOOLEAN,
+        "refit": BOOLEAN,
     }
 
     def __init__(self, **params: Any):
@@ -350,6 +355,33 @@ class Stack(LinkPredictor):
 
     def _new_base(self, name: str) -> LinkPredictor:
         return get_model_class(name)(**dict(self.params["base_options"].get(name, {})))
+
+    def _restored_base(
+        self, name: str, features: dict[str, np.ndarray], state: dict[str, Any], n_genes: int
+    ) -> LinkPredictor | FoldAverage:
+        """Base ``name`` from its stored state: one refitted model, or its fold models (``refit=False``)."""
+        if FOLDS_KEY not in state:
+            base = self._new_base(name)
+            base.set_state(features, state, n_genes=n_genes)
+            return base
+        models = []
+        for k in range(len(state[FOLDS_KEY])):
+            base = self._new_base(name)
+            base.set_state(features, dict(state[FOLDS_KEY][str(k)]), n_genes=n_genes)
+            models.append(base)
+        return FoldAverage(models)
+
+    def state_gene_positions(self, state: Mapping[str, Any]) -> tuple[str, ...]:
+        """Gene-position paths of a stored state: a base stored as fold models has them once per fold."""
+        paths = []
+        for name, base in self.bases.items():
+            stored = state.get("bases", {}).get(name, {}) if isinstance(state, Mapping) else {}
+            folds = stored.get(FOLDS_KEY) if isinstance(stored, Mapping) else None
+            prefixes = (
+                [f"bases/{name}/{FOLDS_KEY}/{k}" for k in folds] if isinstance(folds, Mapping) else [f"bases/{name}"]
+            )
+            paths += [f"{prefix}/{path}" for prefix in prefixes for path in base.gene_positions]
+        return tuple(paths)
 
     @property
     def context_names(self) -> list[str]:
@@ -377,7 +409,8 @@ class Stack(LinkPredictor):
         (:meth:`_fit_controls`), then the meta-learner (:meth:`_fit_meta`)."""
         self.check_features(features)
         combine_on = resolve_combine_on(self.params["combine_on"], len(train), val, self.params["n_folds"])
-        n_folds = resolve_n_folds(self.params["n_folds"], len(train)) if combine_on == "out_of_fold" else 0
+        refit = self.params["refit"]
+        n_folds = resolve_n_folds(self.params["n_folds"], len(train), refit) if combine_on == "out_of_fold" else 0
         fold = tf_label_folds(train, n_folds, seed) if n_folds else None
         meta_pairs = train if fold is not None else val
         self.features = features
@@ -420,12 +453,14 @@ class Stack(LinkPredictor):
         base that never sees a label, the final refit scores them.
         """
         meta_pairs = train if fold is not None else val
-        n_fits = sum(n_folds + 1 if get_model_class(n).supervised else 1 for n in self.base_names)
+        refit = self.params["refit"] or fold is None  # without folds the final fit is the only one
+        n_fits = sum(n_folds + refit if get_model_class(n).supervised else 1 for n in self.base_names)
         bar = tqdm(total=n_fits, desc=self.name, disable=progress_disabled(), leave=False)
         base_scores = np.empty((len(meta_pairs), len(self.base_names)), dtype=np.float64)
         histories: dict[str, dict[str, Any]] = {}
         for j, name in enumerate(self.base_names):
             fold_val_auroc = np.full(n_folds, np.nan)
+            fold_models = []
             if self.bases[name].supervised:
                 for k in range(n_folds):
                     held = fold == k
@@ -436,7 +471,16 @@ class Stack(LinkPredictor):
                     base_scores[held, j] = base.score(train.tf[held], train.gene[held])
                     if has_both_classes(val.label):
                         fold_val_auroc[k] = roc_auc_score(val.label, base.score(val.tf, val.gene))
+                    fold_models.append(base)
                     bar.update()
+            histories[name] = {"fold_val_auroc": fold_val_auroc}
+            if fold_models and not refit:
+                self.bases[name] = FoldAverage(fold_models)
+                histories[name] = {
+                    **ranking_metrics(meta_pairs.label, base_scores[:, j], tf=meta_pairs.tf),
+                    **histories[name],
+                }
+                continue
             bar.set_postfix_str(f"{name}, all training pairs")
             final = self._new_base(name)
             final_history = final.fit(features, train, val, n_genes=n_genes, seed=seed)
@@ -447,9 +491,9 @@ class Stack(LinkPredictor):
             self.bases[name] = final
             histories[name] = {
                 **ranking_metrics(meta_pairs.label, base_scores[:, j], tf=meta_pairs.tf),
-                "fold_val_auroc": fold_val_auroc,
+                **histories[name],
+                "final": dict(final_history),
             }
-            histories[name]["final"] = dict(final_history)
         bar.close()
         return base_scores, histories
 
@@ -609,9 +653,7 @@ class Stack(LinkPredictor):
     def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
         self.features = features
         for name in self.base_names:
-            base = self._new_base(name)
-            base.set_state(features, dict(state["bases"][name]), n_genes=n_genes)
-            self.bases[name] = base
+            self.bases[name] = self._restored_base(name, features, dict(state["bases"][name]), n_genes)
         meta = state["meta"]
         self.logit = np.asarray(meta["logit"], dtype=bool).ravel()
         self.mean = np.asarray(meta["mean"], dtype=np.float64).ravel()
@@ -624,3 +666,34 @@ class Stack(LinkPredictor):
             self.context_scale = np.asarray(meta["context_scale"], dtype=np.float64).ravel()
         self.tf_out = np.asarray(state["degrees"]["tf_out"], dtype=np.float64).ravel()
         self.target_in = np.asarray(state["degrees"]["target_in"], dtype=np.float64).ravel()
+
+
+class FoldAverage:
+    """A base model's cross-fitting fold models, scoring a pair by the mean of their scores (``refit=False``).
+
+    Each fold model was trained on the training pairs outside its fold and
+    produced the out-of-fold scores the meta-learner was fitted on; their mean
+    scores new pairs, as in cross-validation bagging.
+    """
+
+    supervised = True
+
+    def __init__(self, models: list[LinkPredictor]):
+        self.models = models
+
+    def score(self, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
+        return np.mean([model.score(tf, gene) for model in self.models], axis=0)
+
+    def score_matrix(self, tf: np.ndarray, n_genes: int) -> np.ndarray | None:
+        matrices = [model.score_matrix(tf, n_genes) for model in self.models]
+        return None if any(m is None for m in matrices) else np.mean(matrices, axis=0)
+
+    def for_cells(self, features: dict[str, np.ndarray], cells: np.ndarray) -> FoldAverage:
+        return FoldAverage([model.for_cells(features, cells) for model in self.models])
+
+    def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
+        needed = {g for model in self.models for g in model.scoring_features(groups)}
+        return tuple(g for g in groups if g in needed)
+
+    def get_state(self) -> dict[str, Any]:
+        return {FOLDS_KEY: {str(k): model.get_state() for k, model in enumerate(self.models)}}

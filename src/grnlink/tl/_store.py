@@ -35,7 +35,11 @@ density ratio, the prior size and ``prior_coverage``); older entries load
 without it, and :func:`grnlink.tl.grn_predict` reports their ``precision`` as
 NaN with a warning to refit. Format 6: ``stack`` has the option
 ``meta_context`` (with it, its state holds the per-TF context under
-``meta``); format-5 ``stack`` entries load with it off and score as before. Entries of format 1, and entries without
+``meta``); format-5 ``stack`` entries load with it off and score as before.
+Format 7: ``stack`` has the option ``refit``; with ``refit=False`` a
+supervised base's state holds its cross-fitting fold models under
+``folds/<k>`` instead of one refitted model. Entries of format 6 and earlier
+hold refitted bases and load and score as before. Entries of format 1, and entries without
 ``format_version`` (written by grnlink 0.1.0 before the format had a version,
 read as format 0, "legacy"), are still valid: they lack the calibration, so
 :func:`grnlink.tl.grn_predict` reports a NaN ``probability`` with a warning and
@@ -71,7 +75,7 @@ from ._calibration import CALIBRATION_METHODS, calibrated
 from ._features import REBUILT_GROUPS, rebuild_features
 from ._precision import check_estimator, estimated_precision
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 LEGACY_VERSION = 0  # entries written before the format had a version
 _REQUIRED = ("model", "params", "genes", "tfs", "prior", "features", "state")
 
@@ -376,7 +380,7 @@ def _restored_model(
     except InputError as err:
         raise InputError(f"{where} is damaged: its options are not valid ({err})") from err
     state = arrays.state
-    for path in model.gene_positions:
+    for path in model.state_gene_positions(state):
         *parents, name = path.split("/")
         table = state
         for parent in parents:
