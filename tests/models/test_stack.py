@@ -85,8 +85,10 @@ def test_stack_history_reports_out_of_fold_metrics_and_finite_meta_weights(fitte
     for name in stack.DEFAULT_BASE_MODELS:
         base = training["bases"][name]
         assert base["fold_val_auroc"].shape == (3,) and np.isfinite(base["fold_val_auroc"]).all()
-        final = base["final"]  # the refit's own training history
-        assert final["n_epochs"][0] >= 1 if "n_epochs" in final else np.isfinite(final["combiner_coef"]).all()
+        assert "final" not in base, "no refit by default"
+        assert sorted(base["folds"]) == ["0", "1", "2"]  # each fold model's own training history
+        for history in base["folds"].values():
+            assert history["n_epochs"][0] >= 1 if "n_epochs" in history else np.isfinite(history["combiner_coef"]).all()
     assert np.isnan(training["bases"]["pcc"]["fold_val_auroc"]).all(), "pcc learns nothing, so it is fitted once"
     assert 0 <= training["controls"]["degree"]["tf_auroc"] <= 1
 
@@ -138,7 +140,7 @@ def _fit_spied_stack(adata, truth, monkeypatch, **options):
 def test_no_base_model_scores_its_own_training_pairs_and_final_bases_never_see_held_out_pairs(
     adata, truth, monkeypatch
 ):
-    split, fits = _fit_spied_stack(adata, truth, monkeypatch, n_folds=3)
+    split, fits = _fit_spied_stack(adata, truth, monkeypatch, n_folds=3, refit=True)
     val, held_out = _keys(adata, split.val), _keys(adata, split.exclude)
 
     for name, instances in fits.items():
@@ -362,18 +364,18 @@ def test_a_format_5_stack_without_meta_context_still_loads_and_predicts_the_same
 def test_without_refit_the_fold_models_score_new_pairs_by_their_mean_and_no_final_fit_runs(
     adata, truth, monkeypatch, tmp_path
 ):
-    split, fits = _fit_spied_stack(adata, truth, monkeypatch, refit=False)
+    split, fits = _fit_spied_stack(adata, truth, monkeypatch)  # refit=False is the default
     training = adata.uns["grn"]["training"]
-    assert int(training["n_folds"]) == 2, "auto: two folds without a refit"
+    assert int(training["n_folds"]) == 3
     held_out = _keys(adata, split.exclude)
     model = load_fitted(adata, "grn").model
     tf, gene = (adata.var_names.get_indexer(split.test[c]) for c in ("source", "target"))
     for name, instances in fits.items():
-        assert len(instances) == 2, f"{name}: two fold fits, no refit on all training pairs"
+        assert len(instances) == 3, f"{name}: three fold fits, no refit on all training pairs"
         assert all(not i.spy["train"] & held_out for i in instances)
         assert "final" not in training["bases"][name]
         base = model.bases[name]
-        assert isinstance(base, stack.FoldAverage) and len(base.models) == 2
+        assert isinstance(base, stack.FoldAverage) and len(base.models) == 3
         members = np.mean([m.score(tf, gene) for m in base.models], axis=0)
         np.testing.assert_allclose(base.score(tf, gene), members)
     scores = _predict(adata, split.test)
@@ -386,8 +388,3 @@ def test_without_refit_the_fold_models_score_new_pairs_by_their_mean_and_no_fina
     graph[0, 0] = adata.n_vars + 5
     with pytest.raises(gl.InputError, match="bases/sctransnet/folds/1/graph"):
         _predict(damaged)
-
-
-def test_auto_folds_without_refit_are_two():
-    assert stack.resolve_n_folds("auto", 100, refit=False) == 2
-    assert stack.resolve_n_folds(3, 100, refit=False) == 3

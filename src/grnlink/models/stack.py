@@ -31,9 +31,14 @@ positives only, rescaled to the full-data scale by about
 folds' pairs). Every training pair thus gets out-of-fold (OOF) inputs that
 no model trained on it produced, and the meta-learner is fitted on these
 OOF rows.
-Finally every base model is refitted on all training pairs (same validation
-pairs, the stack's seed), and new pairs are scored by these refitted models,
-with degrees over all training positives. Unsupervised base models (``pcc``,
+New pairs are then scored, by default (``refit=False``), by the mean of each
+base's fold models: the very models whose out-of-fold scores the
+meta-learner learned to weigh (cross-validation bagging), with degrees over
+all training positives. With ``refit=True`` every base model is instead
+refitted on all training pairs (same validation pairs, the stack's seed) and
+scores new pairs alone: one more fit per base, the costliest one, for no gain
+in accuracy on the shared BEELINE networks
+(``benchmarks/results/stack_refit.md``). Unsupervised base models (``pcc``,
 ``genie3``) never see a label, so they are fitted once and used as they are.
 
 On a large prior the fold fits cost most of the fit, and the validation
@@ -51,9 +56,10 @@ validation pairs hold :data:`AUTO_VALIDATION_PAIRS` of each class;
 
 The options and their defaults are listed once, in :class:`Stack`.
 
-Cost: ``n_folds + 1`` fits per supervised base model (one per fold and the
-final refit; one when combining on validation pairs), one per unsupervised
-base model; scoring costs what the base models' scoring costs.
+Cost: ``n_folds`` fits per supervised base model (``n_folds + 1`` with
+``refit=True``; one when combining on validation pairs), one per
+unsupervised base model; scoring costs what the base models' scoring costs,
+``n_folds`` times for a base scored by its fold models.
 
 Examples
 --------
@@ -138,15 +144,13 @@ def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
     return names
 
 
-def resolve_n_folds(n_folds: int | str, n_train: int, refit: bool = True) -> int:
-    """Cross-fitting folds for the options ``n_folds`` and ``refit``.
+def resolve_n_folds(n_folds: int | str, n_train: int) -> int:
+    """Cross-fitting folds for the option ``n_folds``.
 
-    ``"auto"``: 2 without a refit (the fold models score new pairs: two
-    half-data fits per base); with a refit, 3 up to :data:`AUTO_FOLDS_PAIRS`
-    training pairs, 2 above.
+    ``"auto"``: 3 up to :data:`AUTO_FOLDS_PAIRS` training pairs, 2 above.
     """
     if n_folds == "auto":
-        return 3 if refit and n_train <= AUTO_FOLDS_PAIRS else 2
+        return 3 if n_train <= AUTO_FOLDS_PAIRS else 2
     return int(n_folds)
 
 
@@ -283,16 +287,24 @@ class Stack(LinkPredictor):
         was behind on the validation pairs of most shared BEELINE networks and
         on the test pairs of all of them (``benchmarks/results/stack_context.md``).
 
-    Cost: ``n_folds + 1`` fits per supervised base model (1 combining on
-    validation pairs), one per unsupervised one.
+    ``refit`` (False)
+        Refit each supervised base on all training pairs after the folds and
+        score new pairs with it, instead of with the mean of its fold models
+        (the default). Without folds (``combine_on="validation"``) every base
+        is fitted once on all training pairs either way. The default costs one
+        fit per base less and was level with the refit on validation and test
+        pairs of the six shared networks (``benchmarks/results/stack_refit.md``).
+
+    Cost: ``n_folds`` fits per supervised base model (``n_folds + 1`` with
+    ``refit=True``; 1 combining on validation pairs), one per unsupervised one.
 
     The training history (``adata.uns[key]["training"]``) holds ``combine_on``
     and ``n_folds`` as resolved (0 on validation pairs) and, per base model,
     its ``auroc``, ``auprc`` and mean per-TF ``tf_auroc`` over the pairs the
     meta-learner was fitted on (out-of-fold training pairs, or validation
     pairs), each fold model's validation AUROC (``fold_val_auroc``), its
-    meta-learner weight (``coef``) and the final refit's own history
-    (``final``); ``controls`` the same metrics for the degree control
+    meta-learner weight (``coef``) and the fold models' own histories
+    (``folds``) or, with ``refit=True``, the final refit's (``final``); ``controls`` the same metrics for the degree control
     (TF plus target degree); ``meta`` the meta-learner's inputs
     (``features``), ``coef``, ``intercept`` and its in-sample metrics.
 
@@ -318,7 +330,7 @@ class Stack(LinkPredictor):
         "n_folds": "auto",
         "use_controls": True,
         "meta_context": False,
-        "refit": True,
+        "refit": False,
     }
     schema = {
         "base_models": Rule(
@@ -409,8 +421,7 @@ class Stack(LinkPredictor):
         (:meth:`_fit_controls`), then the meta-learner (:meth:`_fit_meta`)."""
         self.check_features(features)
         combine_on = resolve_combine_on(self.params["combine_on"], len(train), val, self.params["n_folds"])
-        refit = self.params["refit"]
-        n_folds = resolve_n_folds(self.params["n_folds"], len(train), refit) if combine_on == "out_of_fold" else 0
+        n_folds = resolve_n_folds(self.params["n_folds"], len(train)) if combine_on == "out_of_fold" else 0
         fold = tf_label_folds(train, n_folds, seed) if n_folds else None
         meta_pairs = train if fold is not None else val
         self.features = features
@@ -460,14 +471,16 @@ class Stack(LinkPredictor):
         histories: dict[str, dict[str, Any]] = {}
         for j, name in enumerate(self.base_names):
             fold_val_auroc = np.full(n_folds, np.nan)
-            fold_models = []
+            fold_models, fold_histories = [], {}
             if self.bases[name].supervised:
                 for k in range(n_folds):
                     held = fold == k
                     base = self._new_base(name)
                     bar.set_postfix_str(f"{name}, fold {k + 1}/{n_folds} held out")
                     fold_seed = seed + (k + 1) * _FOLD_SEED_STRIDE
-                    base.fit(features, train.subset(~held), val, n_genes=n_genes, seed=fold_seed)
+                    fold_histories[str(k)] = base.fit(
+                        features, train.subset(~held), val, n_genes=n_genes, seed=fold_seed
+                    )
                     base_scores[held, j] = base.score(train.tf[held], train.gene[held])
                     if has_both_classes(val.label):
                         fold_val_auroc[k] = roc_auc_score(val.label, base.score(val.tf, val.gene))
@@ -479,6 +492,7 @@ class Stack(LinkPredictor):
                 histories[name] = {
                     **ranking_metrics(meta_pairs.label, base_scores[:, j], tf=meta_pairs.tf),
                     **histories[name],
+                    "folds": fold_histories,
                 }
                 continue
             bar.set_postfix_str(f"{name}, all training pairs")
