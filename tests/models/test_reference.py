@@ -3,7 +3,8 @@
 A refactor that is meant to leave the models alone must leave these scores
 alone too; one that changes a model on purpose regenerates the reference
 (``python tests/data/make_reference.py``) and says in its commit message which
-model changed and why. The stored array schema (names, dtypes and shapes of
+model changed and why. Scores are compared within what a refit on another
+CPU moves them (``check_scores``), not bit for bit. The stored array schema (names, dtypes and shapes of
 what a fit writes to ``adata.uns``) guards the loading of entries written
 before: a renamed weight would still score the same after a refit, but an
 older entry holding the old name would no longer load. That an entry of the
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.stats import spearmanr
 
 import grnlink as gl
 
@@ -28,7 +30,26 @@ _spec = importlib.util.spec_from_file_location("make_reference", _SCRIPT)
 reference = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(reference)
 
-RTOL, ATOL = 1e-4, 1e-5
+# What a refit on another CPU may move: BLAS and torch pick kernels by instruction set (AVX2, AVX-512), so
+# sums round differently in the last bits; float32 training carries that to ~1e-4, and a fitted tree ensemble
+# flips the odd split whose threshold falls between nearly equal values (degree_adjusted, measured: one pair
+# of 468 moved by 0.009 between an AVX-512 and an AVX2 machine). A deliberate change moves far more pairs.
+RTOL, ATOL = 1e-3, 1e-4
+MAX_MOVED_SHARE = 0.02  # pairs allowed outside the tolerance
+# Fully grown random-forest trees choose among tied candidate splits by the last bit of the input: across
+# those two machines genie3's scores kept their order (Spearman 0.977) but most moved by ~0.003.
+RANK_ONLY = {"genie3": 0.95}
+
+
+def check_scores(name: str, found: np.ndarray, expected: np.ndarray) -> None:
+    """Fail when a model's scores moved more than a refit on another CPU moves them."""
+    if name in RANK_ONLY:
+        rho = spearmanr(found, expected)[0]
+        assert rho >= RANK_ONLY[name], f"{name} scores changed order (Spearman {rho:.3f})"
+        return
+    moved = ~np.isclose(found, expected, rtol=RTOL, atol=ATOL)
+    assert moved.mean() <= MAX_MOVED_SHARE, f"{name} scores changed at {moved.sum()} of {len(moved)} pairs"
+    assert spearmanr(found, expected)[0] >= 0.999, f"{name} scores changed order"
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +83,18 @@ def test_a_refit_gives_the_stored_scores_and_stored_arrays(name, stored, data):
     adata, pairs = data
     found, schema = reference.fit_and_score(name, adata.copy(), pairs, reference.model_options()[name])
     assert schema == schemas[name], f"{name} stores other arrays than the reference: older entries may not load"
-    np.testing.assert_allclose(found, scores[name], rtol=RTOL, atol=ATOL, err_msg=f"{name} scores changed")
+    check_scores(name, found, scores[name])
 
 
-def test_the_comparison_fails_when_a_score_moves(stored):
+def test_the_comparison_fails_when_scores_move(stored):
     scores, _ = stored
-    moved = scores["pcc"].copy()
-    moved[7] += 10 * (ATOL + RTOL * abs(moved[7]))
-    with pytest.raises(AssertionError):
-        np.testing.assert_allclose(moved, scores["pcc"], rtol=RTOL, atol=ATOL)
+    expected = scores["pcc"]
+    moved = expected.copy()
+    n_moved = int(MAX_MOVED_SHARE * len(moved)) + 1
+    moved[:n_moved] += 10 * (ATOL + RTOL * np.abs(moved[:n_moved]))
+    with pytest.raises(AssertionError, match="changed at"):
+        check_scores("pcc", moved, expected)
+    check_scores("pcc", np.r_[moved[:1], expected[1:]], expected)  # one moved pair: within what a CPU moves
+    reordered = np.random.default_rng(0).permutation(scores["genie3"])
+    with pytest.raises(AssertionError, match="changed order"):
+        check_scores("genie3", reordered, scores["genie3"])
