@@ -9,7 +9,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 import grnlink as gl
 from grnlink._pairs import PairSet, pair_keys
 from grnlink.models import _degree_features as dfeat
-from grnlink.models._boosting import boosted_logits, tree_state
+from grnlink.models._boosting import boosted_logits, compiled_trees, tree_state, walked_logits
 from grnlink.models._degree_features import POPULARITY_FEATURES, TF_SPECIFIC_FEATURES
 from grnlink.models._folds import tf_label_folds
 
@@ -68,12 +68,18 @@ def test_degree_adjusted_stores_no_cells_x_genes_matrix(adata, truth):
     assert stored["state"]["space"]["expression"].shape == (adata.n_vars, 50)
 
 
-def test_numpy_trees_equal_sklearn_decision_function():
+def test_stored_trees_score_as_sklearn_decision_function_compiled_and_walked():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2000, 5))
-    y = (x[:, 0] + x[:, 1] * x[:, 2] + rng.standard_normal(2000) > 0).astype(int)
+    x[::7, 2] = np.nan  # missing values take each split's learned side
+    y = (x[:, 0] + x[:, 1] * np.nan_to_num(x[:, 2]) + rng.standard_normal(2000) > 0).astype(int)
     model = HistGradientBoostingClassifier(max_iter=40, early_stopping=False, random_state=0).fit(x, y)
-    np.testing.assert_allclose(boosted_logits(tree_state(model), x), model.decision_function(x), rtol=0, atol=1e-12)
+    state = tree_state(model)
+    assert compiled_trees(state) is not None  # this scikit-learn offers the compiled predictor
+    expected = model.decision_function(x)
+    np.testing.assert_allclose(boosted_logits(state, x), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(walked_logits(state, x), expected, rtol=0, atol=1e-12)
+    assert boosted_logits(state, x[:0]).shape == (0,)
 
 
 def test_degree_matched_weights_equalise_negatives_and_positives_per_degree_bin():
