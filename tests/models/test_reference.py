@@ -33,7 +33,7 @@ _spec.loader.exec_module(reference)
 # What a refit on another CPU may move: BLAS and torch pick kernels by instruction set (AVX2, AVX-512), so
 # sums round differently in the last bits; float32 training carries that to ~1e-4, and a fitted tree ensemble
 # flips the odd split whose threshold falls between nearly equal values (degree_adjusted, measured: one pair
-# of 468 moved by 0.009 between an AVX-512 and an AVX2 machine). A deliberate change moves far more pairs.
+# of 468 moved by 0.009 between the reference's machine and an AVX2 AMD EPYC). A deliberate change moves more.
 RTOL, ATOL = 1e-3, 1e-4
 MAX_MOVED_SHARE = 0.02  # pairs allowed outside the tolerance
 # Fully grown random-forest trees choose among tied candidate splits by the last bit of the input: across
