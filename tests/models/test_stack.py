@@ -338,8 +338,9 @@ def test_meta_context_adds_base_times_context_inputs_and_survives_h5ad(with_cont
 
 @pytest.mark.slow
 def test_meta_context_changes_how_much_a_base_counts_per_tf(with_context):
-    model = load_fitted(with_context, "grn").model
-    tf = np.unique(model.bases["degree_adjusted"].graph.source)[:2]
+    fitted = load_fitted(with_context, "grn")
+    model = fitted.model
+    tf = np.unique(fitted.prior_source)[:2]  # gene positions of two TFs with training edges
     genes = np.arange(with_context.n_vars)
     # the same base inputs scored under two TFs' contexts give different combinations
     inputs = np.zeros((len(genes), len(model.mean)))
