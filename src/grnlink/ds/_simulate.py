@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,8 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from .._settings import info
-from .._validation import InputError, check_args, number_in
+from .._validation import InputError, check_args, number_in, one_of
+from ._sergio import sergio_log_rates
 
 _MIN_TARGETS = 3  # every TF regulates at least this many genes
 _MAX_REGULATORS = 3  # a non-TF gene has 1 to this many regulating TFs
@@ -37,6 +39,7 @@ def simulate(
     library_size: float = 3000.0,
     library_size_sd: float = 0.4,
     group_specific: float = 0.0,
+    method: Literal["grnlink", "sergio"] = "grnlink",
 ) -> AnnData:
     """Simulate single-cell counts whose genes are regulated by a known TF network.
 
@@ -170,6 +173,18 @@ def simulate(
         Fraction of the true edges, in [0, 1), that are active in some cell types only (step 5). With the
         default 0 every edge is active in every cell type, and ``X``, the counts, the cell types and the network
         are the same as before this option existed, bit for bit, for every seed.
+    method
+        ``"grnlink"`` (default): steps 3-5 above. ``"sergio"``: steps 3-5 are replaced by SERGIO (Dibaeinia &
+        Sinha 2020, the simulator BEELINE used; ``pip install 'grnlink[sergio]'``), which integrates a chemical
+        Langevin equation per gene on the same network: Hill terms of each regulator (n = 2, maximal
+        contribution 2 x ``weight``, so repressing edges lower production), master regulators (genes no
+        other gene regulates) at a low (U(1, 2.5)) or high (U(3.5, 5)) production rate per cell type, decay
+        0.8, intrinsic noise 1; each cell is a snapshot of its type's steady-state trajectory
+        (:mod:`grnlink.ds._sergio`). Network, cell types and step 6 (counts) are as with ``"grnlink"``;
+        ``signal``, ``confounding``, ``activity_noise`` and ``inactive_fraction`` do not apply, and
+        ``group_specific`` must be 0. Slower (pure-Python integration: about 30 s at 250 genes x 1,200
+        cells). Pooled |r| AUROC of the true edges, measured on the issue-23 size (250 genes, 25 TFs, 1,200
+        cells, 6 types): 0.747 (seed 0) and 0.699 (seed 1).
 
     Returns
     -------
@@ -224,6 +239,7 @@ def simulate(
         "library_size": library_size,
         "library_size_sd": library_size_sd,
         "group_specific": group_specific,
+        "method": method,
     }
     _check_args(params)
     rng = np.random.default_rng(seed)
@@ -233,8 +249,11 @@ def simulate(
     edges = _sample_network(rng, n_genes, n_tfs, activating_fraction, tf_edge_fraction)
     edges["active"] = _edge_activity(seed, len(edges["source"]), n_celltypes, group_specific)
     celltype = _sample_cell_types(rng, n_cells, n_celltypes)
-    programs = _confounder_programs(rng, n_genes, n_celltypes, confounding)
-    log_rate = _log_rates(rng, edges, celltype, programs, n_tfs, signal, activity_noise, inactive_fraction)
+    if method == "sergio":
+        log_rate = sergio_log_rates(rng, edges, celltype, n_genes, n_celltypes)
+    else:
+        programs = _confounder_programs(rng, n_genes, n_celltypes, confounding)
+        log_rate = _log_rates(rng, edges, celltype, programs, n_tfs, signal, activity_noise, inactive_fraction)
     counts = _counts(rng, log_rate, noise, dispersion, dropout, library_size, library_size_sd)
 
     adata = AnnData(
@@ -258,7 +277,9 @@ def simulate(
             "groups": _active_group_names(edges["active"], celltype_names),
         }
     )
-    adata.uns["simulate"] = {k: (int(v) if isinstance(v, Integral) else float(v)) for k, v in params.items()}
+    adata.uns["simulate"] = {
+        k: v if isinstance(v, str) else int(v) if isinstance(v, Integral) else float(v) for k, v in params.items()
+    }
     n_specific = int((~edges["active"].all(axis=0)).sum())
     info(
         f"simulated {n_cells} cells x {n_genes} genes ({n_tfs} TFs, {n_celltypes} cell types) "
@@ -275,8 +296,15 @@ def simulate(
 def _check_args(p: dict) -> None:
     """Raise :class:`InputError` naming the bad argument and a valid choice."""
     check_args(
-        group_specific=(p["group_specific"], number_in(0, 1)), signal=(p["signal"], number_in(0, 1, high_open=False))
+        group_specific=(p["group_specific"], number_in(0, 1)),
+        signal=(p["signal"], number_in(0, 1, high_open=False)),
+        method=(p["method"], one_of("grnlink", "sergio")),
     )
+    if p["method"] == "sergio" and p["group_specific"] > 0:
+        raise InputError(
+            f"group_specific={p['group_specific']} gates edges per cell type, which method='sergio' does not "
+            "simulate; pass group_specific=0 or method='grnlink'."
+        )
     for name in ("n_genes", "n_tfs", "n_cells", "n_celltypes", "seed"):
         value = p[name]
         if not isinstance(value, Integral) or isinstance(value, bool):

@@ -304,8 +304,8 @@ class Stack(LinkPredictor):
     meta-learner was fitted on (out-of-fold training pairs, or validation
     pairs), each fold model's validation AUROC (``fold_val_auroc``), its
     meta-learner weight (``coef``) and the fold models' own histories
-    (``folds``) or, with ``refit=True``, the final refit's (``final``); ``controls`` the same metrics for the degree control
-    (TF plus target degree); ``meta`` the meta-learner's inputs
+    (``folds``) or, with ``refit=True``, the final refit's (``final``);
+    ``controls`` the same metrics for the degree control (TF plus target degree); ``meta`` the meta-learner's inputs
     (``features``), ``coef``, ``intercept`` and its in-sample metrics.
 
     Examples
