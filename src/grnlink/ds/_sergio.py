@@ -1,6 +1,8 @@
 """Expression from SERGIO (Dibaeinia & Sinha 2020), the simulator BEELINE used: ``simulate(method="sergio")``.
 
-SERGIO (package ``sergio-scsim``, the ``sergio`` extra) integrates a chemical
+SERGIO (package ``sergio-scsim``, the ``sergio`` extra; GPL-3.0, so it is only
+imported here, at call time, and no code of it is part of grnlink, as scanpy
+does with ``leidenalg``) integrates a chemical
 Langevin equation per gene: production is the sum over the gene's regulators
 of Hill terms (activating edges rise with the regulator's concentration,
 repressing ones fall), master regulators (genes nobody regulates) have a fixed
