@@ -84,6 +84,23 @@ def adata(_simulated):
     return _simulated.copy()
 
 
+@pytest.fixture(scope="session")
+def small_fit(_simulated):
+    """``small_fit(**fit_args)``: a fresh copy of the small simulated data with ``grn_fit(adata, true network,
+    **fit_args)`` done; each set of arguments is fitted once per session (same seed, same scores)."""
+    fits = {}
+
+    def fitted(**fit_args):
+        key = repr(sorted(fit_args.items()))
+        if key not in fits:
+            adata = _simulated.copy()
+            gl.tl.grn_fit(adata, adata.uns["true_network"], **fit_args)
+            fits[key] = adata
+        return fits[key].copy()
+
+    return fitted
+
+
 @pytest.fixture
 def truth(adata):
     return adata.uns["true_network"]
@@ -165,3 +182,30 @@ def _as_format_1(entry, adata=None) -> None:
 def as_format_1():
     """A function that rewrites a fitted entry in place as stored-model format 1 wrote it."""
     return _as_format_1
+
+
+# Parametrised tests whose every case fits a model: the fast subset (-m "not slow") runs the cases named here and
+# CI runs them all. Every model still has fast tests (tests/models/test_reference.py fits each one).
+FAST_CASES = {
+    "test_no_test_or_validation_edge_reaches_a_feature": {
+        "log_target_degree",
+        "coexpression",
+        "known_target_coexpression",
+        "activity_correlation",
+        "neighbour_targets",
+        "shared_regulators",
+    },
+    "test_no_model_stores_the_genes_x_cells_expression_and_each_round_trips": {"pcc", "dual_encoder", "stack"},
+    "test_ulm_and_viper_accept_the_network_of_every_model": {"pcc", "stack"},
+    "test_genome_wide_scoring_by_matrix_products_equals_scoring_pair_by_pair": {"dual_encoder", "stack"},
+    "test_cpu_and_auto_without_cuda_give_the_scores_of_no_device_argument": {"two_tower", "pcc"},
+    "test_prune_stores_a_copy_and_degrades_gracefully": {"dual_encoder"},
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fast = FAST_CASES.get(getattr(item, "originalname", item.name))
+        if fast is not None and item.callspec.id not in fast:  # a renamed case fails loudly below, not silently
+            assert set(fast) <= {i.callspec.id for i in items if getattr(i, "originalname", "") == item.originalname}
+            item.add_marker(pytest.mark.slow)

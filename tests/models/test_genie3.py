@@ -95,6 +95,7 @@ def test_genie3_scores_zero_for_a_tf_outside_the_prior(adata, truth):
     assert (model.score(np.full(5, outsider), np.arange(5)) == 0).all()
 
 
+@pytest.mark.slow
 def test_genie3_uses_n_jobs_from_scanpy_settings(adata, truth, monkeypatch, scanpy_n_jobs):
     seen = []
     real = genie3.regulator_importances

@@ -401,6 +401,7 @@ def test_read_prior_reads_the_real_trrust_file():
     assert edges[("AHR", "AHRR")] == 1.0 and edges[("AHR", "ABCG2")] == 0.0
 
 
+@pytest.mark.slow
 def test_merging_real_trrust_and_dorothea_keeps_every_pair():
     trrust = read_prior(_shared_prior("trrust_hs.tsv.gz"), name="trrust")
     dorothea = read_prior(_shared_prior("dorothea_hs.tsv.gz"), name="dorothea")

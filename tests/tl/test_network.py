@@ -11,9 +11,8 @@ import grnlink as gl
 
 
 @pytest.fixture
-def fitted(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, model="two_tower", groupby="cell_type", **fast)
-    return adata
+def fitted(small_fit, fast):
+    return small_fit(model="two_tower", groupby="cell_type", **fast)
 
 
 def _activities(adata, net) -> pd.DataFrame:

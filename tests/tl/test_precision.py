@@ -15,9 +15,8 @@ from grnlink.tl._precision import background_pairs, estimated_precision, fit_pre
 
 
 @pytest.fixture
-def fitted(adata, truth, fast):
-    gl.tl.grn_fit(adata, truth, model="two_tower", groupby="cell_type", prior_coverage=0.6, **fast)
-    return adata
+def fitted(small_fit, fast):
+    return small_fit(model="two_tower", groupby="cell_type", prior_coverage=0.6, **fast)
 
 
 def test_estimated_precision_matches_the_true_tail_precision_of_known_distributions():
