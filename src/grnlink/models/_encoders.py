@@ -22,6 +22,7 @@ own options.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import torch
@@ -108,7 +109,7 @@ class MatchedEncoderPredictor(NeuralPredictor):
         return network(match_widths([int(p["d"]), *p["hidden"]], p["n_params"], network, model=self.name))
 
 
-class CosineNet(nn.Module):
+class CosineNet(nn.Module, ABC):
     """A TF encoder and a gene encoder compared by cosine similarity (``dual_encoder``, ``two_tower``).
 
     A subclass registers ``features`` (genes x d) as a buffer and implements
@@ -117,17 +118,17 @@ class CosineNet(nn.Module):
 
     features: torch.Tensor
 
+    @abstractmethod
     def encode_tf(self, genes: torch.Tensor) -> torch.Tensor:
         """The genes ``genes`` encoded in the TF role."""
-        raise NotImplementedError
 
+    @abstractmethod
     def encode_gene(self, genes: torch.Tensor) -> torch.Tensor:
         """The genes ``genes`` encoded in the target role."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cosine_logits(self, cosine: torch.Tensor) -> torch.Tensor:
         """The logit of a pair from the cosine of its two encodings."""
-        raise NotImplementedError
 
     def gene_representations(self) -> torch.Tensor:
         """Every gene through the gene encoder (genes x d)."""
