@@ -67,3 +67,28 @@ def test_per_tf_auroc_is_one_number_for_bm_tune_and_the_models():
     assert pooled["tf_auroc"] == expected and pooled["auroc"] == gl.bm.evaluate(test, scores)["auroc"]
     assert np.isnan(_metrics.mean_tf_auroc(tf, np.zeros(200), scores))
     assert all(np.isnan(v) for v in _metrics.ranking_metrics(np.ones(200), scores, tf=tf).values())
+
+
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_grouped_ranking_equals_scikit_learn_per_group(decimals):
+    # one sort for every TF must give each TF's roc_auc_score and average_precision_score, ties (decimals=1) included
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from grnlink._metrics import grouped_ranking
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 25, 2000)
+    label = (rng.random(2000) < rng.random(25)[codes]).astype(int)
+    scores = rng.random(2000) + label * 0.3
+    scores = scores if decimals is None else np.round(scores, decimals)
+    auroc, auprc, n_pos, n_neg = grouped_ranking(codes, label, scores)
+    for group in range(25):
+        y, s = label[codes == group], scores[codes == group]
+        assert (n_pos[group], n_neg[group]) == (y.sum(), len(y) - y.sum())
+        if 0 < y.sum() < len(y):
+            assert auroc[group] == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+            assert auprc[group] == pytest.approx(average_precision_score(y, s), abs=1e-12)
+        else:
+            assert np.isnan(auroc[group]) and np.isnan(auprc[group])
+    with pytest.raises(ValueError, match="finite"):
+        grouped_ranking(codes, label, np.where(codes == 0, np.nan, scores))
