@@ -198,13 +198,95 @@ class KnownGraph:
                 _rowwise_dot(self.regulator_centroid, gene, expr, tf),
                 _rowwise_dot(self.activity, tf, expr, gene),
                 _neighbour_share(self.known_keys, space.neighbours, tf, gene, space.n_genes),
-                _shared_regulators(self.adjacency, tf, gene),
-                _shared_targets(self.adjacency, tf, gene),
+                _blockwise_pairs(self.shared_regulator_rows, tf, gene),
+                _blockwise_pairs(self.shared_target_rows, tf, gene),
                 _rowwise_dot(emb, tf, emb, gene),
                 _rowwise_dot(self.target_embedding_centroid, tf, emb, gene),
             ]
         )
         return popularity, specific
+
+    def block_features(self, tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`pair_features` of each TF in ``tf`` against every gene (rows TF-major: ``len(tf) * n_genes``).
+
+        The same values up to float rounding, from matrix products over the
+        block instead of one gather per pair: what scoring every TF x gene
+        pair at genome scale runs.
+        """
+        tf = np.asarray(tf, dtype=np.int64)
+        space, n = self.space, self.space.n_genes
+        expr, emb = space.expression, space.embedding
+        popularity = np.column_stack(
+            [
+                np.tile(np.log1p(self.in_degree), len(tf)),
+                np.repeat(np.log1p(self.out_degree[tf]), n),
+                np.tile(space.stats, (len(tf), 1)),
+            ]
+        )
+        unique_tfs, inverse = np.unique(tf, return_inverse=True)
+        coexpression = expr[tf] @ expr.T
+        specific = np.column_stack(
+            [
+                m.ravel()
+                for m in (
+                    coexpression,
+                    np.abs(coexpression),
+                    space.conditions[tf] @ space.conditions.T,
+                    self.target_centroid[tf] @ expr.T,
+                    expr[tf] @ self.regulator_centroid.T,
+                    self.activity[tf] @ expr.T,
+                    np.asarray(self.neighbour_indicator @ self.adjacency[tf].T.toarray()).T,
+                    self.shared_regulator_rows(unique_tfs)[inverse],
+                    self.shared_target_rows(unique_tfs)[inverse],
+                    emb[tf] @ emb.T,
+                    self.target_embedding_centroid[tf] @ emb.T,
+                )
+            ]
+        )
+        return popularity, specific
+
+    @cached_property
+    def neighbour_indicator(self) -> sp.csr_matrix:
+        """Genes x genes: ``1 / k`` at each gene's ``k`` co-expression neighbours (a known-target share is a product)."""
+        n, k = self.space.neighbours.shape
+        rows = np.repeat(np.arange(n), k)
+        return sp.csr_matrix((np.full(n * k, 1.0 / max(k, 1)), (rows, self.space.neighbours.ravel())), shape=(n, n))
+
+    @cached_property
+    def _regulator_overlap(self) -> tuple[np.ndarray, sp.csr_matrix]:
+        """Each TF's known-target count and the TF x TF counts of shared known targets."""
+        return np.asarray(self.adjacency.sum(axis=1)).ravel(), (self.adjacency @ self.adjacency.T).tocsr()
+
+    def shared_regulator_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``shared_regulators`` of the TFs ``rows`` (distinct) against every gene: known-target share of the gene
+        among TFs whose target sets overlap the TF's (Jaccard-weighted mean)."""
+        degree, overlap_all = self._regulator_overlap
+        overlap = overlap_all[rows].toarray()
+        union = degree[rows][:, None] + degree[None, :] - overlap
+        jaccard = np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
+        jaccard[np.arange(len(rows)), rows] = 0.0
+        total = jaccard.sum(axis=1, keepdims=True)
+        shares = np.asarray(self.adjacency.T @ jaccard.T).T
+        return np.divide(shares, total, out=np.zeros((len(rows), self.adjacency.shape[1])), where=total > 0)
+
+    @cached_property
+    def _regulator_profiles(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Each gene's unit regulator profile (genes x regulating TFs) and each TF's mean profile of its targets."""
+        # only TFs with known targets can be regulators: the other columns are zero (genes x genes would not fit at
+        # genome scale, genes x regulating TFs does)
+        adjacency = self.adjacency
+        regulating = np.flatnonzero(np.diff(adjacency.indptr) > 0)
+        regulators = adjacency[regulating].T.tocsr()  # gene x regulating-TF membership
+        norm = np.sqrt(np.asarray(regulators.sum(axis=1)).ravel())
+        unit = (sp.diags(np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)) @ regulators).tocsr()
+        centroids = sp.csr_matrix(_row_means(adjacency, unit.toarray()))  # TF x TF: mean regulator profile of targets
+        return unit, centroids
+
+    def shared_target_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``shared_targets`` of the TFs ``rows`` against every gene: mean cosine similarity between the gene's
+        regulator set and those of the TF's known targets."""
+        unit, centroids = self._regulator_profiles
+        return np.asarray((centroids[rows] @ unit.T).todense())
 
 
 def _rowwise_dot(left: np.ndarray, left_rows: np.ndarray, right: np.ndarray, right_rows: np.ndarray) -> np.ndarray:
@@ -240,40 +322,6 @@ def _blockwise_pairs(block_of: Any, tf: np.ndarray, gene: np.ndarray) -> np.ndar
         mask = np.isin(tf, rows)
         out[mask] = block[np.searchsorted(rows, tf[mask]), gene[mask]]
     return out
-
-
-def _shared_regulators(adjacency: sp.csr_matrix, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
-    """Known-target share of the gene among TFs whose target sets overlap the TF's (Jaccard-weighted mean)."""
-    degree = np.asarray(adjacency.sum(axis=1)).ravel()
-    overlap_all = adjacency @ adjacency.T
-
-    def block(rows: np.ndarray) -> np.ndarray:
-        overlap = overlap_all[rows].toarray()
-        union = degree[rows][:, None] + degree[None, :] - overlap
-        jaccard = np.divide(overlap, union, out=np.zeros_like(overlap), where=union > 0)
-        jaccard[np.arange(len(rows)), rows] = 0.0
-        total = jaccard.sum(axis=1, keepdims=True)
-        return np.divide(
-            np.asarray(adjacency.T @ jaccard.T).T, total, out=np.zeros((len(rows), adjacency.shape[1])), where=total > 0
-        )
-
-    return _blockwise_pairs(block, tf, gene)
-
-
-def _shared_targets(adjacency: sp.csr_matrix, tf: np.ndarray, gene: np.ndarray) -> np.ndarray:
-    """Mean cosine similarity between the gene's regulator set and those of the TF's known targets."""
-    # only TFs with known targets can be regulators: the other columns are zero (genes x genes would not fit at
-    # genome scale, genes x regulating TFs does)
-    regulating = np.flatnonzero(np.diff(adjacency.indptr) > 0)
-    regulators = adjacency[regulating].T.tocsr()  # gene x regulating-TF membership
-    norm = np.sqrt(np.asarray(regulators.sum(axis=1)).ravel())
-    unit = sp.diags(np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)) @ regulators
-    centroids = sp.csr_matrix(_row_means(adjacency, unit.toarray()))  # TF x TF: mean regulator profile of its targets
-
-    def block(rows: np.ndarray) -> np.ndarray:
-        return np.asarray((centroids[rows] @ unit.T).todense())
-
-    return _blockwise_pairs(block, tf, gene)
 
 
 def tf_activity_axes(

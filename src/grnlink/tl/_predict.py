@@ -385,37 +385,52 @@ def _score_all_genes(fitted: FittedGRN, tf_rows: np.ndarray, top_k: int | None, 
     A model with a :meth:`~grnlink.models.LinkPredictor.score_matrix` scores a
     block as one TF x gene matrix; the others score the block's pairs in chunks.
     With an active ``dask.distributed`` client and more than one block, the
-    blocks are scored on its workers (:func:`_score_blocks_on_client`).
+    blocks are scored on its workers (:func:`_score_blocks_on_client`), but
+    for a model that scores matrices the first block, which shows that it
+    does, in this process.
     ``top_k`` (per TF; 0 keeps nothing) is chosen by score, or by specificity
     under the target statistics ``ranking``. Returns the kept (TF, gene,
     score) and, over every scored pair, each gene's count, sum and sum of
     squares of its scores.
     """
     n_genes = len(fitted.genes)
-    factorised = len(tf_rows) > 0 and fitted.model.score_matrix(tf_rows[:1], n_genes) is not None
-    tfs_per_block = max(1, (MATRIX_BLOCK_ENTRIES if factorised else chunk_size) // n_genes)
-    blocks = [tf_rows[start : start + tfs_per_block] for start in range(0, len(tf_rows), tfs_per_block)]
-    if not blocks:
+    if not len(tf_rows):
         empty = np.empty(0, np.int64)
         return (empty, empty, np.empty(0)), tuple(np.zeros(n_genes) for _ in range(3))
-    client = dask_client() if len(blocks) > 1 else None
+    # the first block tells whether the model scores matrices (None: it does not) and is kept, not scored twice
+    first_matrix = fitted.model.score_matrix(tf_rows[: max(1, MATRIX_BLOCK_ENTRIES // n_genes)], n_genes)
+    factorised = first_matrix is not None
+    tfs_per_block = max(1, (MATRIX_BLOCK_ENTRIES if factorised else chunk_size) // n_genes)
+    blocks = [tf_rows[start : start + tfs_per_block] for start in range(0, len(tf_rows), tfs_per_block)]
     args = (factorised, top_k, chunk_size, ranking)
+    kept = [_score_block(fitted, blocks.pop(0), *args, matrix=first_matrix)] if factorised else []
+    client = dask_client() if len(blocks) > 1 else None
     if client is not None:
-        kept = _score_blocks_on_client(client, fitted, blocks, *args)
+        kept += _score_blocks_on_client(client, fitted, blocks, *args)
     else:
         bar = tqdm(blocks, desc="scoring TFs", disable=progress_disabled() or len(blocks) < 2, leave=False)
-        kept = [_score_block(fitted, block, *args) for block in bar]
+        kept += [_score_block(fitted, block, *args) for block in bar]
     rows = tuple(np.concatenate([part[i] for part in kept]) for i in range(3))
     sums = tuple(np.sum([part[3][i] for part in kept], axis=0) for i in range(3))
     return rows, sums
 
 
-def _score_block(fitted: FittedGRN, block: np.ndarray, factorised: bool, top_k: int | None, chunk_size: int, ranking):
+def _score_block(
+    fitted: FittedGRN,
+    block: np.ndarray,
+    factorised: bool,
+    top_k: int | None,
+    chunk_size: int,
+    ranking,
+    matrix: np.ndarray | None = None,
+):
     """(TF, gene, score) of the TFs ``block`` against every other gene, the ``top_k`` best per TF when set,
-    and the per-gene (count, sum, sum of squares) of all the block's scores."""
+    and the per-gene (count, sum, sum of squares) of all the block's scores (``matrix``: the block's
+    :meth:`~grnlink.models.LinkPredictor.score_matrix`, when already computed)."""
     n_genes = len(fitted.genes)
     if factorised:
-        matrix = _checked_finite(fitted, fitted.model.score_matrix(block, n_genes))
+        matrix = fitted.model.score_matrix(block, n_genes) if matrix is None else matrix
+        matrix = _checked_finite(fitted, matrix)
         matrix[np.arange(len(block)), block] = np.nan  # self-pairs: neither kept nor counted
         return (*_kept_matrix_entries(block, matrix, top_k, ranking), _gene_sums(matrix))
     tf_pos = np.repeat(block, n_genes)
