@@ -247,7 +247,7 @@ class KnownGraph:
 
     @cached_property
     def neighbour_indicator(self) -> sp.csr_matrix:
-        """Genes x genes: ``1 / k`` at each gene's ``k`` co-expression neighbours (a known-target share is a product)."""
+        """Genes x genes: ``1 / k`` at each gene's ``k`` nearest neighbours (a known-target share is a product)."""
         n, k = self.space.neighbours.shape
         rows = np.repeat(np.arange(n), k)
         return sp.csr_matrix((np.full(n * k, 1.0 / max(k, 1)), (rows, self.space.neighbours.ravel())), shape=(n, n))
