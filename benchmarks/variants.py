@@ -6,9 +6,12 @@ thread; each fit is scored on the split's validation pairs (the decision
 metric: a variant becomes a default only if it is ahead there on every cell
 type) and on its test pairs (reported, never used to choose), beside the
 degree control. Data sets: ``mDC``/``hHEP``/``mHSC-GM`` ``Specific`` or
-``Non-Specific`` (TFs+500, ``groupby="condition"``), and ``simulated``:
+``Non-Specific`` (TFs+500, ``groupby="condition"``), ``simulated``:
 ``gl.ds.simulate(n_genes=250, n_tfs=25, n_cells=1200, n_celltypes=6, seed=1)``
-(issue 23's data, ``groupby="cell_type"``).
+(issue 23's data, ``groupby="cell_type"``), and ``simulated shuffled``: the
+same with each gene's values permuted across cells
+(:func:`grnlink.bm.shuffle_expression`), where a variant that reads the
+expression must lose what it gained on ``simulated``.
 
 Run from the repository root, e.g.::
 
@@ -46,6 +49,8 @@ def load(data: Path, data_set: str):
     """The AnnData of a data set name and the ``groupby`` column its fits use."""
     if data_set == "simulated":
         return gl.ds.simulate(**SIMULATED), "cell_type"
+    if data_set == "simulated shuffled":
+        return gl.bm.shuffle_expression(gl.ds.simulate(**SIMULATED), seed=0), "cell_type"
     dataset, network = data_set.split(" ", 1)
     return gl.ds.beeline(data / network / dataset / "TFs+500"), "condition"
 

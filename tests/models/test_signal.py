@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import grnlink as gl
 
@@ -60,18 +59,6 @@ def _marked(names: list[str], known: dict[str, str]) -> list:
     ]
 
 
-def _shuffled(adata, seed: int = 0):
-    """A copy whose every gene has its values (X and counts alike) permuted across cells, each independently."""
-    rng = np.random.default_rng(seed)
-    out = adata.copy()
-    x, counts = out.X.toarray(), out.layers["counts"].toarray()
-    for gene in range(out.n_vars):
-        order = rng.permutation(out.n_obs)
-        x[:, gene], counts[:, gene] = x[order, gene], counts[order, gene]
-    out.X, out.layers["counts"] = sp.csr_matrix(x), sp.csr_matrix(counts)
-    return out
-
-
 class _HeldOut:
     """The data, its shuffled copy and one split; each (model, shuffled) fit is made once per module."""
 
@@ -79,7 +66,7 @@ class _HeldOut:
         self.adata = gl.ds.simulate(**DATA)
         random_embedding = np.random.default_rng(0).normal(size=(self.adata.n_vars, 16)).astype(np.float32)
         self.adata.varm["X_random"] = random_embedding  # identical in both copies: no expression in it
-        self.shuffled = _shuffled(self.adata)
+        self.shuffled = gl.bm.shuffle_expression(self.adata, seed=0)
         self.split = gl.bm.split(self.adata.uns["true_network"], self.adata.var_names, protocol="tf_matched", seed=0)
         self.degree = gl.bm.evaluate(self.split.test, gl.bm.degree_scores(self.split.prior, self.split.test))
         self._done: dict[tuple, float] = {}

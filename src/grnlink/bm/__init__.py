@@ -10,7 +10,7 @@ from ._analysis import (
     pruning_curve,
     representation_rank,
 )
-from ._controls import degree_scores
+from ._controls import degree_scores, shuffle_expression
 from ._metrics import evaluate, f1_threshold, precision_at_k
 from ._run import CONTROLS, control_differences, run, summarise, versus_control
 from ._split import COLD_START_SIDES, PROTOCOLS, Split, relabel, split
@@ -35,6 +35,7 @@ __all__ = [
     "relabel",
     "representation_rank",
     "run",
+    "shuffle_expression",
     "split",
     "summarise",
     "versus_control",
