@@ -63,8 +63,10 @@ gene a unit vector), which keeps the stored state at genes x ``components``.
 Options and defaults: ``n_folds`` (5), ``components`` (50), ``n_neighbours``
 (15), ``activity`` (True: decoupler TF activities), ``activity_min_targets``
 (3: TFs with fewer known targets get activity 0), ``degree_bins`` (10),
-``combine_on`` ("out_of_fold"), ``n_trees`` (200), ``learning_rate`` (0.05), ``max_leaf_nodes`` (15),
-``min_samples_leaf`` (20), ``l2_regularization`` (1.0).
+``combine_on`` ("out_of_fold"), ``n_trees`` (100), ``learning_rate`` (0.1), ``max_leaf_nodes`` (15),
+``min_samples_leaf`` (20), ``l2_regularization`` (1.0). 100 trees at rate 0.1 score level with 200 at 0.05 on
+the validation pairs of the six BEELINE networks, alone and inside ``stack``, at half the trees to evaluate
+(``benchmarks/results/degree_trees.md``, ``benchmarks/results/stack_trees.md``).
 
 Examples
 --------
@@ -131,8 +133,8 @@ class DegreeAdjusted(LinkPredictor):
         "activity_min_targets": 3,
         "degree_bins": 10,
         "combine_on": "out_of_fold",
-        "n_trees": 200,
-        "learning_rate": 0.05,
+        "n_trees": 100,
+        "learning_rate": 0.1,
         "max_leaf_nodes": 15,
         "min_samples_leaf": 20,
         "l2_regularization": 1.0,
