@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anndata as ad
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -53,3 +54,12 @@ def test_same_seed_same_copy_other_seed_other_copy(adata):
     other = gl.bm.shuffle_expression(adata, seed=4)
     np.testing.assert_array_equal(_dense(first.X), _dense(again.X))
     assert not np.array_equal(_dense(first.X), _dense(other.X))
+
+
+def test_backed_data_raise_a_clear_error(adata, tmp_path):
+    path = tmp_path / "cells.h5ad"
+    adata.write_h5ad(path)
+    backed = ad.read_h5ad(path, backed="r")
+    with pytest.raises(gl.InputError, match="to_memory"):
+        gl.bm.shuffle_expression(backed)
+    backed.file.close()

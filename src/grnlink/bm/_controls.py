@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from .._pairs import edge_degrees
+from .._validation import InputError
 
 
 def degree_scores(train_edges: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
@@ -84,12 +85,25 @@ def shuffle_expression(adata: AnnData, *, seed: int = 0) -> AnnData:
     >>> bool(np.allclose(np.sort(adata.X.toarray(), axis=0), np.sort(shuffled.X.toarray(), axis=0)))
     True
     """
-    rng = np.random.default_rng(seed)
-    orders = [rng.permutation(adata.n_obs) for _ in range(adata.n_vars)]
+    if adata.isbacked:
+        raise InputError(
+            "shuffle_expression needs the expression in memory, but adata is backed by a file: "
+            "pass adata.to_memory() (or a subset of it)."
+        )
     out = adata.copy()
-    out.X = _permuted_columns(out.X, orders)
-    for key in list(out.layers.keys()):
-        out.layers[key] = _permuted_columns(out.layers[key], orders)
+    matrices = {None: _column_major(out.X), **{key: _column_major(out.layers[key]) for key in out.layers.keys()}}
+    rng = np.random.default_rng(seed)
+    for gene in range(out.n_vars):
+        order = rng.permutation(out.n_obs)  # one permutation per gene, shared by X and every layer
+        for matrix in matrices.values():
+            _permute_column(matrix, gene, order)
+    for key, matrix in matrices.items():
+        original = adata.X if key is None else adata.layers[key]
+        permuted = matrix.asformat(original.format) if sp.issparse(original) else matrix
+        if key is None:
+            out.X = permuted
+        else:
+            out.layers[key] = permuted
     for key in list(out.obsm.keys()):
         del out.obsm[key]
     for key in list(out.obsp.keys()):
@@ -97,18 +111,20 @@ def shuffle_expression(adata: AnnData, *, seed: int = 0) -> AnnData:
     return out
 
 
-def _permuted_columns(matrix, orders: list[np.ndarray]):
-    """``matrix`` (cells x genes) with column ``j`` read in the row order ``orders[j]``, in the input's format."""
+def _column_major(matrix):
+    """A copy of ``matrix`` whose columns can be permuted in place: CSC when sparse, a Fortran array when dense."""
+    return sp.csc_matrix(matrix, copy=True) if sp.issparse(matrix) else np.array(matrix, copy=True, order="F")
+
+
+def _permute_column(matrix, j: int, order: np.ndarray) -> None:
+    """Column ``j`` of ``matrix`` (from :func:`_column_major`) becomes its values read in the row order ``order``."""
     if sp.issparse(matrix):
-        csc = sp.csc_matrix(matrix, copy=True)
-        for j, order in enumerate(orders):
-            start, stop = csc.indptr[j], csc.indptr[j + 1]
-            new_row = np.argsort(order)  # the cell that row r's value moves to
-            csc.indices[start:stop] = new_row[csc.indices[start:stop]]
-        csc.has_sorted_indices = False
-        csc.sort_indices()
-        return csc.asformat(matrix.format)
-    dense = np.array(matrix, copy=True)
-    for j, order in enumerate(orders):
-        dense[:, j] = dense[order, j]
-    return dense
+        destination = np.empty_like(order)
+        destination[order] = np.arange(len(order))  # the row each value moves to
+        start, stop = matrix.indptr[j], matrix.indptr[j + 1]
+        rows = destination[matrix.indices[start:stop]]
+        keep = np.argsort(rows)
+        matrix.indices[start:stop] = rows[keep]
+        matrix.data[start:stop] = matrix.data[start:stop][keep]
+    else:
+        matrix[:, j] = matrix[order, j]
