@@ -63,3 +63,14 @@ def test_backed_data_raise_a_clear_error(adata, tmp_path):
     with pytest.raises(gl.InputError, match="to_memory"):
         gl.bm.shuffle_expression(backed)
     backed.file.close()
+
+
+@pytest.mark.parametrize("bad", [{"seed": -1}, {"seed": "0"}, {"seed": 1.5}])
+def test_bad_seed_raises_before_any_work(adata, bad):
+    with pytest.raises(gl.InputError, match="seed"):
+        gl.bm.shuffle_expression(adata, **bad)
+
+
+def test_not_an_anndata_raises(adata):
+    with pytest.raises(gl.InputError, match="AnnData"):
+        gl.bm.shuffle_expression(adata.X)

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from anndata import AnnData
 
 from .._pairs import edge_degrees
-from .._validation import InputError
+from .._validation import SEED, InputError, check_args
 
 
 def degree_scores(train_edges: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
@@ -85,6 +85,9 @@ def shuffle_expression(adata: AnnData, *, seed: int = 0) -> AnnData:
     >>> bool(np.allclose(np.sort(adata.X.toarray(), axis=0), np.sort(shuffled.X.toarray(), axis=0)))
     True
     """
+    if not isinstance(adata, AnnData):
+        raise InputError(f"shuffle_expression needs an AnnData (cells x genes), got {type(adata).__name__}.")
+    check_args(seed=(seed, SEED))
     if adata.isbacked:
         raise InputError(
             "shuffle_expression needs the expression in memory, but adata is backed by a file: "
