@@ -11,7 +11,9 @@ degree control. Data sets: ``mDC``/``hHEP``/``mHSC-GM`` ``Specific`` or
 (issue 23's data, ``groupby="cell_type"``), and ``simulated shuffled``: the
 same with each gene's values permuted across cells
 (:func:`grnlink.bm.shuffle_expression`), where a variant that reads the
-expression must lose what it gained on ``simulated``.
+expression must lose what it gained on ``simulated``. A BEELINE name ending in
+``sub<N>`` keeps ``N`` random edges of the network (a small prior, the size of
+the simulated one at ``sub300``).
 
 Run from the repository root, e.g.::
 
@@ -45,8 +47,28 @@ def tf_auroc(table: pd.DataFrame, scores: np.ndarray) -> float:
     return mean_tf_auroc(pd.factorize(table["source"])[0], table["label"].to_numpy(), scores)
 
 
+def subsample_network(adata, n_edges: int):
+    """``adata`` with a random ``n_edges`` of its true network kept (the same edges for every split seed).
+
+    Emulates a user whose prior is small: the edges dropped become non-edges,
+    as unknown edges are in any prior.
+    """
+    truth = adata.uns["true_network"]
+    keep = np.sort(np.random.default_rng(n_edges).choice(len(truth), size=min(n_edges, len(truth)), replace=False))
+    adata.uns["true_network"] = truth.iloc[keep].reset_index(drop=True)
+    return adata
+
+
 def load(data: Path, data_set: str):
-    """The AnnData of a data set name and the ``groupby`` column its fits use."""
+    """The AnnData of a data set name and the ``groupby`` column its fits use.
+
+    A BEELINE name may end in ``sub<N>`` (e.g. ``"mDC Specific sub300"``): the
+    network keeps ``N`` random edges (:func:`subsample_network`).
+    """
+    name, _, last = data_set.rpartition(" ")
+    if name and last.startswith("sub") and last[3:].isdigit():
+        adata, groupby = load(data, name)
+        return subsample_network(adata, int(last[3:])), groupby
     if data_set == "simulated":
         return gl.ds.simulate(**SIMULATED), "cell_type"
     if data_set == "simulated shuffled":
@@ -55,21 +77,33 @@ def load(data: Path, data_set: str):
     return gl.ds.beeline(data / network / dataset / "TFs+500"), "condition"
 
 
-def run_unit(data: Path, data_set: str, seed: int, models: list[str], variants: dict[str, dict]) -> list[dict]:
+def halves(pairs: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``pairs`` cut in two, each TF's positives and negatives alternating between the halves in random order."""
+    order = pairs.sample(frac=1.0, random_state=seed)
+    first = order.groupby(["source", "label"]).cumcount().to_numpy() % 2 == 0
+    return order[first].sort_index(), order[~first].sort_index()
+
+
+def run_unit(
+    data: Path, data_set: str, seed: int, models: list[str], variants: dict[str, dict], val_halves: bool = False
+) -> list[dict]:
     adata, groupby = load(data, data_set)
     split = gl.bm.split(adata.uns["true_network"], adata.var_names, seed=seed)
+    fit_kwargs = split.fit_kwargs()
+    scored_parts = {"val": split.val, "test": split.test}
+    if val_halves:  # early stopping (and a meta-learner on validation pairs) reads one half, the decision the other
+        fit_kwargs["validation"], scored_parts["val"] = halves(split.val, seed)
     rows = [
         {"model": "degree", "variant": "", "part": part, "tf_auroc": tf_auroc(t, gl.bm.degree_scores(split.prior, t))}
-        for part, t in (("val", split.val), ("test", split.test))
+        for part, t in scored_parts.items()
     ]
     for model in models:
         for variant, options in variants.items():
             fitted = adata.copy()
             start = time.perf_counter()
-            gl.tl.grn_fit(fitted, split.prior, model=model, groupby=groupby, seed=seed, **split.fit_kwargs(), **options)
+            gl.tl.grn_fit(fitted, split.prior, model=model, groupby=groupby, seed=seed, **fit_kwargs, **options)
             fit_s = time.perf_counter() - start
-            for part in ("val", "test"):
-                table = getattr(split, part)
+            for part, table in scored_parts.items():
                 scored = gl.tl.grn_predict(fitted, pairs=table[["source", "target"]], inplace=False)
                 score = tf_auroc(table, scored["score"].to_numpy())
                 rows.append({"model": model, "variant": variant, "part": part, "tf_auroc": score, "fit_s": fit_s})
@@ -101,6 +135,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--val-halves",
+        action="store_true",
+        help="fit with half of each TF's validation pairs, decide on the other half (for variants that fit on them)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args()
     variants = json.loads(args.variants)
@@ -108,7 +147,7 @@ def main() -> None:
     units = [(d, s) for d in args.data_sets for s in args.seeds]
     rows: list[dict] = []
     with worker_pool(args.jobs) as pool:
-        futures = [pool.submit(run_unit, args.data, d, s, args.models, variants) for d, s in units]
+        futures = [pool.submit(run_unit, args.data, d, s, args.models, variants, args.val_halves) for d, s in units]
         for done, future in enumerate(as_completed(futures), 1):
             rows += future.result()
             print(f"{done}/{len(units)} units", flush=True)
@@ -119,13 +158,19 @@ def main() -> None:
     command = (
         f"python benchmarks/variants.py --name {args.name} --models {' '.join(args.models)} "
         f"--variants '{args.variants}' --data-sets {quoted} --seeds {' '.join(map(str, args.seeds))} "
-        f"--jobs {args.jobs}"
+        f"--jobs {args.jobs}" + (" --val-halves" if args.val_halves else "")
     )
     header = (
         f"# {args.name}: option variants on validation and test pairs\n\n"
         f"Made by `{command}` ({machine}; load average {load_average():.1f} at the end).\n\n"
         "Per-TF AUROC, mean over seeds, on the per-TF split's validation pairs (the decision metric; early "
-        "stopping also reads them) and test pairs (reported only); `gain`: the variant minus the first one "
+        + (
+            "stopping and a meta-learner fitted on validation pairs read the other half of each TF's validation "
+            "pairs, never these) "
+            if args.val_halves
+            else "stopping also reads them) "
+        )
+        + "and test pairs (reported only); `gain`: the variant minus the first one "
         f"({list(variants)[0]}); `test degree`: the degree control on the test pairs. Variants: "
         + "; ".join(f"`{name}` = `{json.dumps(options)}`" for name, options in variants.items())
         + f". Per-seed rows in `{args.name}.csv`.\n\n"

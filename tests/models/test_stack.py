@@ -244,10 +244,11 @@ def test_stack_is_not_worse_than_its_worst_base_on_held_out_simulated_edges(simu
 
 
 def test_auto_folds_are_three_for_small_training_sets_and_two_for_genome_scale_ones(adata, truth, monkeypatch):
-    assert stack.resolve_n_folds("auto", stack.AUTO_FOLDS_PAIRS) == 3
-    assert stack.resolve_n_folds("auto", stack.AUTO_FOLDS_PAIRS + 1) == 2
+    assert stack.resolve_n_folds("auto", stack.AUTO_TWO_FOLDS_PAIRS) == 3
+    assert stack.resolve_n_folds("auto", stack.AUTO_TWO_FOLDS_PAIRS + 1) == 2
     assert stack.resolve_n_folds(4, 10**6) == 4
-    monkeypatch.setattr(stack, "AUTO_FOLDS_PAIRS", 10)  # this small fit counts as genome-scale ...
+    monkeypatch.setattr(stack, "AUTO_TWO_FOLDS_PAIRS", 10)  # this small fit counts as large ...
+    monkeypatch.setattr(stack, "AUTO_COMBINE_PAIRS", 10)  # ... and as genome-scale ...
     _fit_stack(adata, truth)
     training = adata.uns["grn"]["training"]
     # ... but its few validation pairs are too few to fit the meta-learner on: cross-fitted, with 2 folds
@@ -260,8 +261,8 @@ def _pairs(n_pos, n_neg):
 
 def test_auto_combines_on_validation_pairs_only_for_large_training_sets_with_enough_of_them():
     enough, few = stack.AUTO_VALIDATION_PAIRS, stack.AUTO_VALIDATION_PAIRS - 1
-    large = stack.AUTO_FOLDS_PAIRS + 1
-    assert stack.resolve_combine_on("auto", stack.AUTO_FOLDS_PAIRS, _pairs(enough, enough)) == "out_of_fold"
+    large = stack.AUTO_COMBINE_PAIRS + 1
+    assert stack.resolve_combine_on("auto", stack.AUTO_COMBINE_PAIRS, _pairs(enough, enough)) == "out_of_fold"
     assert stack.resolve_combine_on("auto", large, _pairs(enough, enough)) == "validation"
     assert stack.resolve_combine_on("auto", large, _pairs(few, enough)) == "out_of_fold"
     assert stack.resolve_combine_on("auto", large, _pairs(enough, few)) == "out_of_fold"

@@ -49,7 +49,7 @@ positives (a validation edge is never one of them). The bases early-stop on
 the same pairs, a choice among some tens of epochs, so their validation
 scores are slightly optimistic; the stack's validation metrics are then
 in-sample for its few meta-learner weights. ``"auto"`` does this only above
-:data:`AUTO_FOLDS_PAIRS` training pairs (no BEELINE network comes near; a
+:data:`AUTO_COMBINE_PAIRS` training pairs (no BEELINE network comes near; a
 genome-scale prior's validation pairs number about 6,000) and only when the
 validation pairs hold :data:`AUTO_VALIDATION_PAIRS` of each class;
 ``benchmarks/auto_rules.py --study stack`` measures both ways where labels exist.
@@ -97,7 +97,8 @@ CONTROL_FEATURES = ("log1p_tf_out_degree", "log1p_target_in_degree")
 _FOLD_SEED_STRIDE = 7_919  # fold k's base models get seed + (k + 1) * stride; the final refit gets seed
 _LOGIT_CLIP = 1e-7
 FOLDS_KEY = "folds"  # a base stored as its fold models (refit=False): state["bases"][name]["folds"][str(k)]
-AUTO_FOLDS_PAIRS = 16_384
+AUTO_TWO_FOLDS_PAIRS = 8_192  # "auto" n_folds: 3 up to this many training pairs, 2 above
+AUTO_COMBINE_PAIRS = 16_384  # "auto" combine_on: out of fold up to this many training pairs
 AUTO_VALIDATION_PAIRS = 500  # per class: "auto" combines on the validation pairs only when they hold this many
 COMBINE_ON = ("auto", "out_of_fold", "validation")
 _PAIR_CHUNK = 1 << 16  # pairs a base model without score_matrix scores at once inside Stack.score_matrix
@@ -147,17 +148,17 @@ def check_stack_options(params: Mapping[str, Any]) -> tuple[str, ...]:
 def resolve_n_folds(n_folds: int | str, n_train: int) -> int:
     """Cross-fitting folds for the option ``n_folds``.
 
-    ``"auto"``: 3 up to :data:`AUTO_FOLDS_PAIRS` training pairs, 2 above.
+    ``"auto"``: 3 up to :data:`AUTO_TWO_FOLDS_PAIRS` training pairs, 2 above.
     """
     if n_folds == "auto":
-        return 3 if n_train <= AUTO_FOLDS_PAIRS else 2
+        return 3 if n_train <= AUTO_TWO_FOLDS_PAIRS else 2
     return int(n_folds)
 
 
 def resolve_combine_on(combine_on: str, n_train: int, val: PairSet, n_folds: int | str = "auto") -> str:
     """Pairs the meta-learner is fitted on, for the options ``combine_on`` and ``n_folds``.
 
-    ``"auto"``: ``"out_of_fold"`` up to :data:`AUTO_FOLDS_PAIRS` training pairs
+    ``"auto"``: ``"out_of_fold"`` up to :data:`AUTO_COMBINE_PAIRS` training pairs
     or when ``n_folds`` is set; above, ``"validation"`` when the validation
     pairs hold at least :data:`AUTO_VALIDATION_PAIRS` positives and as many
     negatives (else ``"out_of_fold"``).
@@ -165,7 +166,7 @@ def resolve_combine_on(combine_on: str, n_train: int, val: PairSet, n_folds: int
     n_neg = len(val) - val.n_pos
     if combine_on == "auto":
         enough = min(val.n_pos, n_neg) >= AUTO_VALIDATION_PAIRS
-        large = n_train > AUTO_FOLDS_PAIRS and n_folds == "auto"  # folds the user asked for are kept
+        large = n_train > AUTO_COMBINE_PAIRS and n_folds == "auto"  # folds the user asked for are kept
         return "validation" if large and enough else "out_of_fold"
     if combine_on == "validation" and not has_both_classes(val.label):
         raise InputError(
@@ -268,10 +269,13 @@ class Stack(LinkPredictor):
         (:func:`resolve_combine_on`).
     ``n_folds`` ("auto")
         Cross-fitting folds (at least 2) when combining out of fold. ``"auto"``: 3
-        up to 16,384 training pairs (every BEELINE TFs+500 network), 2 above, where
-        half the pairs of a genome-scale prior still outnumber a whole BEELINE
-        network and each fold fit saved is a quarter of the fit time
-        (:func:`resolve_n_folds`).
+        up to 8,192 training pairs, 2 above, where half the training pairs still
+        hold thousands of each class and each fold fit saved is a third of the
+        fold fits' time. Of the six BEELINE TFs+500 networks only hHEP Specific
+        (about 10,000 training pairs) gets 2 folds: level there on validation
+        pairs with 3 (+0.0015 per-TF AUROC, mean of 3 seeds) at 40% of the fit
+        time; on mHSC-GM Specific (about 5,700 pairs) 2 folds were behind
+        (-0.009) (``benchmarks/results/stack_cheaper.md``; :func:`resolve_n_folds`).
     ``use_controls`` (True)
         Add the TF out-degree and target in-degree to the meta-learner's inputs.
     ``meta_context`` (False)
