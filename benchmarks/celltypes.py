@@ -469,6 +469,9 @@ def main() -> None:
         )
     if args.merge and not args.combine and (args.out / "celltypes.csv").is_file():
         results = merged(read_results(args.out / "celltypes.csv"), results, args.models)
+        # the report covers every data set and task of the merged rows, not only those run now
+        args.datasets = [d for d in DATASETS if d in set(results["dataset"])]
+        args.tasks = [t for t in TASKS if t in set(results["task"])]
     models = [*dict.fromkeys([*args.models, *results["model"]])]
     with_commits = in_order(results, [m for m in models if m not in gl.bm.CONTROLS])
     results = with_commits.drop(columns="commit")
