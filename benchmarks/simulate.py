@@ -149,7 +149,7 @@ def main() -> None:
     results.to_csv(RESULTS / "simulate.csv", index=False)
     default_s = results.loc[results["size"].str.startswith("default") & (results["signal"] == DEFAULT), "simulate_s"]
     command = "python benchmarks/simulate.py " + " ".join(
-        f"--{k} {' '.join(map(str, v))}" for k, v in vars(args).items() if v
+        f"--{k.replace('_', '-')} {' '.join(map(str, v))}" for k, v in vars(args).items() if v
     )
     text = (
         "# How visibly the simulated network shows in the expression\n\n"
