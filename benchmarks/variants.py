@@ -101,7 +101,7 @@ def run_unit(
         for variant, options in variants.items():
             fitted = adata.copy()
             start = time.perf_counter()
-            gl.tl.grn_fit(fitted, split.prior, model=model, groupby=groupby, seed=seed, **fit_kwargs, **options)
+            gl.tl.grn_fit(fitted, split.prior, model=model, groupby=groupby, seed=seed, **{**fit_kwargs, **options})
             fit_s = time.perf_counter() - start
             for part, table in scored_parts.items():
                 scored = gl.tl.grn_predict(fitted, pairs=table[["source", "target"]], inplace=False)
