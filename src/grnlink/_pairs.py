@@ -184,26 +184,3 @@ def uniform_non_edges(
         _, first = np.unique(keys, return_index=True)
         chosen = keys[np.sort(first)][:n_draw]
     return chosen // n_genes, chosen % n_genes
-
-
-def degree_matched(pairs: PairSet, rng: np.random.Generator) -> PairSet:
-    """``pairs`` with each TF's negatives redrawn from its own negatives so that target popularity tells nothing.
-
-    Each TF keeps its positives and as many negatives, drawn with replacement
-    from its negatives in ``pairs`` with probability proportional to the
-    gene's in-degree over the positives: over all TFs a gene is then about as
-    often a negative as a positive, and a model trained on the result cannot
-    learn "genes many TFs target" from the labels. A TF whose negatives all
-    have in-degree 0 keeps them as they are. No pair outside ``pairs`` is used.
-    """
-    positive = pairs.label == 1
-    in_degree = np.bincount(pairs.gene[positive], minlength=int(pairs.gene.max()) + 1 if len(pairs) else 0)
-    keep = [np.flatnonzero(positive)]
-    for tf in np.unique(pairs.tf[~positive]):
-        own = np.flatnonzero(~positive & (pairs.tf == tf))
-        weight = in_degree[pairs.gene[own]].astype(np.float64)
-        if weight.sum() == 0:
-            keep.append(own)
-            continue
-        keep.append(np.sort(rng.choice(own, size=len(own), replace=True, p=weight / weight.sum())))
-    return pairs.subset(np.concatenate(keep))

@@ -84,7 +84,7 @@ from sklearn.metrics import roc_auc_score
 from tqdm.auto import tqdm
 
 from .._metrics import has_both_classes, ranking_metrics, tf_aurocs
-from .._pairs import PairSet, degree_matched, edge_degrees
+from .._pairs import PairSet, edge_degrees
 from .._settings import info, progress_disabled
 from .._validation import BOOLEAN, InputError, Rule, any_of, int_at_least, one_of
 from ._base import LinkPredictor
@@ -335,7 +335,6 @@ class Stack(LinkPredictor):
         "use_controls": True,
         "meta_context": False,
         "refit": False,
-        "degree_matched_bases": (),
     }
     schema = {
         "base_models": Rule(
@@ -348,10 +347,6 @@ class Stack(LinkPredictor):
         "use_controls": BOOLEAN,
         "meta_context": BOOLEAN,
         "refit": BOOLEAN,
-        "degree_matched_bases": Rule(
-            "a tuple of base model names, e.g. ('sctransnet',)",
-            lambda v: isinstance(v, list | tuple) and all(isinstance(n, str) for n in v),
-        ),
     }
 
     def __init__(self, **params: Any):
@@ -487,8 +482,9 @@ class Stack(LinkPredictor):
                     base = self._new_base(name)
                     bar.set_postfix_str(f"{name}, fold {k + 1}/{n_folds} held out")
                     fold_seed = seed + (k + 1) * _FOLD_SEED_STRIDE
-                    fold_train = self._base_pairs(name, train.subset(~held), fold_seed)
-                    fold_histories[str(k)] = base.fit(features, fold_train, val, n_genes=n_genes, seed=fold_seed)
+                    fold_histories[str(k)] = base.fit(
+                        features, train.subset(~held), val, n_genes=n_genes, seed=fold_seed
+                    )
                     base_scores[held, j] = base.score(train.tf[held], train.gene[held])
                     if has_both_classes(val.label):
                         fold_val_auroc[k] = roc_auc_score(val.label, base.score(val.tf, val.gene))
@@ -505,7 +501,7 @@ class Stack(LinkPredictor):
                 continue
             bar.set_postfix_str(f"{name}, all training pairs")
             final = self._new_base(name)
-            final_history = final.fit(features, self._base_pairs(name, train, seed), val, n_genes=n_genes, seed=seed)
+            final_history = final.fit(features, train, val, n_genes=n_genes, seed=seed)
             bar.update()
             # validation pairs, and training pairs for a model that never saw a label, are out-of-sample
             if fold is None or not final.supervised:
@@ -518,12 +514,6 @@ class Stack(LinkPredictor):
             }
         bar.close()
         return base_scores, histories
-
-    def _base_pairs(self, name: str, pairs: PairSet, seed: int) -> PairSet:
-        """The training pairs of base ``name``: ``pairs``, or their :func:`degree_matched` resample."""
-        if name not in self.params["degree_matched_bases"]:
-            return pairs
-        return degree_matched(pairs, np.random.default_rng(seed))
 
     def _fit_controls(self, train: PairSet, val: PairSet, fold: np.ndarray | None, n_genes: int) -> np.ndarray:
         """Set the degrees over all training positives; return the meta pairs' degrees (pairs x 2), out of fold
