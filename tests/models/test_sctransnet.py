@@ -121,3 +121,21 @@ def test_beats_chance_and_correlation_on_held_out_simulated_edges(simulated):
     print(f"sctransnet: held-out per-TF AUROC {auroc:.3f}, pcc {pcc:.3f}")
     assert auroc > 0.62
     assert auroc > pcc + 0.04
+
+
+def test_pool_cells_pools_over_a_stored_subsample(adata, truth, fast, tmp_path):
+    n_pooled = adata.n_obs // 3
+    capped = _scores(adata, truth, pool_cells=n_pooled, **fast)
+    rows = adata.uns["grn"]["state"]["pool_rows"]
+    assert len(rows) == n_pooled and len(np.unique(rows)) == n_pooled and rows.max() < adata.n_obs
+    adata.write_h5ad(tmp_path / "m.h5ad")
+    reloaded = gl.tl.grn_predict(ad.read_h5ad(tmp_path / "m.h5ad"))["score"].to_numpy()
+    np.testing.assert_array_equal(capped, reloaded)
+    every_cell = _scores(adata.copy(), truth, pool_cells=None, **fast)
+    assert not np.allclose(capped, every_cell)  # the subsample is what the branch reads
+
+
+def test_pool_cells_leaves_data_with_fewer_cells_alone(adata, truth, fast):
+    first = _scores(adata, truth, pool_cells=adata.n_obs, seed=1, **fast)
+    assert "pool_rows" not in adata.uns["grn"]["state"]
+    np.testing.assert_array_equal(first, _scores(adata.copy(), truth, pool_cells=None, seed=1, **fast))

@@ -131,7 +131,7 @@ from torch import nn
 from torch_geometric.nn import GATConv
 
 from .._pairs import PairSet
-from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, one_of
+from .._validation import BOOLEAN, FRACTION, POSITIVE_INT, POSITIVE_INTS, InputError, int_at_least, one_of, optional
 from ._graph import GRAPH_DEFAULTS, GRAPH_SCHEMA, PAIR_KINDS, GraphPairNet, joined_pair, run_convs
 from ._neural import NEURAL_DEFAULTS, NEURAL_SCHEMA, NeuralPredictor, shared_components
 from ._registry import register
@@ -182,10 +182,20 @@ class AttentivePooling(nn.Module):
     are projected to ``d``. Without attention every cell weighs ``1 / n_cells``.
     """
 
-    def __init__(self, expression: torch.Tensor, context: torch.Tensor, *, d: int, heads: int, attention: bool):
+    def __init__(
+        self,
+        expression: torch.Tensor,
+        context: torch.Tensor,
+        *,
+        d: int,
+        heads: int,
+        attention: bool,
+        rows: torch.Tensor | None = None,
+    ):
         super().__init__()
         self.register_buffer("expression", expression, persistent=False)  # restored from the stored features
         self.register_buffer("context", context)  # stored with the weights: reloaded models score identically
+        self.register_buffer("rows", rows, persistent=False)  # the cells pooled over (None: every cell)
         k = context.shape[1]
         self.attention = attention
         self.heads = heads if attention else 1
@@ -198,20 +208,29 @@ class AttentivePooling(nn.Module):
         n_pooled = self.heads * (2 * k if attention else k)
         self.value = nn.Sequential(nn.Linear(n_pooled, d), nn.LayerNorm(d))
 
+    def tokens(self, genes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The pooled cells' expression of ``genes`` (genes x cells) and their context (cells x k)."""
+        if self.rows is None:
+            return self.expression[genes], self.context
+        return self.expression[genes][:, self.rows], self.context[self.rows]
+
     def cell_weights(self, genes: torch.Tensor) -> torch.Tensor:
-        """Attention of each head over cells for ``genes`` (heads x genes x cells, rows sum to 1)."""
-        z = self.expression[genes]
+        """Attention of each head over the pooled cells for ``genes`` (heads x genes x cells, rows sum to 1)."""
+        return self._weights(*self.tokens(genes))
+
+    def _weights(self, z: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         if not self.attention:
             return z.new_full((1, *z.shape), 1.0 / z.shape[1])
-        scale = self.query_scale(self.context).T[:, None, :]  # heads x 1 x cells
-        shift = self.query_shift(self.context).T[:, None, :]
+        scale = self.query_scale(context).T[:, None, :]  # heads x 1 x cells
+        shift = self.query_shift(context).T[:, None, :]
         return torch.softmax(z[None] * scale + shift, dim=-1)
 
     def forward(self, genes: torch.Tensor) -> torch.Tensor:
-        weights = self.cell_weights(genes)
-        parts = [(weights * self.expression[genes][None]) @ self.context]
+        z, context = self.tokens(genes)
+        weights = self._weights(z, context)
+        parts = [(weights * z[None]) @ context]
         if self.attention:
-            parts.append(weights @ self.context)
+            parts.append(weights @ context)
         pooled = torch.cat(parts, dim=-1).permute(1, 0, 2).reshape(len(genes), -1)
         return self.value(pooled)
 
@@ -251,6 +270,7 @@ class ScTransNetNet(GraphPairNet):
         n_genes: int,
         *,
         use_cells: bool,
+        pool_rows: torch.Tensor | None,
         use_attention: bool,
         use_gat: bool,
         d: int,
@@ -269,7 +289,9 @@ class ScTransNetNet(GraphPairNet):
         self.pair = pair
         self.pool = None
         if use_cells:
-            self.pool = AttentivePooling(expression, context, d=d, heads=pool_heads, attention=use_attention)
+            self.pool = AttentivePooling(
+                expression, context, d=d, heads=pool_heads, attention=use_attention, rows=pool_rows
+            )
         self.gat = None
         if use_gat:
             self.gat = GATEncoder(node_features.shape[1], gat_hidden, gat_layers, heads, dropout)
@@ -354,6 +376,14 @@ class ScTransNet(NeuralPredictor):
     ``d`` (64), ``cell_pcs`` (32), ``pool_heads`` (4)
         Width of the pooled gene vector; principal axes describing each cell
         (the token's context); attention heads of the pooling.
+    ``pool_cells`` (1024)
+        The cell branch pools over at most this many of the fit's cells (a
+        seeded subsample, stored with the model; ``None``: every cell). Its
+        cost grows with the cells pooled (more than linearly past about a
+        thousand: the attention weights leave the CPU caches); none of the
+        shared BEELINE data sets has more than 889 cells, so they pool over
+        every cell either way. Scoring within cell groups
+        (``gl.tl.grn_predict(..., groupby=...)``) pools over each group's own cells.
     ``gat_layers`` (2), ``gat_hidden`` (64), ``heads`` (3)
         Number of ``GATConv`` layers, their width per head, and GAT heads.
     ``hidden`` ((128, 64))
@@ -407,6 +437,7 @@ class ScTransNet(NeuralPredictor):
         "hidden": (128, 64),
         "dropout": 0.2,
         "pair": "dot",
+        "pool_cells": 1024,
     }
     schema = {
         **NEURAL_SCHEMA,
@@ -423,6 +454,7 @@ class ScTransNet(NeuralPredictor):
         "hidden": POSITIVE_INTS,
         "dropout": FRACTION,
         "pair": one_of(*PAIR_KINDS),
+        "pool_cells": optional(int_at_least(2)),
     }
     search_space = {
         **TRAINER_SEARCH_SPACE,
@@ -437,6 +469,7 @@ class ScTransNet(NeuralPredictor):
         check_options(self.params)
         self.n_other = 0
         self._stored_context: np.ndarray | None = None
+        self.pool_rows: np.ndarray | None = None  # the fit's cells the cell branch pools over (None: every one)
 
     def scoring_features(self, groups: tuple[str, ...]) -> tuple[str, ...]:
         return (CELL_GROUP,) if self.params["use_cells"] and CELL_GROUP in groups else ()
@@ -455,6 +488,7 @@ class ScTransNet(NeuralPredictor):
             member = copy.deepcopy(member)
             member.pool.expression = expression
             member.pool.context = member.pool.context[rows]
+            member.pool.rows = None  # the group's own cells are few: every one is pooled
             within.members.append(member)
         return within
 
@@ -462,14 +496,20 @@ class ScTransNet(NeuralPredictor):
         self, features: dict[str, np.ndarray], train: PairSet, val: PairSet, *, n_genes: int, seed: int
     ) -> dict[str, Any]:
         self.n_other = _other_width(features)
+        n_cells = np.shape(features[CELL_GROUP])[1] if CELL_GROUP in features else 0
+        self.pool_rows = pooled_cells(n_cells, self.params["pool_cells"], seed)
         return super().fit(features, train, val, n_genes=n_genes, seed=seed)
 
     def get_state(self) -> dict[str, Any]:
         # the other groups are stored inside the network inputs only: their width says where they start
-        return {**super().get_state(), "n_other": np.int64(self.n_other)}
+        state = {**super().get_state(), "n_other": np.int64(self.n_other)}
+        if self.pool_rows is not None:
+            state["pool_rows"] = self.pool_rows
+        return state
 
     def set_state(self, features: dict[str, np.ndarray], state: dict[str, Any], *, n_genes: int) -> None:
         self.n_other = int(state["n_other"]) if "n_other" in state else _other_width(features)  # format < 3
+        self.pool_rows = np.asarray(state["pool_rows"], dtype=np.int64) if "pool_rows" in state else None
         # the cell context is stored with the weights: a reloaded model need not solve for it again
         first = state["members"].get("member0", {})
         self._stored_context = np.asarray(first["pool.context"], dtype=np.float32) if "pool.context" in first else None
@@ -504,6 +544,7 @@ class ScTransNet(NeuralPredictor):
             torch.from_numpy(self.graph),
             n_genes,
             use_cells=use_cells,
+            pool_rows=torch.from_numpy(self.pool_rows) if use_cells and self.pool_rows is not None else None,
             use_attention=bool(p["use_attention"]),
             use_gat=use_gat,
             d=int(p["d"]),
@@ -522,6 +563,14 @@ class ScTransNet(NeuralPredictor):
         """Number of trainable parameters of one member built on ``features``."""
         self.features, self.n_other = features, _other_width(features)
         return super().n_parameters(features, n_genes)
+
+
+def pooled_cells(n_cells: int, pool_cells: int | None, seed: int) -> np.ndarray | None:
+    """Sorted positions of the ``pool_cells`` cells (of ``n_cells``) the cell branch pools over, the same for the
+    same seed; ``None`` (every cell) when there are no more than that."""
+    if pool_cells is None or n_cells <= pool_cells:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_cells, size=pool_cells, replace=False)).astype(np.int64)
 
 
 def _other_width(features: dict[str, np.ndarray]) -> int:
