@@ -9,6 +9,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 import grnlink as gl
 from grnlink._pairs import PairSet, pair_keys
 from grnlink.models import _degree_features as dfeat
+from grnlink.models import _folds
 from grnlink.models._boosting import boosted_logits, compiled_trees, tree_state, walked_logits
 from grnlink.models._degree_features import POPULARITY_FEATURES, TF_SPECIFIC_FEATURES
 from grnlink.models._folds import tf_label_folds
@@ -228,3 +229,17 @@ def test_validation_combination_without_validation_pairs_weighs_both_parts_equal
     gl.tl.grn_fit(adata, truth, model="degree_adjusted", val_fraction=0.0, combine_on="validation", **FAST)
     np.testing.assert_array_equal(adata.uns["grn"]["training"]["combiner_coef"], [1.0, 1.0])
     assert np.isfinite(_scores(adata)).all()
+
+
+def test_auto_combines_out_of_fold_on_small_fits_and_on_validation_pairs_on_large_ones(adata, truth, monkeypatch):
+    gl.tl.grn_fit(adata, truth, model="degree_adjusted", **FAST)
+    assert adata.uns["grn"]["training"]["combine_on"] == "out_of_fold"
+    out_of_fold = _scores(adata)
+    monkeypatch.setattr(_folds, "AUTO_COMBINE_PAIRS", 10)  # this small fit counts as genome-scale ...
+    monkeypatch.setattr(_folds, "AUTO_VALIDATION_PAIRS", 5)  # ... with enough validation pairs
+    gl.tl.grn_fit(adata, truth, model="degree_adjusted", overwrite=True, **FAST)
+    assert adata.uns["grn"]["training"]["combine_on"] == "validation"
+    auto = _scores(adata)
+    gl.tl.grn_fit(adata, truth, model="degree_adjusted", combine_on="validation", overwrite=True, **FAST)
+    np.testing.assert_array_equal(auto, _scores(adata))
+    assert not np.array_equal(auto, out_of_fold)

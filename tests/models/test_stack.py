@@ -8,7 +8,7 @@ import pytest
 
 import grnlink as gl
 from grnlink._pairs import PairSet, pair_keys
-from grnlink.models import stack
+from grnlink.models import _folds, stack
 from grnlink.models._folds import tf_label_folds
 from grnlink.tl._store import load_fitted
 
@@ -248,7 +248,7 @@ def test_auto_folds_are_three_for_small_training_sets_and_two_for_genome_scale_o
     assert stack.resolve_n_folds("auto", stack.AUTO_TWO_FOLDS_PAIRS + 1) == 2
     assert stack.resolve_n_folds(4, 10**6) == 4
     monkeypatch.setattr(stack, "AUTO_TWO_FOLDS_PAIRS", 10)  # this small fit counts as large ...
-    monkeypatch.setattr(stack, "AUTO_COMBINE_PAIRS", 10)  # ... and as genome-scale ...
+    monkeypatch.setattr(_folds, "AUTO_COMBINE_PAIRS", 10)  # ... and as genome-scale ...
     _fit_stack(adata, truth)
     training = adata.uns["grn"]["training"]
     # ... but its few validation pairs are too few to fit the meta-learner on: cross-fitted, with 2 folds
@@ -260,9 +260,9 @@ def _pairs(n_pos, n_neg):
 
 
 def test_auto_combines_on_validation_pairs_only_for_large_training_sets_with_enough_of_them():
-    enough, few = stack.AUTO_VALIDATION_PAIRS, stack.AUTO_VALIDATION_PAIRS - 1
-    large = stack.AUTO_COMBINE_PAIRS + 1
-    assert stack.resolve_combine_on("auto", stack.AUTO_COMBINE_PAIRS, _pairs(enough, enough)) == "out_of_fold"
+    enough, few = _folds.AUTO_VALIDATION_PAIRS, _folds.AUTO_VALIDATION_PAIRS - 1
+    large = _folds.AUTO_COMBINE_PAIRS + 1
+    assert stack.resolve_combine_on("auto", _folds.AUTO_COMBINE_PAIRS, _pairs(enough, enough)) == "out_of_fold"
     assert stack.resolve_combine_on("auto", large, _pairs(enough, enough)) == "validation"
     assert stack.resolve_combine_on("auto", large, _pairs(few, enough)) == "out_of_fold"
     assert stack.resolve_combine_on("auto", large, _pairs(enough, few)) == "out_of_fold"

@@ -27,6 +27,21 @@ from .._pairs import PairSet
 from .._validation import InputError
 
 FoldDeal = Literal["stratified", "round_robin"]
+AUTO_COMBINE_PAIRS = 16_384  # "auto" combine_on: out of fold up to this many training pairs
+AUTO_VALIDATION_PAIRS = 500  # per class: "auto" combines on the validation pairs only when they hold this many
+
+
+def validation_suffices(n_train: int, val: PairSet) -> bool:
+    """The ``combine_on="auto"`` rule of ``stack`` and ``degree_adjusted``: combine on the validation pairs.
+
+    True above :data:`AUTO_COMBINE_PAIRS` training pairs, where the fold fits
+    cost most of a fit, when the validation pairs hold at least
+    :data:`AUTO_VALIDATION_PAIRS` positives and as many negatives (a
+    genome-scale prior's hold about 3,000 of each); a combiner of a few
+    weights is then as well determined there as out of fold.
+    """
+    enough = min(val.n_pos, len(val) - val.n_pos) >= AUTO_VALIDATION_PAIRS
+    return n_train > AUTO_COMBINE_PAIRS and enough
 
 
 def tf_label_folds(pairs: PairSet, n_folds: int, seed: int, *, deal: FoldDeal = "stratified") -> np.ndarray:

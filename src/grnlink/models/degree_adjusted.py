@@ -41,7 +41,12 @@ link prediction task"), this model separates the two:
    training pairs (both parts refitted without each fold), thousands of pairs
    rather than the few validation pairs, which stay an honest check
    (``training["val_auroc_parts"]``); ``combine_on="validation"`` fits it on
-   the validation pairs instead.
+   the validation pairs instead, and ``"auto"`` (the default) does so on the
+   same rule as ``stack``: above 16,384 training pairs, where the five
+   out-of-fold refits of both parts cost a third of a genome-scale fit, when
+   the validation pairs hold 500 of each class
+   (:func:`grnlink.models._folds.validation_suffices`; no BEELINE network comes
+   near). The resolved choice is in ``training["combine_on"]``.
 
 **No leak, by construction.** "Known" edges are training positives only:
 validation, test and excluded pairs never enter a feature, the graph or the
@@ -63,7 +68,7 @@ gene a unit vector), which keeps the stored state at genes x ``components``.
 Options and defaults: ``n_folds`` (5), ``components`` (50), ``n_neighbours``
 (15), ``activity`` (True: decoupler TF activities), ``activity_min_targets``
 (3: TFs with fewer known targets get activity 0), ``degree_bins`` (10),
-``combine_on`` ("out_of_fold"), ``n_trees`` (100), ``learning_rate`` (0.1), ``max_leaf_nodes`` (15),
+``combine_on`` ("auto"), ``n_trees`` (100), ``learning_rate`` (0.1), ``max_leaf_nodes`` (15),
 ``min_samples_leaf`` (20), ``l2_regularization`` (1.0). 100 trees at rate 0.1 score level with 200 at 0.05 on
 the validation pairs of the six BEELINE networks, alone and inside ``stack``, at half the trees to evaluate
 (``benchmarks/results/degree_trees.md``, ``benchmarks/results/stack_trees.md``).
@@ -108,12 +113,12 @@ from ._degree_features import (
     tf_activity_axes,
     unit_rows,
 )
-from ._folds import tf_label_folds
+from ._folds import tf_label_folds, validation_suffices
 from ._logistic import fit_scaled_logistic, scaled_logits
 from ._neural import shared_components
 from ._registry import register
 
-COMBINE_ON = ("out_of_fold", "validation")
+COMBINE_ON = ("auto", "out_of_fold", "validation")
 _MATRIX_PAIRS = 1 << 19  # pairs whose features score_matrix builds at once (about 70 MiB of feature columns)
 _BOOSTING_OPTIONS = ("n_trees", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization")
 
@@ -132,7 +137,7 @@ class DegreeAdjusted(LinkPredictor):
         "activity": True,
         "activity_min_targets": 3,
         "degree_bins": 10,
-        "combine_on": "out_of_fold",
+        "combine_on": "auto",
         "n_trees": 100,
         "learning_rate": 0.1,
         "max_leaf_nodes": 15,
@@ -180,7 +185,10 @@ class DegreeAdjusted(LinkPredictor):
         label = train.label.astype(np.int64)
         self.graph = self._graph(space, z, positives, scale=1.0)
         self.popularity_model, self.trees = self._fit_parts(popularity, specific, label, seed)
-        if self.params["combine_on"] == "out_of_fold":
+        combine_on = self.params["combine_on"]
+        if combine_on == "auto":
+            combine_on = "validation" if validation_suffices(len(train), val) else "out_of_fold"
+        if combine_on == "out_of_fold":
             out_of_fold = np.zeros((len(train), 2))
             for fold in np.unique(folds):
                 held, rest = folds == fold, folds != fold
@@ -192,7 +200,7 @@ class DegreeAdjusted(LinkPredictor):
             self.combiner = fit_scaled_logistic(val_parts, val.label.astype(np.int64), seed, standardise=False)
         else:
             self.combiner = {"mean": np.zeros(2), "scale": np.ones(2), "coef": np.ones(2), "intercept": np.zeros(1)}
-        return self._history(val)
+        return {"combine_on": combine_on, **self._history(val)}
 
     def _fit_parts(self, popularity: np.ndarray, specific: np.ndarray, label: np.ndarray, seed: int):
         """The popularity part (logistic) and the TF-specific part (trees on degree-matched weights)."""

@@ -49,9 +49,9 @@ positives (a validation edge is never one of them). The bases early-stop on
 the same pairs, a choice among some tens of epochs, so their validation
 scores are slightly optimistic; the stack's validation metrics are then
 in-sample for its few meta-learner weights. ``"auto"`` does this only above
-:data:`AUTO_COMBINE_PAIRS` training pairs (no BEELINE network comes near; a
+:data:`~grnlink.models._folds.AUTO_COMBINE_PAIRS` training pairs (no BEELINE network comes near; a
 genome-scale prior's validation pairs number about 6,000) and only when the
-validation pairs hold :data:`AUTO_VALIDATION_PAIRS` of each class;
+validation pairs hold :data:`~grnlink.models._folds.AUTO_VALIDATION_PAIRS` of each class;
 ``benchmarks/auto_rules.py --study stack`` measures both ways where labels exist.
 
 The options and their defaults are listed once, in :class:`Stack`.
@@ -88,7 +88,7 @@ from .._pairs import PairSet, edge_degrees
 from .._settings import info, progress_disabled
 from .._validation import BOOLEAN, InputError, Rule, any_of, int_at_least, one_of
 from ._base import LinkPredictor
-from ._folds import tf_label_folds
+from ._folds import tf_label_folds, validation_suffices
 from ._logistic import fit_logistic, standardisation
 from ._registry import MODELS, get_model_class, register
 
@@ -98,8 +98,6 @@ _FOLD_SEED_STRIDE = 7_919  # fold k's base models get seed + (k + 1) * stride; t
 _LOGIT_CLIP = 1e-7
 FOLDS_KEY = "folds"  # a base stored as its fold models (refit=False): state["bases"][name]["folds"][str(k)]
 AUTO_TWO_FOLDS_PAIRS = 8_192  # "auto" n_folds: 3 up to this many training pairs, 2 above
-AUTO_COMBINE_PAIRS = 16_384  # "auto" combine_on: out of fold up to this many training pairs
-AUTO_VALIDATION_PAIRS = 500  # per class: "auto" combines on the validation pairs only when they hold this many
 COMBINE_ON = ("auto", "out_of_fold", "validation")
 _PAIR_CHUNK = 1 << 16  # pairs a base model without score_matrix scores at once inside Stack.score_matrix
 # a TF's per-TF AUROC of a base is shrunk towards the base's mean over TFs as if that mean came from this many pairs
@@ -158,16 +156,14 @@ def resolve_n_folds(n_folds: int | str, n_train: int) -> int:
 def resolve_combine_on(combine_on: str, n_train: int, val: PairSet, n_folds: int | str = "auto") -> str:
     """Pairs the meta-learner is fitted on, for the options ``combine_on`` and ``n_folds``.
 
-    ``"auto"``: ``"out_of_fold"`` up to :data:`AUTO_COMBINE_PAIRS` training pairs
+    ``"auto"``: ``"out_of_fold"`` up to :data:`~grnlink.models._folds.AUTO_COMBINE_PAIRS` training pairs
     or when ``n_folds`` is set; above, ``"validation"`` when the validation
-    pairs hold at least :data:`AUTO_VALIDATION_PAIRS` positives and as many
+    pairs hold at least :data:`~grnlink.models._folds.AUTO_VALIDATION_PAIRS` positives and as many
     negatives (else ``"out_of_fold"``).
     """
     n_neg = len(val) - val.n_pos
-    if combine_on == "auto":
-        enough = min(val.n_pos, n_neg) >= AUTO_VALIDATION_PAIRS
-        large = n_train > AUTO_COMBINE_PAIRS and n_folds == "auto"  # folds the user asked for are kept
-        return "validation" if large and enough else "out_of_fold"
+    if combine_on == "auto":  # folds the user asked for are kept
+        return "validation" if n_folds == "auto" and validation_suffices(n_train, val) else "out_of_fold"
     if combine_on == "validation" and not has_both_classes(val.label):
         raise InputError(
             f"combine_on='validation' fits the meta-learner on the validation pairs, but they hold {val.n_pos} "
