@@ -149,3 +149,29 @@ def test_capped_epochs_train_on_epoch_pairs_and_validate_after_each():
     )
     assert module.seen == [32, 32] * 3
     assert len(history["val_auroc"]) == 3
+
+
+def _rebuilt_without(graph, tf, gene, n_genes):
+    """The undirected graph rebuilt from the directed training edges minus ``(tf, gene)``: the definition."""
+    keep = ~torch.isin(graph[0] * n_genes + graph[1], tf * n_genes + gene)
+    return to_undirected(graph[:, keep], num_nodes=n_genes)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hiding_batch_edges_equals_rebuilding_the_graph_without_them(seed):
+    generator = torch.Generator().manual_seed(seed)
+    n_genes, n_tfs = 300, 30
+    directed = torch.stack(
+        [torch.randint(0, n_tfs, (900,), generator=generator), torch.randint(0, n_genes, (900,), generator=generator)]
+    )
+    directed = torch.cat([directed, directed[:, :60].flip(0)], dim=1)  # some TF pairs regulate each other
+    directed = torch.unique(directed[:, directed[0] != directed[1]], dim=1)
+    training_graph = TrainingGraph(directed, n_genes, hide_batch_edges=True)
+    picked = torch.randint(0, directed.shape[1], (100,), generator=generator)
+    # the batch: training edges (some mutual, with or without their reverse) and pairs that are no edge
+    tf = torch.cat([directed[0, picked], directed[1, :20], torch.randint(0, n_tfs, (40,), generator=generator)])
+    gene = torch.cat([directed[1, picked], directed[0, :20], torch.randint(0, n_genes, (40,), generator=generator)])
+    expected = _rebuilt_without(directed, tf, gene, n_genes)
+    assert torch.equal(training_graph.message_edges(tf, gene, training=True), expected)
+    assert torch.equal(training_graph.message_edges(tf, gene, training=False), training_graph.edge_index)
+    assert expected.shape[1] < training_graph.edge_index.shape[1]

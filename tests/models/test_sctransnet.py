@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import grnlink as gl
-from grnlink.models._graph import hide_pairs
+from grnlink.models._graph import TrainingGraph
 from grnlink.models.sctransnet import AttentivePooling, ScTransNet, cell_context
 
 ABLATIONS = [{"use_attention": False}, {"use_gat": False}, {"use_cells": False}]
@@ -76,7 +76,7 @@ def test_attention_starts_at_mean_pooling_and_sums_to_one():
 
 def test_batch_edges_are_hidden_in_both_directions():
     graph = torch.tensor([[0, 0, 1], [1, 2, 2]])
-    edges = hide_pairs(graph, torch.tensor([0]), torch.tensor([2]), 3)
+    edges = TrainingGraph(graph, 3, hide_batch_edges=True).message_edges(torch.tensor([0]), torch.tensor([2]), True)
     pairs = set(map(tuple, edges.T.tolist()))
     assert pairs == {(0, 1), (1, 0), (1, 2), (2, 1)}
 

@@ -52,12 +52,6 @@ def undirected_edges(graph: torch.Tensor, n_genes: int) -> torch.Tensor:
     return to_undirected(graph, num_nodes=n_genes)
 
 
-def hide_pairs(graph: torch.Tensor, tf: torch.Tensor, gene: torch.Tensor, n_genes: int) -> torch.Tensor:
-    """Undirected edge index of ``graph`` without the edges of the pairs ``(tf[i], gene[i])``."""
-    keep = ~torch.isin(graph[0] * n_genes + graph[1], tf * n_genes + gene)
-    return to_undirected(graph[:, keep], num_nodes=n_genes)
-
-
 class TrainingGraph(nn.Module):
     """Holds the training positives (``graph``, directed) and their undirected ``edge_index``.
 
@@ -73,6 +67,8 @@ class TrainingGraph(nn.Module):
         self.register_buffer("graph", torch.as_tensor(graph, dtype=torch.long).reshape(2, -1), persistent=False)
         self.register_buffer("edge_index", undirected_edges(self.graph, n_genes), persistent=False)
         self.n_genes = n_genes
+        for name, value in hiding_index(self.graph, self.edge_index, n_genes).items():
+            self.register_buffer(f"hide_{name}", value, persistent=False)
         self.hide_batch_edges = hide_batch_edges
         self.training_fanout = resolve_fanout(fanout, self.graph.shape[1])
 
@@ -81,10 +77,63 @@ class TrainingGraph(nn.Module):
         return self.training_fanout if training else None
 
     def message_edges(self, tf: torch.Tensor, gene: torch.Tensor, training: bool) -> torch.Tensor:
-        """The whole undirected graph, minus the scored pairs' own edges while training."""
-        if training and self.hide_batch_edges:
-            return hide_pairs(self.graph, tf, gene, self.n_genes)
-        return self.edge_index
+        """The whole undirected graph, minus the scored pairs' own edges while training.
+
+        The undirected graph of the training edges left after removing the
+        pairs', in its order, found without rebuilding it each step: an
+        undirected edge stays while some direction of it is a training edge
+        that is not hidden (:func:`kept_entries`).
+        """
+        if not (training and self.hide_batch_edges):
+            return self.edge_index
+        index = {name: getattr(self, f"hide_{name}") for name in ("keys", "entries", "reverse")}
+        return self.edge_index[:, kept_entries(index, self.edge_index.shape[1], tf * self.n_genes + gene)]
+
+
+def hiding_index(graph: torch.Tensor, edge_index: torch.Tensor, n_genes: int) -> dict[str, torch.Tensor]:
+    """Where each directed training edge sits in the undirected edge index, to hide pairs without rebuilding it.
+
+    ``keys``: the directed edges' keys ``source * n_genes + target``, sorted;
+    ``entries`` (2 x edges): for each of them, in that order, its two
+    positions in the undirected (coalesced, hence key-sorted) ``edge_index``,
+    one per direction; ``reverse``: the position in ``keys`` of the opposite
+    directed edge, -1 when the graph lacks it.
+    """
+    keys = torch.unique(graph[0] * n_genes + graph[1])
+    source, target = keys // n_genes, keys % n_genes
+    undirected = edge_index[0] * n_genes + edge_index[1]
+    forward = torch.searchsorted(undirected, source * n_genes + target)
+    backward = torch.searchsorted(undirected, target * n_genes + source)
+    return {
+        "keys": keys,
+        "entries": torch.stack([forward, backward]),
+        "reverse": _positions(keys, target * n_genes + source),
+    }
+
+
+def kept_entries(index: dict[str, torch.Tensor], n_entries: int, pair_keys: torch.Tensor) -> torch.Tensor:
+    """Mask of the ``n_entries`` undirected entries that stay when the directed edges ``pair_keys`` are hidden.
+
+    An undirected edge goes when every direction of it that the graph holds is
+    hidden (``index``: :func:`hiding_index`); pairs that are no edge change nothing.
+    """
+    mask = torch.ones(n_entries, dtype=torch.bool, device=pair_keys.device)
+    hidden = _positions(index["keys"], pair_keys)
+    hidden = torch.unique(hidden[hidden >= 0])
+    if not len(hidden):
+        return mask
+    reverse = index["reverse"][hidden]
+    reverse_stays = (reverse >= 0) & ~torch.isin(reverse, hidden)
+    mask[index["entries"][:, hidden[~reverse_stays]].reshape(-1)] = False
+    return mask
+
+
+def _positions(sorted_keys: torch.Tensor, queries: torch.Tensor) -> torch.Tensor:
+    """Position of each query in ``sorted_keys`` (distinct, ascending), -1 where absent."""
+    if not len(sorted_keys):
+        return torch.full_like(queries, -1)
+    at = torch.searchsorted(sorted_keys, queries).clamp(max=len(sorted_keys) - 1)
+    return torch.where(sorted_keys[at] == queries, at, -1)
 
 
 def joined_pair(tf_vec: torch.Tensor, gene_vec: torch.Tensor, pair: str) -> torch.Tensor:
