@@ -46,7 +46,8 @@ link prediction task"), this model separates the two:
    out-of-fold refits of both parts cost a third of a genome-scale fit, when
    the validation pairs hold 500 of each class
    (:func:`grnlink.models._folds.validation_suffices`; no BEELINE network comes
-   near). The resolved choice is in ``training["combine_on"]``.
+   near; forced on them, level on average: ``benchmarks/results/auto_rules_degree_combine.md``).
+   The resolved choice is in ``training["combine_on"]``.
 
 **No leak, by construction.** "Known" edges are training positives only:
 validation, test and excluded pairs never enter a feature, the graph or the
