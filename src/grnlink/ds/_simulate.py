@@ -183,7 +183,7 @@ def simulate(
         (:mod:`grnlink.ds._sergio`). Network, cell types and step 6 (counts) are as with ``"grnlink"``;
         ``signal``, ``confounding``, ``activity_noise`` and ``inactive_fraction`` do not apply, and
         ``group_specific`` must be 0. Slower (pure-Python integration: about 30 s at 250 genes x 1,200
-        cells). Pooled |r| AUROC of the true edges, measured on the issue-23 size (250 genes, 25 TFs, 1,200
+        cells). Pooled ``|r|`` AUROC of the true edges, measured on the issue-23 size (250 genes, 25 TFs, 1,200
         cells, 6 types): 0.747 (seed 0) and 0.699 (seed 1).
 
     Returns
