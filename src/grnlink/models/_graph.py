@@ -79,10 +79,11 @@ class TrainingGraph(nn.Module):
     def message_edges(self, tf: torch.Tensor, gene: torch.Tensor, training: bool) -> torch.Tensor:
         """The whole undirected graph, minus the scored pairs' own edges while training.
 
-        The undirected graph of the training edges left after removing the
-        pairs', in its order, found without rebuilding it each step: an
-        undirected edge stays while some direction of it is a training edge
-        that is not hidden (:func:`kept_entries`).
+        The same edges, in the same order, as rebuilding the undirected graph
+        from the training edges other than the pairs', but found by masking
+        the stored one (:func:`kept_entries`), which a training step can
+        afford at genome scale: an undirected edge stays while some direction
+        of it is a training edge that is not hidden.
         """
         if not (training and self.hide_batch_edges):
             return self.edge_index

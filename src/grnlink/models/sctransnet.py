@@ -490,7 +490,7 @@ class ScTransNet(NeuralPredictor):
             member = copy.deepcopy(member)
             member.pool.expression = expression
             member.pool.context = member.pool.context[rows]
-            member.pool.rows = None  # the group's own cells are few: every one is pooled
+            member.pool.rows = None  # a group pools over every one of its own cells
             within.members.append(member)
         return within
 
