@@ -67,8 +67,10 @@ class TrainingGraph(nn.Module):
         self.register_buffer("graph", torch.as_tensor(graph, dtype=torch.long).reshape(2, -1), persistent=False)
         self.register_buffer("edge_index", undirected_edges(self.graph, n_genes), persistent=False)
         self.n_genes = n_genes
-        for name, value in hiding_index(self.graph, self.edge_index, n_genes).items():
-            self.register_buffer(f"hide_{name}", value, persistent=False)
+        keys, entries, reverse = hiding_index(self.graph, self.edge_index, n_genes)
+        self.register_buffer("hide_keys", keys, persistent=False)
+        self.register_buffer("hide_entries", entries, persistent=False)
+        self.register_buffer("hide_reverse", reverse, persistent=False)
         self.hide_batch_edges = hide_batch_edges
         self.training_fanout = resolve_fanout(fanout, self.graph.shape[1])
 
@@ -87,14 +89,17 @@ class TrainingGraph(nn.Module):
         """
         if not (training and self.hide_batch_edges):
             return self.edge_index
-        index = {name: getattr(self, f"hide_{name}") for name in ("keys", "entries", "reverse")}
-        return self.edge_index[:, kept_entries(index, self.edge_index.shape[1], tf * self.n_genes + gene)]
+        hidden = tf * self.n_genes + gene
+        kept = kept_entries(self.hide_keys, self.hide_entries, self.hide_reverse, self.edge_index.shape[1], hidden)
+        return self.edge_index[:, kept]
 
 
-def hiding_index(graph: torch.Tensor, edge_index: torch.Tensor, n_genes: int) -> dict[str, torch.Tensor]:
+def hiding_index(
+    graph: torch.Tensor, edge_index: torch.Tensor, n_genes: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Where each directed training edge sits in the undirected edge index, to hide pairs without rebuilding it.
 
-    ``keys``: the directed edges' keys ``source * n_genes + target``, sorted;
+    Returns ``keys``: the directed edges' keys ``source * n_genes + target``, sorted;
     ``entries`` (2 x edges): for each of them, in that order, its two
     positions in the undirected (coalesced, hence key-sorted) ``edge_index``,
     one per direction; ``reverse``: the position in ``keys`` of the opposite
@@ -105,27 +110,25 @@ def hiding_index(graph: torch.Tensor, edge_index: torch.Tensor, n_genes: int) ->
     undirected = edge_index[0] * n_genes + edge_index[1]
     forward = torch.searchsorted(undirected, source * n_genes + target)
     backward = torch.searchsorted(undirected, target * n_genes + source)
-    return {
-        "keys": keys,
-        "entries": torch.stack([forward, backward]),
-        "reverse": _positions(keys, target * n_genes + source),
-    }
+    return keys, torch.stack([forward, backward]), _positions(keys, target * n_genes + source)
 
 
-def kept_entries(index: dict[str, torch.Tensor], n_entries: int, pair_keys: torch.Tensor) -> torch.Tensor:
+def kept_entries(
+    keys: torch.Tensor, entries: torch.Tensor, reverse: torch.Tensor, n_entries: int, pair_keys: torch.Tensor
+) -> torch.Tensor:
     """Mask of the ``n_entries`` undirected entries that stay when the directed edges ``pair_keys`` are hidden.
 
     An undirected edge goes when every direction of it that the graph holds is
-    hidden (``index``: :func:`hiding_index`); pairs that are no edge change nothing.
+    hidden (``keys``, ``entries``, ``reverse``: :func:`hiding_index`); pairs that are no edge change nothing.
     """
     mask = torch.ones(n_entries, dtype=torch.bool, device=pair_keys.device)
-    hidden = _positions(index["keys"], pair_keys)
+    hidden = _positions(keys, pair_keys)
     hidden = torch.unique(hidden[hidden >= 0])
     if not len(hidden):
         return mask
-    reverse = index["reverse"][hidden]
-    reverse_stays = (reverse >= 0) & ~torch.isin(reverse, hidden)
-    mask[index["entries"][:, hidden[~reverse_stays]].reshape(-1)] = False
+    opposite = reverse[hidden]
+    opposite_stays = (opposite >= 0) & ~torch.isin(opposite, hidden)
+    mask[entries[:, hidden[~opposite_stays]].reshape(-1)] = False
     return mask
 
 
